@@ -1,0 +1,195 @@
+"""The app factory: config, schemas, namespaces, vendor blueprints, control plane, errors."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from simulator import __version__
+from simulator.clock import iso
+from simulator.config import Config
+from simulator.errors import Problem, SimulatorError
+from simulator.http import BadBody, parse_json
+from simulator.schemas import default_schemas_dir, load
+from simulator.vendors import VENDORS
+from simulator.vendors._base import Vendor
+from simulator.world import DEFAULT, NAME, Namespaces
+
+log = logging.getLogger("crmsim")
+JOURNAL_BODY_LIMIT = 64 * 1024
+CONTROL_PREFIX = "/__sim"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Simulator:
+    """Everything one app holds, found at ``app.extensions["crmsim"]``."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.version = __version__
+        self.schemas = load((config.schemas_dir or default_schemas_dir()).resolve())
+        self.vendors: list[Vendor] = [VENDORS[s] for s in config.vendors if s in VENDORS]
+        self.namespaces = Namespaces(config, self.vendors)
+
+    def vendor_for(self, path: str) -> Vendor | None:
+        return next((v for v in self.vendors if v.owns(path)), None)
+
+
+class NamespaceMiddleware:
+    """Serves ``/__ns/{name}/rest`` as ``/rest`` in namespace ``name``."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if path.startswith("/__ns/"):
+            name, _, rest = path[len("/__ns/") :].partition("/")
+            if NAME.match(name):
+                environ["crmsim.namespace"] = name
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/__ns/" + name
+                environ["PATH_INFO"] = "/" + rest
+        return self.app(environ, start_response)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a crmsim app; ``test_config`` overrides the ``CRMSIM_*`` settings."""
+    config = Config.from_env().merged(test_config)
+    app = Flask("simulator")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    sim = Simulator(config)
+    app.extensions["crmsim"] = sim
+
+    from simulator.admin import blueprint as admin_blueprint
+
+    app.register_blueprint(admin_blueprint)
+    for vendor in sim.vendors:
+        app.register_blueprint(vendor.blueprint)
+
+    _install_hooks(app, sim)
+    _install_error_handlers(app, sim)
+    app.wsgi_app = NamespaceMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def _install_hooks(app: Flask, sim: Simulator) -> None:
+    @app.before_request
+    def enter_namespace() -> None:
+        g.started = time.perf_counter()
+        g.world = sim.namespaces.get(request.environ.get("crmsim.namespace", DEFAULT))
+        g.vendor = sim.vendor_for(request.path)
+        g.journaled = not request.path.startswith(CONTROL_PREFIX)
+        g.violations = []
+        g.fault = None
+        if g.journaled:
+            g.world.lock.acquire()
+            g.locked = True
+
+    @app.after_request
+    def journal(response: Response) -> Response:
+        if g.get("journaled"):
+            _record(response)
+        return response
+
+    @app.teardown_request
+    def leave_namespace(_exc: BaseException | None) -> None:
+        if g.pop("locked", False):
+            g.world.lock.release()
+
+
+def _body_for_journal(data: bytes, mimetype: str | None) -> Any:
+    if not data:
+        return None
+    if mimetype and mimetype.endswith("json"):
+        try:
+            return parse_json(data)
+        except BadBody:
+            pass
+    text = data[:JOURNAL_BODY_LIMIT].decode("utf-8", errors="replace")
+    return text + ("…" if len(data) > JOURNAL_BODY_LIMIT else "")
+
+
+def _flat(multi: Any) -> dict[str, Any]:
+    return {k: (v[0] if len(v) == 1 else v) for k, v in multi.to_dict(flat=False).items()}
+
+
+def _record(response: Response) -> None:
+    world = g.world
+    vendor: Vendor | None = g.vendor
+    endpoint = request.endpoint or ""
+    operation = endpoint if vendor and endpoint.startswith(vendor.slug + ".") else None
+    try:
+        request_data = request.get_data(cache=True)
+    except HTTPException:  # the body was over the limit and was never read
+        request_data = b""
+    entry = {
+        "at": iso(world.clock.now()),
+        "vendor": vendor.slug if vendor else None,
+        "operation": operation,
+        "request": {
+            "method": request.method,
+            "path": request.path,
+            "query": _flat(request.args),
+            "headers": dict(request.headers.items()),
+            "body": _body_for_journal(request_data, request.mimetype),
+        },
+        "response": {
+            "status": response.status_code,
+            "headers": dict(response.headers.items()),
+            "body": _body_for_journal(response.get_data(), response.mimetype),
+        },
+        "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
+        "violations": g.violations,
+        "fault": g.fault,
+    }
+    world.journal.append(entry)
+
+
+def closest_routes(app: Flask, path: str) -> list[str]:
+    rules = sorted({r.rule for r in app.url_map.iter_rules() if r.endpoint != "static"})
+    return difflib.get_close_matches(path, rules, n=3, cutoff=0.3)
+
+
+def _install_error_handlers(app: Flask, sim: Simulator) -> None:
+    @app.errorhandler(SimulatorError)
+    def simulator_error(exc: SimulatorError) -> Response:
+        return exc.to_response()
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        vendor = sim.vendor_for(request.path)
+        error: SimulatorError
+        if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
+            error = vendor.http_error(status)
+        elif status == 404:
+            routes = closest_routes(app, request.path)
+            error = Problem(
+                404, "Not Found", f"No route matches {request.path}.", closest_routes=routes
+            )
+        else:
+            error = Problem(status, exc.name, exc.description or "")
+        response = error.to_response()
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        if status == 404 and vendor is not None:
+            response.headers["X-Sim-Closest-Routes"] = ", ".join(closest_routes(app, request.path))
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:  # a bug: say so in the vendor's own shape
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        vendor = sim.vendor_for(request.path)
+        if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
+            return vendor.http_error(500).to_response()
+        return Problem(500, "Internal Server Error", repr(exc)).to_response()

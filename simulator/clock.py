@@ -1,0 +1,82 @@
+"""One seedable source of ids and one clock per namespace: nothing else in ``simulator/``
+calls ``uuid4()``, ``random`` or ``datetime.now()`` for vendor data."""
+
+from __future__ import annotations
+
+import random
+import string
+from datetime import UTC, datetime, timedelta
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """``2024-06-01T12:00:00Z`` (microseconds kept when there are any)."""
+    text = dt.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return text + "Z"
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp; a naive one is taken as UTC. Raises ValueError."""
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+class Clock:
+    """Real time, or frozen at an instant; either can be advanced."""
+
+    def __init__(self) -> None:
+        self._frozen_at: datetime | None = None
+        self._offset = timedelta()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def now(self) -> datetime:
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return utc_now() + self._offset
+
+    def freeze(self, at: datetime | None) -> None:
+        """Freeze at ``at``; ``None`` returns to real time (and drops any offset)."""
+        self._frozen_at = at
+        self._offset = timedelta()
+
+    def advance(self, seconds: float) -> None:
+        """Move a frozen clock forward; on a running clock, add an offset to real time."""
+        if self._frozen_at is not None:
+            self._frozen_at += timedelta(seconds=seconds)
+        else:
+            self._offset += timedelta(seconds=seconds)
+
+
+class Ids:
+    """The namespace's random source for every generated id, code, token and fake value.
+
+    Seeded, it is deterministic: the same seed and the same requests give the same ids.
+    ``restart()`` rewinds it to the start of its seed's stream.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
+        self.random = random.Random(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        self.seed = seed
+        self.restart()
+
+    def restart(self) -> None:
+        self.random.seed(self.seed)
+
+    def digits(self, n: int) -> str:
+        return "".join(self.random.choice(string.digits) for _ in range(n))
+
+    def hex(self, n: int, upper: bool = True) -> str:
+        alphabet = "0123456789ABCDEF" if upper else "0123456789abcdef"
+        return "".join(self.random.choice(alphabet) for _ in range(n))
+
+    def token(self, n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+        return "".join(self.random.choice(alphabet) for _ in range(n))

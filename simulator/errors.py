@@ -1,0 +1,105 @@
+"""Errors: the control plane's problem documents and the base of every vendor error.
+
+Every error the simulator answers is an exception rendered in exactly one place:
+``SimulatorError.to_response``. Control-plane errors are RFC 9457 problem documents
+(``Problem``); vendor errors subclass ``VendorError`` in ``vendors/<vendor>/errors.py`` and
+render the vendor's own body.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response
+
+
+def json_response(
+    body: Any,
+    status: int,
+    headers: dict[str, str] | None = None,
+    mimetype: str = "application/json",
+) -> Response:
+    """A JSON response with compact separators, as the vendors send them."""
+    text = json.dumps(body, ensure_ascii=False, separators=(", ", ": "))
+    return Response(text, status=status, mimetype=mimetype, headers=headers or {})
+
+
+class SimulatorError(Exception):
+    """Base of every error the simulator answers with."""
+
+    status: int = 500
+    headers: dict[str, str]
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.headers = {}
+
+    def body(self) -> Any:
+        raise NotImplementedError
+
+    def to_response(self) -> Response:
+        return json_response(self.body(), self.status, self.headers)
+
+
+class Problem(SimulatorError):
+    """An RFC 9457 problem document for the control plane."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, Any]] | None = None,
+        type_: str = "about:blank",
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.type = type_
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        if self.detail:
+            doc["detail"] = self.detail
+        if self.errors is not None:
+            doc["errors"] = self.errors
+        doc.update(self.extra)
+        return doc
+
+    def to_response(self) -> Response:
+        return json_response(self.body(), self.status, self.headers, "application/problem+json")
+
+
+class InvalidDocument(Problem):
+    """A control document failed validation: 400 with one error per bad field."""
+
+    def __init__(self, errors: list[dict[str, Any]], detail: str = "") -> None:
+        super().__init__(
+            400,
+            "Invalid document",
+            detail or f"The document has {len(errors)} error(s); nothing was changed.",
+            errors=errors,
+        )
+
+
+class StateInvalid(Exception):
+    """Raised by a backend's ``load_state`` for a rule a JSON Schema cannot express.
+
+    ``errors`` are ``{"pointer", "message"}`` with pointers relative to the vendor's part of
+    the state document.
+    """
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class VendorError(SimulatorError):
+    """Base of every vendor's errors; each vendor's base class renders its own body."""
+
+    status = 400

@@ -1,0 +1,136 @@
+"""The JSON Schemas under ``schemas/``: loaded and checked once, used for validation.
+
+Each file is registered under ``https://crmsim.local/schemas/<path>`` (its ``$id`` is set to
+that), so relative ``$ref`` between files work. ``validate(name, instance)`` returns
+violations ``{"pointer", "message", "keyword"}`` with messages a developer can act on.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+
+BASE_URI = "https://crmsim.local/schemas/"
+
+
+def default_schemas_dir() -> Path:
+    """``schemas/`` beside the package (a checkout), else the copy inside the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "schemas", here / "_schemas"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("crmsim cannot find its schemas/ directory")
+
+
+def pointer(path: Any) -> str:
+    """A JSON pointer (RFC 6901) from a sequence of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _message(error: ValidationError) -> str:
+    kw, val, inst = error.validator, error.validator_value, error.instance
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if kw == "type":
+        expected = " or ".join(val) if isinstance(val, list) else str(val)
+        return f"expected {expected}, got {_type_name(inst)}"
+    if kw == "enum":
+        allowed = ", ".join(json.dumps(v) for v in cast(list[Any], val))
+        return f"expected one of {allowed}, got {json.dumps(inst)}"
+    if kw == "const":
+        return f"expected {json.dumps(val)}, got {json.dumps(inst)}"
+    if kw == "additionalProperties":
+        extra = sorted(set(cast(dict[str, Any], inst)) - set(schema.get("properties", {})))
+        return f"unexpected propert{'y' if len(extra) == 1 else 'ies'}: {', '.join(extra)}"
+    if kw == "minLength" and val == 1:
+        return "must not be empty"
+    if kw in ("anyOf", "oneOf") and schema.get("description"):
+        return str(schema["description"])
+    return str(error.message)
+
+
+def violations(validator: Draft7Validator, instance: Any) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        base = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value:
+                if name not in error.instance:
+                    found.append(
+                        {
+                            "pointer": pointer([*base, name]),
+                            "message": f"missing required property '{name}'",
+                            "keyword": "required",
+                        }
+                    )
+            continue
+        found.append(
+            {"pointer": pointer(base), "message": _message(error), "keyword": str(error.validator)}
+        )
+    return found
+
+
+class Schemas:
+    """Every schema file, checked once; a validator per file on demand."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.documents: dict[str, dict[str, Any]] = {}
+        registry: Registry[Any] = Registry()
+        for path in sorted(root.rglob("*.json")):
+            name = path.relative_to(root).as_posix()
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = {"$id": BASE_URI + name, **{k: v for k, v in doc.items() if k != "$id"}}
+            Draft7Validator.check_schema(doc)
+            self.documents[name] = doc
+            registry = registry.with_resource(BASE_URI + name, DRAFT7.create_resource(doc))
+        self.registry = registry.crawl()
+        self._validators: dict[str, Draft7Validator] = {}
+
+    def names(self) -> Iterator[str]:
+        return iter(self.documents)
+
+    def has(self, name: str) -> bool:
+        return name in self.documents
+
+    def validator(self, name: str) -> Draft7Validator:
+        found = self._validators.get(name)
+        if found is None:
+            found = Draft7Validator(
+                self.documents[name], registry=self.registry, format_checker=FormatChecker()
+            )
+            self._validators[name] = found
+        return found
+
+    def validate(self, name: str, instance: Any) -> list[dict[str, str]]:
+        """Violations of ``instance`` against the schema file ``name`` (``botw/state.json``)."""
+        return violations(self.validator(name), instance)
+
+
+@functools.lru_cache(maxsize=4)
+def load(root: Path) -> Schemas:
+    """The schemas under ``root``, loaded once per process (they are data, never state)."""
+    return Schemas(root)

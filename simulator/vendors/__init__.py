@@ -1,0 +1,10 @@
+"""The vendors crmsim emulates: an explicit registry, nothing auto-discovered."""
+
+from __future__ import annotations
+
+from simulator.vendors import botw
+from simulator.vendors._base import Vendor
+
+VENDORS: dict[str, Vendor] = {v.slug: v for v in (botw.VENDOR,)}
+
+__all__ = ["VENDORS", "Vendor"]

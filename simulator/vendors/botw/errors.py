@@ -1,0 +1,125 @@
+"""BOTW CRM API errors: ``{"status": "error", "message": "..."}`` (vendors.md §4)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from simulator.errors import VendorError
+
+
+class BotwError(VendorError):
+    """Base: renders BOTW's error body."""
+
+    message = "Bad request."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
+    def body(self) -> dict[str, Any]:
+        return {"status": "error", "message": self.message}
+
+
+class Unauthorized(BotwError):
+    status = 403
+    message = "Invalid API key or unauthorized access."
+
+
+class EmailOrPhoneRequired(BotwError):
+    status = 400
+    message = "Email or phone is required."
+
+
+class InvalidEmail(BotwError):
+    status = 400
+    message = "Invalid email address."
+
+
+class InvalidPhone(BotwError):
+    status = 400
+    message = "Invalid phone number."
+
+
+class Blacklisted(BotwError):
+    status = 400
+    message = "The provided email or phone number has been blacklisted."
+
+
+class DeleteParameterRequired(BotwError):
+    status = 400
+    message = "At least one of id, email or phone must be provided."
+
+
+class SearchParameterRequired(BotwError):
+    status = 400
+    message = "At least one query parameter must be provided."
+
+
+class ContactNotFound(BotwError):
+    status = 404
+    message = "Contact not found."
+
+
+class NoContactsFound(BotwError):
+    status = 404
+    message = "No contacts found."
+
+
+class BadRequestBody(BotwError):
+    """The body or query cannot be read (crmsim's wording; BOTW documents none)."""
+
+    status = 400
+    message = "Malformed request."
+
+
+class RouteNotFound(BotwError):
+    status = 404
+    message = "Not found."
+
+
+class MethodNotAllowed(BotwError):
+    status = 405
+    message = "Method not allowed."
+
+
+class PayloadTooLarge(BotwError):
+    status = 413
+    message = "Request body too large."
+
+
+class TooManyRequests(BotwError):
+    status = 429
+    message = "Too many requests."
+
+
+class InternalServerError(BotwError):
+    status = 500
+    message = "Internal server error."
+
+
+_BY_STATUS: dict[int, type[BotwError]] = {
+    cls.status: cls
+    for cls in (
+        RouteNotFound,
+        MethodNotAllowed,
+        PayloadTooLarge,
+        TooManyRequests,
+        InternalServerError,
+    )
+}
+
+
+def http_error(status: int) -> BotwError:
+    """BOTW's body for a transport-level status."""
+    cls = _BY_STATUS.get(status)
+    if cls is not None:
+        return cls()
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    error = BotwError(phrase + ".")
+    error.status = status
+    return error

@@ -1,0 +1,359 @@
+"""BOTW CRM API backend: contacts per listing, keys per listing, blacklists (vendors.md §4).
+
+Every lookup goes through an index of the contacts table (email, phone, names, unique id,
+each scoped by listing); the contact id is the TinyDB document id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tinydb.table import Document
+
+from simulator.errors import StateInvalid
+from simulator.vendors._base import Context, VendorBackend
+from simulator.vendors.botw import errors
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+def clean(value: str | None) -> str | None:
+    """Trimmed value; empty counts as not provided."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def norm_email(email: str | None) -> str | None:
+    email = clean(email)
+    return email.lower() if email else None
+
+
+def digits(phone: str | None) -> str | None:
+    found = "".join(ch for ch in phone or "" if ch.isdigit())
+    return found or None
+
+
+def _lower(value: Any) -> str | None:
+    return value.strip().lower() or None if isinstance(value, str) else None
+
+
+def _key(field: str, norm: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], Iterable[Any]]:
+    def keys(c: Mapping[str, Any]) -> Iterable[Any]:
+        value = norm(c.get(field))
+        return [(c["listing_id"], value)] if value else []
+
+    return keys
+
+
+def _full_name(c: Mapping[str, Any]) -> Iterable[Any]:
+    first, last = _lower(c.get("first_name")), _lower(c.get("last_name"))
+    names = [first, last, f"{first} {last}" if first and last else None]
+    return [(c["listing_id"], n) for n in names if n]
+
+
+@dataclass(frozen=True)
+class Search:
+    """GET search parameters, cleaned; None = not provided."""
+
+    id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class BotwBackend(VendorBackend):
+    slug = "botw"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.api_keys: dict[str, list[str]] = {}
+        self.blacklist: dict[str, dict[str, list[str]]] = {}
+        self._blocked: dict[str, tuple[set[str], set[str]]] = {}
+        self.contacts = self.store.table(
+            "contacts",
+            indexes={
+                "email": _key("email", norm_email),
+                "phone": _key("phone", digits),
+                "first_name": _key("first_name", _lower),
+                "last_name": _key("last_name", _lower),
+                "name": _full_name,
+                "unique_id": lambda c: [c.get("unique_id")],
+            },
+        )
+
+    # -- the checks, in the documented order ---------------------------------------------
+    def authorize(self, api_key: str | None, listing_id: str) -> None:
+        """403 unless the key is known and authorised for the listing (A-B10)."""
+        if api_key is None or listing_id not in self.api_keys.get(api_key, ()):
+            raise errors.Unauthorized()
+
+    @staticmethod
+    def _check_formats(email: str | None, phone: str | None) -> None:
+        if email is not None and not EMAIL.match(email):
+            raise errors.InvalidEmail()
+        if phone is not None and not 7 <= len(digits(phone) or "") <= 15:
+            raise errors.InvalidPhone()
+
+    def _check_blacklist(self, listing_id: str, email: str | None, phone: str | None) -> None:
+        emails, phones = self._blocked.get(listing_id, (set(), set()))
+        if norm_email(email) in emails or digits(phone) in phones:
+            raise errors.Blacklisted()
+
+    # -- lookups --------------------------------------------------------------------------
+    def _by_id(self, listing_id: str, contact_id: str | None) -> list[Document]:
+        if contact_id is None or not contact_id.isdigit():
+            return []
+        doc = self.contacts.doc(int(contact_id))
+        return [doc] if doc is not None and doc["listing_id"] == listing_id else []
+
+    def _find(self, listing_id: str, email: str | None, phone: str | None) -> Document | None:
+        """The oldest contact with this email, else with this phone (PUT without id, A-B4)."""
+        if email is not None:
+            found = self.contacts.lookup("email", (listing_id, norm_email(email)))
+            if found:
+                return found[0]
+        if phone is not None:
+            found = self.contacts.lookup("phone", (listing_id, digits(phone)))
+            if found:
+                return found[0]
+        return None
+
+    # -- operations -----------------------------------------------------------------------
+    def create_contact(
+        self,
+        *,
+        listing_id: str,
+        first_name: str | None,
+        last_name: str | None,
+        email: str | None,
+        phone: str | None,
+        ip_address: str | None,
+    ) -> int:
+        """POST: a new contact, duplicates allowed (A-B8). Returns its contact id."""
+        email, phone = clean(email), clean(phone)
+        if email is None and phone is None:
+            raise errors.EmailOrPhoneRequired()
+        self._check_formats(email, phone)
+        self._check_blacklist(listing_id, email, phone)
+        return self._insert(
+            listing_id, clean(first_name), clean(last_name), email, phone, ip_address
+        )
+
+    def update_contact(
+        self,
+        *,
+        listing_id: str,
+        contact_id: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        email: str | None,
+        phone: str | None,
+        ip_address: str | None,
+    ) -> bool:
+        """PUT: update, or create if missing (A-B3, A-B4). Returns True when it created."""
+        contact_id, email, phone = clean(contact_id), clean(email), clean(phone)
+        first_name, last_name = clean(first_name), clean(last_name)
+        if contact_id is None and email is None and phone is None:
+            raise errors.EmailOrPhoneRequired()
+        self._check_formats(email, phone)
+        self._check_blacklist(listing_id, email, phone)
+        if contact_id is not None:
+            found = self._by_id(listing_id, contact_id)
+            target = found[0] if found else None
+            if target is None and email is None and phone is None:
+                raise errors.ContactNotFound()
+        else:
+            target = self._find(listing_id, email, phone)
+        if target is None:
+            self._insert(listing_id, first_name, last_name, email, phone, ip_address)
+            return True
+        given = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "phone": digits(phone),
+        }
+        changes = {k: v for k, v in given.items() if v is not None}
+        if changes:
+            self.contacts.update(changes, doc_ids=[target.doc_id])
+        return False
+
+    def delete_contact(
+        self, *, listing_id: str, contact_id: str | None, email: str | None, phone: str | None
+    ) -> int:
+        """DELETE: every contact of the listing matching all given parameters (A-B5)."""
+        contact_id, email, phone = clean(contact_id), clean(email), clean(phone)
+        if contact_id is None and email is None and phone is None:
+            raise errors.DeleteParameterRequired()
+        self._check_formats(email, phone)
+        found = self._match(listing_id, Search(id=contact_id, email=email, phone=phone))
+        if not found:
+            raise errors.ContactNotFound()
+        self.contacts.remove(doc_ids=[d.doc_id for d in found])
+        return len(found)
+
+    def search_contacts(self, *, listing_id: str, search: Search) -> list[dict[str, Any]]:
+        """GET: contacts matching every given parameter, by contact id."""
+        search = Search(**{f: clean(getattr(search, f)) for f in Search.__dataclass_fields__})
+        if all(getattr(search, f) is None for f in Search.__dataclass_fields__):
+            raise errors.SearchParameterRequired()
+        self._check_formats(search.email, search.phone)
+        found = self._match(listing_id, search)
+        if not found:
+            raise errors.NoContactsFound()
+        return [self._result(d) for d in found]
+
+    # -- helpers --------------------------------------------------------------------------
+    def _insert(
+        self,
+        listing_id: str,
+        first_name: str | None,
+        last_name: str | None,
+        email: str | None,
+        phone: str | None,
+        ip_address: str | None,
+    ) -> int:
+        contact_id = self.contacts.allocate_id()
+        self.contacts.insert(
+            Document(
+                {
+                    "contact_id": contact_id,
+                    "listing_id": listing_id,
+                    "unique_id": self._new_unique_id(),
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    "email": email,
+                    "phone": digits(phone),
+                    "created_date": self.ctx.clock.now().strftime(DATE_FORMAT),
+                    "ip_address": ip_address,
+                    "source": "api",
+                    "status": "active",
+                },
+                contact_id,
+            )
+        )
+        return contact_id
+
+    def _new_unique_id(self) -> str:
+        while True:
+            candidate = "l-" + self.ctx.ids.digits(8)
+            if not self.contacts.lookup_ids("unique_id", candidate):
+                return candidate
+
+    def _match(self, listing_id: str, s: Search) -> list[Document]:
+        """Candidates from the most selective index, then every predicate (AND)."""
+        first, last, name = _lower(s.first_name), _lower(s.last_name), _lower(s.name)
+        email, phone = norm_email(s.email), digits(s.phone) if s.phone is not None else None
+        if s.id is not None:
+            candidates = self._by_id(listing_id, s.id)
+        elif email is not None:
+            candidates = self.contacts.lookup("email", (listing_id, email))
+        elif s.phone is not None:
+            candidates = self.contacts.lookup("phone", (listing_id, phone))
+        elif first is not None:
+            candidates = self.contacts.lookup("first_name", (listing_id, first))
+        elif last is not None:
+            candidates = self.contacts.lookup("last_name", (listing_id, last))
+        else:
+            candidates = self.contacts.lookup("name", (listing_id, name))
+
+        def keep(c: Mapping[str, Any]) -> bool:
+            c_first, c_last = _lower(c.get("first_name")), _lower(c.get("last_name"))
+            full = f"{c_first} {c_last}" if c_first and c_last else None
+            return (
+                (email is None or norm_email(c.get("email")) == email)
+                and (s.phone is None or digits(c.get("phone")) == phone)
+                and (first is None or c_first == first)
+                and (last is None or c_last == last)
+                and (name is None or name in (c_first, c_last, full))
+            )
+
+        return [c for c in candidates if keep(c)]
+
+    @staticmethod
+    def _result(c: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "contact_id": c["contact_id"],
+            "contact_unique_id": c.get("unique_id"),
+            "contact_first_name": c.get("first_name"),
+            "contact_last_name": c.get("last_name"),
+            "contact_email": c.get("email"),
+            "contact_phone": c.get("phone"),
+            "contact_created_date": c.get("created_date"),
+            "contact_ip_address": c.get("ip_address"),
+            "contact_source": c.get("source"),
+            "contact_status": c.get("status"),
+        }
+
+    # -- state document -------------------------------------------------------------------
+    def load_state(self, doc: Mapping[str, Any]) -> None:
+        self.api_keys = {k: list(v) for k, v in doc.get("api_keys", {}).items()}
+        self.blacklist = {
+            listing: {"emails": list(b.get("emails", [])), "phones": list(b.get("phones", []))}
+            for listing, b in doc.get("blacklist", {}).items()
+        }
+        self._blocked = {
+            listing: (
+                {e for e in map(norm_email, b["emails"]) if e},
+                {p for p in map(digits, b["phones"]) if p},
+            )
+            for listing, b in self.blacklist.items()
+        }
+        problems: list[dict[str, Any]] = []
+        for i, c in enumerate(doc.get("contacts", [])):
+            contact_id = c["contact_id"]
+            if self.contacts.contains(doc_id=contact_id):
+                problems.append(
+                    {
+                        "pointer": f"/contacts/{i}/contact_id",
+                        "message": f"contact_id {contact_id} is used twice",
+                    }
+                )
+                continue
+            unique_id = c.get("unique_id") or self._new_unique_id()
+            if self.contacts.lookup_ids("unique_id", unique_id):
+                problems.append(
+                    {
+                        "pointer": f"/contacts/{i}/unique_id",
+                        "message": f"unique_id {unique_id} is used twice",
+                    }
+                )
+                continue
+            record = {f: c.get(f) for f in CONTACT_FIELDS}
+            self.contacts.insert(
+                Document(
+                    {
+                        "contact_id": contact_id,
+                        "listing_id": c["listing_id"],
+                        "unique_id": unique_id,
+                        **record,
+                        "created_date": c.get("created_date")
+                        or self.ctx.clock.now().strftime(DATE_FORMAT),
+                        "ip_address": c.get("ip_address"),
+                        "source": c.get("source", "api"),
+                        "status": c.get("status", "active"),
+                    },
+                    contact_id,
+                )
+            )
+        if problems:
+            raise StateInvalid(problems)
+
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "api_keys": {k: list(v) for k, v in self.api_keys.items()},
+            "blacklist": {
+                k: {"emails": list(v["emails"]), "phones": list(v["phones"])}
+                for k, v in self.blacklist.items()
+            },
+            "contacts": [dict(c) for c in self.contacts],
+        }

@@ -1,0 +1,115 @@
+"""Namespaces: each a whole simulated world with its own state, clock, ids, journal and outbox."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from simulator.clock import Clock, Ids
+from simulator.config import Config
+from simulator.errors import InvalidDocument, StateInvalid
+from simulator.journal import Log, Outbox
+from simulator.schemas import Schemas
+from simulator.vendors._base import Context, Vendor, VendorBackend
+
+NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+DEFAULT = "default"
+
+
+class World:
+    """One namespace. Hold ``lock`` around anything that reads-then-writes its state."""
+
+    def __init__(self, name: str, config: Config, vendors: Sequence[Vendor]) -> None:
+        self.name = name
+        self.lock = threading.RLock()
+        self.vendors = {v.slug: v for v in vendors}
+        self.settings: dict[str, Any] = {
+            "strict_contract": config.strict_contract,
+            "journal_limit": config.journal_limit,
+            "outbox_limit": config.outbox_limit,
+        }
+        self.clock = Clock()
+        self.ids = Ids(config.seed)
+        self.journal = Log(config.journal_limit)
+        self.outbox = Outbox(config.outbox_limit, self.clock)
+        self.faults: list[dict[str, Any]] = []
+        self.ctx = Context(self.clock, self.ids, self.outbox)
+        self.backends: dict[str, VendorBackend] = {v.slug: v.backend(self.ctx) for v in vendors}
+
+    def reset(self, vendors: Iterable[str] | None = None) -> None:
+        """Empty the namespace; with ``vendors``, only those vendors' state."""
+        if vendors is not None:
+            for slug in vendors:
+                self.backends[slug] = self.vendors[slug].backend(self.ctx)
+            return
+        self.backends = {slug: v.backend(self.ctx) for slug, v in self.vendors.items()}
+        self.journal.restart()
+        self.outbox.restart()
+        self.faults.clear()
+        self.clock.freeze(None)
+        self.ids.restart()
+
+    def apply_settings(self, changes: Mapping[str, Any]) -> None:
+        self.settings.update(changes)
+        self.journal.set_limit(self.settings["journal_limit"])
+        self.outbox.set_limit(self.settings["outbox_limit"])
+
+    # -- the state document ------------------------------------------------------------
+    def dump_state(self, vendor: str | None = None) -> dict[str, Any]:
+        if vendor is not None:
+            return self.backends[vendor].dump_state()
+        return {slug: b.dump_state() for slug, b in self.backends.items()}
+
+    def build_state(
+        self, schemas: Schemas, doc: Any, vendor: str | None = None
+    ) -> dict[str, VendorBackend]:
+        """New backends loaded from ``doc`` (whole document, or one vendor's part).
+
+        Raises ``InvalidDocument`` with every error found; the namespace is not touched.
+        """
+        schema = f"{vendor}/state.json" if vendor else "sim/state.schema.json"
+        errors = schemas.validate(schema, doc)
+        if errors:
+            raise InvalidDocument(errors)
+        parts = {vendor: doc} if vendor else {s: doc.get(s, {}) for s in self.vendors}
+        built: dict[str, VendorBackend] = {}
+        for slug, part in parts.items():
+            fresh = self.vendors[slug].backend(self.ctx)
+            try:
+                fresh.load_state(part)
+            except StateInvalid as exc:
+                prefix = "" if vendor else "/" + slug
+                errors.extend({**e, "pointer": prefix + e["pointer"]} for e in exc.errors)
+            built[slug] = fresh
+        if errors:
+            raise InvalidDocument(errors)
+        return built
+
+
+class Namespaces:
+    """Every namespace of one app, created on first use."""
+
+    def __init__(self, config: Config, vendors: Sequence[Vendor]) -> None:
+        self._config = config
+        self._vendors = vendors
+        self._worlds: dict[str, World] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> World:
+        world = self._worlds.get(name)
+        if world is None:
+            with self._lock:
+                world = self._worlds.get(name)
+                if world is None:
+                    world = World(name, self._config, self._vendors)
+                    self._worlds[name] = world
+        return world
+
+    def names(self) -> list[str]:
+        return sorted(self._worlds)
+
+    def drop(self, name: str) -> bool:
+        with self._lock:
+            return self._worlds.pop(name, None) is not None
