@@ -15,7 +15,7 @@ from simulator import __version__
 from simulator.clock import iso
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError
-from simulator.http import BadBody, parse_json
+from simulator.http import BadBody, parse_json, parse_urlencoded
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
@@ -61,9 +61,13 @@ class NamespaceMiddleware:
         return self.app(environ, start_response)
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build a crmsim app; ``test_config`` overrides the ``CRMSIM_*`` settings."""
-    config = Config.from_env().merged(test_config)
+def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
+    """Build a crmsim app; ``test_config`` (a mapping) overrides the ``CRMSIM_*`` settings,
+    a ``Config`` replaces them."""
+    if isinstance(test_config, Config):
+        config = test_config
+    else:
+        config = Config.from_env().merged(test_config)
     app = Flask("simulator")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -110,11 +114,13 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
 def _body_for_journal(data: bytes, mimetype: str | None) -> Any:
     if not data:
         return None
-    if mimetype and mimetype.endswith("json"):
-        try:
+    try:
+        if mimetype and mimetype.endswith("json"):
             return parse_json(data)
-        except BadBody:
-            pass
+        if mimetype == "application/x-www-form-urlencoded":
+            return parse_urlencoded(data)
+    except BadBody:
+        pass
     text = data[:JOURNAL_BODY_LIMIT].decode("utf-8", errors="replace")
     return text + ("…" if len(data) > JOURNAL_BODY_LIMIT else "")
 

@@ -48,7 +48,7 @@ class Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from simulator.app import create_app
 
-        return create_app(dict(vars(self.crmsim_config)))
+        return create_app(self.crmsim_config)
 
 
 def check_workers(workers: int) -> None:

@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -83,10 +84,11 @@ def free_port():
 def served():
     """A real ``crmsim serve`` (gunicorn, one worker, threads) on a free port."""
     port = free_port()
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--threads", "16"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -98,7 +100,12 @@ def served():
             time.sleep(0.05)
     else:
         proc.kill()
-        raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server did not start")
+        proc.wait()
+        log.seek(0)
+        message = log.read().decode()
+        log.close()
+        raise RuntimeError(f"crmsim serve did not start: {message}")
     yield base
     proc.terminate()
     proc.wait(timeout=10)
+    log.close()
