@@ -98,6 +98,8 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
         if g.journaled:
             g.world.lock.acquire()
             g.locked = True
+        else:  # control documents (whole states) may be far larger than vendor bodies
+            request.max_content_length = sim.config.max_control_bytes
 
     @app.after_request
     def journal(response: Response) -> Response:

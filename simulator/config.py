@@ -25,6 +25,7 @@ class Config:
     journal_limit: int = 1000
     outbox_limit: int = 10000
     max_body_bytes: int = 1024 * 1024
+    max_control_bytes: int = 1024 * 1024 * 1024
     schemas_dir: Path | None = None
     data: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -52,7 +53,15 @@ class Config:
 
 
 def _convert(name: str, raw: str) -> Any:
-    if name in ("port", "threads", "journal_limit", "outbox_limit", "max_body_bytes", "seed"):
+    if name in (
+        "port",
+        "threads",
+        "journal_limit",
+        "outbox_limit",
+        "max_body_bytes",
+        "max_control_bytes",
+        "seed",
+    ):
         return int(raw)
     if name == "strict_contract":
         return raw.strip().lower() in ("1", "true", "yes", "on")

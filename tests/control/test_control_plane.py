@@ -404,3 +404,14 @@ def test_control_unknown_method_is_a_problem(client):
     r = client.post("/__sim/state")
     assert r.status_code == 405
     assert r.mimetype == "application/problem+json"
+
+
+def test_body_limit_applies_to_vendor_routes_not_control_documents():
+    from simulator import create_app
+
+    c = create_app({"max_body_bytes": 2048}).test_client()
+    contacts = [{"contact_id": i, "listing_id": "1", "first_name": "x" * 50} for i in range(1, 100)]
+    r = c.put("/__sim/state/botw", json={"api_keys": {"K": ["1"]}, "contacts": contacts})
+    assert r.status_code == 200
+    r = c.post("/crm/1", data={"email": "a@b.co", "first_name": "x" * 4096}, headers=H)
+    assert r.status_code == 413
