@@ -59,9 +59,11 @@ def serve(
         "strict_contract": strict_contract,
     }
     config = Config.from_env().merged({k: v for k, v in overrides.items() if v is not None})
+    from simulator.vendors import VENDORS
+
+    served = ", ".join(v for v in config.vendors if v in VENDORS)
     click.echo(
-        f"crmsim {__version__} serving on http://{config.host}:{config.port} "
-        f"(vendors: {', '.join(config.vendors)})",
+        f"crmsim {__version__} serving on http://{config.host}:{config.port} (vendors: {served})",
         err=True,
     )
     run(config)
