@@ -94,15 +94,19 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
         g.vendor = sim.vendor_for(request.path)
         g.journaled = not request.path.startswith(CONTROL_PREFIX)
         g.violations = []
+        g.checked = False
         g.fault = None
         if g.journaled:
             g.world.lock.acquire()
             g.locked = True
+            _check_contract(sim)
         else:  # control documents (whole states) may be far larger than vendor bodies
             request.max_content_length = sim.config.max_control_bytes
 
     @app.after_request
     def journal(response: Response) -> Response:
+        if g.get("checked"):
+            response.headers["X-Sim-Violations"] = str(len(g.violations))
         if g.get("journaled"):
             _record(response)
         return response
@@ -111,6 +115,45 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
     def leave_namespace(_exc: BaseException | None) -> None:
         if g.pop("locked", False):
             g.world.lock.release()
+
+
+def _check_contract(sim: Simulator) -> None:
+    """Validate the request document against ``<op>.request.json`` (contract checks).
+
+    Violations go to the journal and the ``X-Sim-Violations`` header; the vendor's answer is
+    unchanged unless the namespace's ``strict_contract`` is on, which answers 422.
+    """
+    vendor: Vendor | None = g.vendor
+    endpoint = request.endpoint or ""
+    if vendor is None or not endpoint.startswith(vendor.slug + "."):
+        return
+    name = endpoint.split(".", 1)[1]
+    op = vendor.operation(name)
+    schema = f"{vendor.slug}/{name}.request.json"
+    if op is None or not sim.schemas.has(schema):
+        return
+    try:
+        document = op.read()
+    except BadBody as exc:
+        g.violations = [
+            {
+                "pointer": "",
+                "message": f"the request cannot be read: {exc.detail}",
+                "keyword": exc.reason,
+            }
+        ]
+    else:
+        g.violations = sim.schemas.validate(schema, document)
+    g.checked = True
+    if g.violations and g.world.settings["strict_contract"]:
+        raise Problem(
+            422,
+            "Contract violation",
+            f"The request violates {schema} in {len(g.violations)} place(s); "
+            "strict_contract is on, so the vendor did not process it.",
+            errors=g.violations,
+            operation=endpoint,
+        )
 
 
 def _body_for_journal(data: bytes, mimetype: str | None) -> Any:

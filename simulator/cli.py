@@ -67,3 +67,23 @@ def serve(
         err=True,
     )
     run(config)
+
+
+@main.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default="-",
+    help="Write to this file instead of standard output.",
+)
+def openapi(output: str) -> None:
+    """Print the OpenAPI 3.1 document of every vendor route and the control plane."""
+    import json
+
+    from simulator.app import create_app
+    from simulator.openapi import build
+
+    text = json.dumps(build(create_app()), indent=2) + "\n"
+    with click.open_file(output, "w") as out:
+        out.write(text)

@@ -102,3 +102,8 @@ def read_form(allow_empty_body: bool = True) -> dict[str, str]:
         "content_type",
         f"expected a form body (application/x-www-form-urlencoded), got {mimetype or 'none'}",
     )
+
+
+def read_form_and_query() -> dict[str, str]:
+    """Query parameters and form fields together, the form winning on a clash."""
+    return {**read_query(), **read_form()}

@@ -67,6 +67,19 @@ def _message(error: ValidationError) -> str:
         return f"unexpected propert{'y' if len(extra) == 1 else 'ies'}: {', '.join(extra)}"
     if kw == "minLength" and val == 1:
         return "must not be empty"
+    described = schema.get("description")
+    if kw in ("pattern", "format", "minLength", "maxLength", "minimum", "maximum") and described:
+        return f"expected {described}, got {json.dumps(inst)}"
+    if kw == "pattern":
+        return f"expected a string matching {val}, got {json.dumps(inst)}"
+    if kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = {
+            "minimum": ">=",
+            "maximum": "<=",
+            "exclusiveMinimum": ">",
+            "exclusiveMaximum": "<",
+        }[str(kw)]
+        return f"expected a number {bound} {val}, got {json.dumps(inst)}"
     if kw in ("anyOf", "oneOf") and schema.get("description"):
         return str(schema["description"])
     return str(error.message)

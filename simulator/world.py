@@ -52,7 +52,8 @@ class World:
         self.ids.restart()
 
     def apply_settings(self, changes: Mapping[str, Any]) -> None:
-        self.settings.update(changes)
+        # JSON Schema's "integer" admits 3.0: store it as 3
+        self.settings.update({k: int(v) if k.endswith("_limit") else v for k, v in changes.items()})
         self.journal.set_limit(self.settings["journal_limit"])
         self.outbox.set_limit(self.settings["outbox_limit"])
 

@@ -4,6 +4,7 @@ anything. Every body is validated against ``schemas/sim/<name>.json``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -53,19 +54,23 @@ def _vendor_slug(vendor: str) -> str:
 
 # -- health and namespaces ----------------------------------------------------------------
 def health() -> Response:
+    """Is the simulator up, and which version."""
     return ok({"status": "ok", "version": _sim().version})
 
 
 def list_namespaces() -> Response:
+    """The namespaces in use."""
     return ok({"namespaces": _sim().namespaces.names()})
 
 
 def drop_namespace() -> Response:
+    """Drop this namespace; its next use creates it empty."""
     _sim().namespaces.drop(_world().name)
     return ok({"status": "ok", "dropped": _world().name})
 
 
 def reset() -> Response:
+    """Empty the namespace, or only the state of the vendors named."""
     doc = _body("reset", empty={})
     vendors = doc.get("vendors")
     if vendors is not None:
@@ -78,11 +83,13 @@ def reset() -> Response:
 
 # -- state --------------------------------------------------------------------------------
 def get_state() -> Response:
+    """The whole state document."""
     with _world().lock:
         return ok(_world().dump_state())
 
 
 def put_state() -> Response:
+    """Replace the whole state; nothing changes if the document is invalid."""
     doc = _body("state.schema")
     world = _world()
     with world.lock:
@@ -91,11 +98,13 @@ def put_state() -> Response:
 
 
 def get_vendor_state(vendor: str) -> Response:
+    """One vendor's part of the state document."""
     with _world().lock:
         return ok(_world().dump_state(_vendor_slug(vendor)))
 
 
 def put_vendor_state(vendor: str) -> Response:
+    """Replace one vendor's state; nothing changes if the document is invalid."""
     slug = _vendor_slug(vendor)
     raw = request.get_data(cache=True)
     try:
@@ -115,10 +124,12 @@ def _clock_doc() -> dict[str, Any]:
 
 
 def get_clock() -> Response:
+    """The namespace's clock."""
     return ok(_clock_doc())
 
 
 def put_clock() -> Response:
+    """Freeze the clock at a time, or return it to real time with null."""
     doc = _body("clock")
     at = doc["now"]
     if at is not None:
@@ -134,32 +145,50 @@ def put_clock() -> Response:
 
 
 def advance_clock() -> Response:
+    """Move the clock forward."""
     doc = _body("clock-advance")
     with _world().lock:
-        _world().clock.advance(doc["seconds"])
+        try:
+            _world().clock.advance(doc["seconds"])
+        except OverflowError as exc:
+            raise InvalidDocument(
+                [{"pointer": "/seconds", "message": "the clock would pass the year 9999",
+                  "keyword": "maximum"}]
+            ) from exc
         return ok(_clock_doc())
 
 
 def get_seed() -> Response:
+    """The seed of the namespace's id source."""
     return ok({"seed": _world().ids.seed})
 
 
 def put_seed() -> Response:
+    """Reseed the namespace's id source: generated ids become deterministic."""
     doc = _body("seed")
     with _world().lock:
-        _world().ids.reseed(doc["seed"])
-    return ok({"seed": doc["seed"]})
+        _world().ids.reseed(int(doc["seed"]))
+    return ok({"seed": int(doc["seed"])})
 
 
 def get_settings() -> Response:
+    """The namespace's settings."""
     return ok(_world().settings)
 
 
 def put_settings() -> Response:
+    """Change some settings, keeping the others."""
     doc = _body("settings")
     with _world().lock:
         _world().apply_settings(doc)
         return ok(_world().settings)
+
+
+def openapi() -> Response:
+    """The OpenAPI 3.1 document of every vendor route and of this control plane."""
+    from simulator.openapi import build
+
+    return ok(build(current_app))
 
 
 # -- journal and outbox -------------------------------------------------------------------
@@ -185,6 +214,7 @@ def _int_arg(name: str, minimum: int = 0) -> int | None:
 
 
 def get_journal() -> Response:
+    """Recorded vendor requests, oldest first; filters vendor, operation, status, limit."""
     fields = {k: request.args[k] for k in ("vendor", "operation") if k in request.args}
     status = _int_arg("status", 100)
     limit = _int_arg("limit", 0)
@@ -200,6 +230,7 @@ def get_journal() -> Response:
 
 
 def get_journal_entry(entry_id: int) -> Response:
+    """One journal entry."""
     entry = _world().journal.get(entry_id)
     if entry is None:
         raise Problem(404, "No such journal entry", f"No journal entry {entry_id}.")
@@ -207,12 +238,14 @@ def get_journal_entry(entry_id: int) -> Response:
 
 
 def clear_journal() -> Response:
+    """Empty the journal."""
     with _world().lock:
         _world().journal.clear()
     return ok({"status": "ok"})
 
 
 def get_outbox() -> Response:
+    """Side effects that would have left the vendor; filters vendor, kind."""
     fields = {k: request.args[k] for k in ("vendor", "kind") if k in request.args}
     with _world().lock:
         entries = _world().outbox.query(lambda e: all(e[k] == v for k, v in fields.items()))
@@ -220,33 +253,46 @@ def get_outbox() -> Response:
 
 
 def clear_outbox() -> Response:
+    """Empty the outbox."""
     with _world().lock:
         _world().outbox.clear()
     return ok({"status": "ok"})
 
 
-ROUTES: list[tuple[str, str, Callable[..., Response]]] = [
-    ("GET", "/health", health),
-    ("GET", "/namespaces", list_namespaces),
-    ("DELETE", "", drop_namespace),
-    ("POST", "/reset", reset),
-    ("GET", "/state", get_state),
-    ("PUT", "/state", put_state),
-    ("GET", "/state/<vendor>", get_vendor_state),
-    ("PUT", "/state/<vendor>", put_vendor_state),
-    ("GET", "/clock", get_clock),
-    ("PUT", "/clock", put_clock),
-    ("POST", "/clock/advance", advance_clock),
-    ("GET", "/seed", get_seed),
-    ("PUT", "/seed", put_seed),
-    ("GET", "/settings", get_settings),
-    ("PUT", "/settings", put_settings),
-    ("GET", "/journal", get_journal),
-    ("DELETE", "/journal", clear_journal),
-    ("GET", "/journal/<int:entry_id>", get_journal_entry),
-    ("GET", "/outbox", get_outbox),
-    ("DELETE", "/outbox", clear_outbox),
+@dataclass(frozen=True)
+class Route:
+    """A control route: its view, the schema of its body and of its answer (``schemas/sim/``)."""
+
+    method: str
+    rule: str
+    view: Callable[..., Response]
+    body: str | None = None
+    answer: str | None = None
+
+
+ROUTES: list[Route] = [
+    Route("GET", "/health", health, answer="health"),
+    Route("GET", "/openapi.json", openapi),
+    Route("GET", "/namespaces", list_namespaces, answer="namespaces"),
+    Route("DELETE", "", drop_namespace, answer="ok"),
+    Route("POST", "/reset", reset, body="reset", answer="ok"),
+    Route("GET", "/state", get_state, answer="state.schema"),
+    Route("PUT", "/state", put_state, body="state.schema", answer="state.schema"),
+    Route("GET", "/state/<vendor>", get_vendor_state),
+    Route("PUT", "/state/<vendor>", put_vendor_state),
+    Route("GET", "/clock", get_clock, answer="clock-state"),
+    Route("PUT", "/clock", put_clock, body="clock", answer="clock-state"),
+    Route("POST", "/clock/advance", advance_clock, body="clock-advance", answer="clock-state"),
+    Route("GET", "/seed", get_seed, answer="seed"),
+    Route("PUT", "/seed", put_seed, body="seed", answer="seed"),
+    Route("GET", "/settings", get_settings, answer="settings-state"),
+    Route("PUT", "/settings", put_settings, body="settings", answer="settings-state"),
+    Route("GET", "/journal", get_journal, answer="journal"),
+    Route("DELETE", "/journal", clear_journal, answer="ok"),
+    Route("GET", "/journal/<int:entry_id>", get_journal_entry, answer="journal-entry"),
+    Route("GET", "/outbox", get_outbox, answer="outbox"),
+    Route("DELETE", "/outbox", clear_outbox, answer="ok"),
 ]
 
-for _method, _rule, _view in ROUTES:
-    blueprint.add_url_rule(_rule, view_func=_view, methods=[_method])
+for _route in ROUTES:
+    blueprint.add_url_rule(_route.rule, view_func=_route.view, methods=[_route.method])

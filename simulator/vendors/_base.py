@@ -60,6 +60,24 @@ def backend(cls: type[B]) -> B:
 
 
 @dataclass(frozen=True)
+class Operation:
+    """One vendor operation as the contract checks and the OpenAPI document see it.
+
+    ``read`` returns the operation's request document (what ``<op>.request.json``
+    describes) or raises ``BadBody``; ``carrier`` says where that document travels
+    (``json`` body, url-encoded ``form`` body, ``query`` string, ``form+query``, or
+    ``custom`` with ``raw_schema`` describing the wire form); ``responses`` maps each status
+    the operation answers to its schema file under ``schemas/<vendor>/`` (no ``.json``).
+    """
+
+    name: str
+    read: Callable[[], Any]
+    carrier: str
+    responses: Mapping[int, str]
+    raw_schema: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class Vendor:
     """A vendor as the app sees it: where it lives, its routes, its backend, its errors."""
 
@@ -70,9 +88,14 @@ class Vendor:
     backend: type[VendorBackend]
     # The vendor's own error for a transport-level status (404, 405, 413, 429, 500, ...).
     http_error: Callable[[int], VendorError]
-    # Operation name -> request schema (``schemas/<vendor>/<op>.request.json``) extraction is
-    # added by the contract-check work; kept here so vendors declare it in one place.
+    # Operation names, each also a view, a backend method and a schema stem.
     operations: tuple[str, ...] = ()
+    # How each operation's request document is read and what it answers (contract checks,
+    # OpenAPI); an operation without an entry is not checked.
+    contract: tuple[Operation, ...] = ()
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+
+    def operation(self, name: str) -> Operation | None:
+        return next((op for op in self.contract if op.name == name), None)

@@ -1,0 +1,200 @@
+"""OpenAPI 3.1 of every vendor route and of the control plane, generated from ``schemas/``.
+
+Each schema file becomes one component (``schemas/botw/create_contact.request.json`` is
+``#/components/schemas/botw.create_contact.request``) with its ``$ref`` rewritten to point
+at components, so the document is the schema files themselves, not a second copy. Routes
+come from the app's URL map; what each vendor operation reads and answers comes from its
+``Operation`` declaration, what each control route reads and answers from ``admin.ROUTES``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from flask import Flask
+
+from simulator.admin.routes import ROUTES
+from simulator.schemas import BASE_URI, Schemas
+from simulator.vendors._base import Operation, Vendor
+
+PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+
+
+def component_name(path: str) -> str:
+    return path.removesuffix(".json").replace("/", ".")
+
+
+def _ref(path: str, fragment: str = "") -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{component_name(path)}{fragment}"}
+
+
+def _rewrite(node: Any, base: str) -> Any:
+    """Copy a schema, pointing every ``$ref`` at the components."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$schema", "$id"):
+                continue
+            if key == "$ref" and isinstance(value, str):
+                target = urljoin(BASE_URI + base, value)
+                file_uri, _, fragment = target.partition("#")
+                return {**_ref(file_uri.removeprefix(BASE_URI), fragment.rstrip("/"))}
+            out[key] = _rewrite(value, base)
+        return out
+    if isinstance(node, list):
+        return [_rewrite(v, base) for v in node]
+    return node
+
+
+def _path_and_params(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+    for converter, name in PARAM.findall(rule):
+        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return PARAM.sub(r"{\2}", rule), params
+
+
+def _query_params(schemas: Schemas, schema: str) -> list[dict[str, Any]]:
+    doc = schemas.documents[schema]
+    required = set(doc.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": _rewrite(prop, schema),
+        }
+        for name, prop in doc.get("properties", {}).items()
+    ]
+
+
+def _json_content(schema: dict[str, Any], media: str = JSON) -> dict[str, Any]:
+    return {media: {"schema": schema}}
+
+
+def _vendor_operation(
+    schemas: Schemas, vendor: Vendor, op: Operation, params: list[dict[str, Any]]
+) -> dict[str, Any]:
+    request_schema = f"{vendor.slug}/{op.name}.request.json"
+    doc: dict[str, Any] = {
+        "operationId": f"{vendor.slug}.{op.name}",
+        "tags": [vendor.title],
+        "summary": schemas.documents.get(request_schema, {}).get("title", op.name),
+        "parameters": list(params),
+        "responses": {},
+    }
+    has_schema = request_schema in schemas.documents
+    if op.carrier in ("query", "form+query") and has_schema:
+        doc["parameters"] += _query_params(schemas, request_schema)
+    body: dict[str, Any] | None = None
+    if op.carrier == "json" and has_schema:
+        body = _json_content(_ref(request_schema))
+    elif op.carrier in ("form", "form+query") and has_schema:
+        body = {
+            media: {"schema": _ref(request_schema)}
+            for media in ("application/x-www-form-urlencoded", "multipart/form-data")
+        }
+    elif op.carrier == "custom" and op.raw_schema is not None:
+        body = {
+            media: {"schema": dict(op.raw_schema)}
+            for media in ("application/x-www-form-urlencoded", "multipart/form-data")
+        }
+    if body is not None:
+        doc["requestBody"] = {"required": op.carrier == "json", "content": body}
+    for status, schema in sorted(op.responses.items()):
+        doc["responses"][str(status)] = {
+            "description": schema,
+            "content": _json_content(_ref(f"{vendor.slug}/{schema}.json")),
+        }
+    doc["responses"]["422"] = {
+        "description": "strict_contract is on and the request violates its schema",
+        "content": _json_content(_ref("sim/problem.json"), PROBLEM),
+    }
+    return doc
+
+
+def build(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``."""
+    sim = app.extensions["crmsim"]
+    schemas: Schemas = sim.schemas
+    paths: dict[str, dict[str, Any]] = {}
+    control = {f"sim.{r.view.__name__}": r for r in ROUTES}
+    vendors = {v.slug: v for v in sim.vendors}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint == "static":
+            continue
+        path, params = _path_and_params(rule.rule)
+        blueprint, _, name = rule.endpoint.partition(".")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operation: dict[str, Any] | None = None
+            if blueprint in vendors:
+                op = vendors[blueprint].operation(name)
+                if op is not None:
+                    operation = _vendor_operation(schemas, vendors[blueprint], op, params)
+            elif rule.endpoint in control:
+                operation = _control_operation(control[rule.endpoint], params)
+            if operation is not None:
+                paths.setdefault(path, {})[method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "crmsim",
+            "version": sim.version,
+            "description": "Four CRM vendors' HTTP APIs, simulated, and the control plane "
+            "under /__sim. Every path is also served under /__ns/{namespace}.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {component_name(n): _rewrite(d, n) for n, d in schemas.documents.items()}
+        },
+    }
+
+
+def _control_operation(route: Any, params: list[dict[str, Any]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "operationId": f"sim.{route.view.__name__}",
+        "tags": ["control plane"],
+        "summary": (route.view.__doc__ or "").strip(),
+        "parameters": list(params),
+        "responses": {
+            "200": {
+                "description": "done",
+                "content": _json_content(
+                    _ref(f"sim/{route.answer}.json") if route.answer else {"type": "object"}
+                ),
+            },
+            "400": {
+                "description": "invalid document",
+                "content": _json_content(_ref("sim/problem.json"), PROBLEM),
+            },
+            "404": {
+                "description": "no such thing",
+                "content": _json_content(_ref("sim/problem.json"), PROBLEM),
+            },
+        },
+    }
+    if route.body:
+        doc["requestBody"] = {
+            "required": route.body != "reset",
+            "content": _json_content(_ref(f"sim/{route.body}.json")),
+        }
+    if route.view.__name__ == "get_journal":
+        doc["parameters"] += [
+            {"name": n, "in": "query", "required": False, "schema": s}
+            for n, s in (
+                ("vendor", {"type": "string"}),
+                ("operation", {"type": "string"}),
+                ("status", {"type": "integer", "minimum": 100}),
+                ("limit", {"type": "integer", "minimum": 0}),
+            )
+        ]
+    if route.view.__name__ == "get_outbox":
+        doc["parameters"] += [
+            {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+            for n in ("vendor", "kind")
+        ]
+    return doc
