@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
 import logging
+import socket
+import struct
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from simulator import __version__
 from simulator.clock import iso
 from simulator.config import Config
-from simulator.errors import Problem, SimulatorError
+from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json, parse_urlencoded
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
@@ -58,7 +62,24 @@ class NamespaceMiddleware:
                 environ["crmsim.namespace"] = name
                 environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/__ns/" + name
                 environ["PATH_INFO"] = "/" + rest
-        return self.app(environ, start_response)
+        result = self.app(environ, start_response)
+        if environ.get("crmsim.drop"):
+            _drop_connection(environ, result)
+        return result
+
+
+def _drop_connection(environ: dict[str, Any], result: Iterable[bytes]) -> None:
+    """A fault rule dropped this request: reset the connection instead of answering."""
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # with a zero linger: the client sees a reset
+    # Servers treat a broken pipe as the client having gone away: nothing is written.
+    raise BrokenPipeError(errno.EPIPE, "connection dropped by a crmsim fault rule")
 
 
 def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
@@ -97,6 +118,7 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
         g.checked = False
         g.fault = None
         if g.journaled:
+            _apply_fault(sim)
             g.world.lock.acquire()
             g.locked = True
             _check_contract(sim)
@@ -117,6 +139,63 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
             g.world.lock.release()
 
 
+class FaultAnswer(SimulatorError):
+    """The answer a fault rule gives instead of the vendor's."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("fault")
+        self.response = response
+
+    def to_response(self) -> Response:
+        return self.response
+
+
+def _operation() -> str | None:
+    vendor: Vendor | None = g.vendor
+    endpoint = request.endpoint or ""
+    return endpoint if vendor and endpoint.startswith(vendor.slug + ".") else None
+
+
+def _apply_fault(sim: Simulator) -> None:
+    """Consult the namespace's fault rules; a rule that fires delays, answers or drops."""
+    world = g.world
+    vendor: Vendor | None = g.vendor
+    with world.lock:
+        rule = world.faults.pick(
+            vendor.slug if vendor else None, _operation(), request.method, request.path
+        )
+    if rule is None:
+        return
+    g.fault = rule.id
+    spec = rule.spec
+    if spec.get("delay_ms"):
+        time.sleep(spec["delay_ms"] / 1000)
+    status: int | None = spec.get("status")
+    headers = dict(spec.get("headers", {}))
+    if "rate_limit" in spec:
+        status = 429
+        headers.setdefault("Retry-After", str(spec["rate_limit"].get("retry_after", 1)))
+    if spec.get("drop"):
+        request.environ["crmsim.drop"] = True
+        status = 503
+    if status is None:
+        return  # a delay only: the vendor answers as usual
+    if "body" in spec:
+        response = json_response(spec["body"], status)
+    elif vendor is not None:
+        response = vendor.http_error(status).to_response()
+    else:
+        response = Problem(
+            status, "Fault", f"Fault rule {rule.id} answered {status}."
+        ).to_response()
+    response.headers.update(headers)
+    raise FaultAnswer(response)
+
+
+def _unreadable(detail: str, keyword: str) -> dict[str, str]:
+    return {"pointer": "", "message": f"the request cannot be read: {detail}", "keyword": keyword}
+
+
 def _check_contract(sim: Simulator) -> None:
     """Validate the request document against ``<op>.request.json`` (contract checks).
 
@@ -135,13 +214,9 @@ def _check_contract(sim: Simulator) -> None:
     try:
         document = op.read()
     except BadBody as exc:
-        g.violations = [
-            {
-                "pointer": "",
-                "message": f"the request cannot be read: {exc.detail}",
-                "keyword": exc.reason,
-            }
-        ]
+        g.violations = [_unreadable(exc.detail, exc.reason)]
+    except RequestEntityTooLarge:  # the route answers this in the vendor's own way
+        g.violations = [_unreadable("the body is over the size limit", "maxLength")]
     else:
         g.violations = sim.schemas.validate(schema, document)
     g.checked = True
@@ -177,8 +252,8 @@ def _flat(multi: Any) -> dict[str, Any]:
 def _record(response: Response) -> None:
     world = g.world
     vendor: Vendor | None = g.vendor
-    endpoint = request.endpoint or ""
-    operation = endpoint if vendor and endpoint.startswith(vendor.slug + ".") else None
+    operation = _operation()
+    dropped = bool(request.environ.get("crmsim.drop"))
     try:
         request_data = request.get_data(cache=True)
     except HTTPException:  # the body was over the limit and was never read
@@ -195,9 +270,9 @@ def _record(response: Response) -> None:
             "body": _body_for_journal(request_data, request.mimetype),
         },
         "response": {
-            "status": response.status_code,
-            "headers": dict(response.headers.items()),
-            "body": _body_for_journal(response.get_data(), response.mimetype),
+            "status": None if dropped else response.status_code,
+            "headers": {} if dropped else dict(response.headers.items()),
+            "body": None if dropped else _body_for_journal(response.get_data(), response.mimetype),
         },
         "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
         "violations": g.violations,

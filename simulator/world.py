@@ -10,6 +10,7 @@ from typing import Any
 from simulator.clock import Clock, Ids
 from simulator.config import Config
 from simulator.errors import InvalidDocument, StateInvalid
+from simulator.faults import Faults
 from simulator.journal import Log, Outbox
 from simulator.schemas import Schemas
 from simulator.vendors._base import Context, Vendor, VendorBackend
@@ -34,7 +35,7 @@ class World:
         self.ids = Ids(config.seed)
         self.journal = Log(config.journal_limit)
         self.outbox = Outbox(config.outbox_limit, self.clock)
-        self.faults: list[dict[str, Any]] = []
+        self.faults = Faults(self.ids.seed)
         self.ctx = Context(self.clock, self.ids, self.outbox)
         self.backends: dict[str, VendorBackend] = {v.slug: v.backend(self.ctx) for v in vendors}
 
@@ -47,9 +48,15 @@ class World:
         self.backends = {slug: v.backend(self.ctx) for slug, v in self.vendors.items()}
         self.journal.restart()
         self.outbox.restart()
-        self.faults.clear()
         self.clock.freeze(None)
         self.ids.restart()
+        self.faults.restart(self.ids.seed)
+
+    def reseed(self, seed: int) -> None:
+        """Seed the id source and the fault rules' random draws."""
+        self.ids.reseed(seed)
+        self.faults.random.seed(f"faults:{seed}")
+        self.faults.seed = seed
 
     def apply_settings(self, changes: Mapping[str, Any]) -> None:
         # JSON Schema's "integer" admits 3.0: store it as 3

@@ -152,8 +152,13 @@ def advance_clock() -> Response:
             _world().clock.advance(doc["seconds"])
         except OverflowError as exc:
             raise InvalidDocument(
-                [{"pointer": "/seconds", "message": "the clock would pass the year 9999",
-                  "keyword": "maximum"}]
+                [
+                    {
+                        "pointer": "/seconds",
+                        "message": "the clock would pass the year 9999",
+                        "keyword": "maximum",
+                    }
+                ]
             ) from exc
         return ok(_clock_doc())
 
@@ -167,7 +172,7 @@ def put_seed() -> Response:
     """Reseed the namespace's id source: generated ids become deterministic."""
     doc = _body("seed")
     with _world().lock:
-        _world().ids.reseed(int(doc["seed"]))
+        _world().reseed(int(doc["seed"]))
     return ok({"seed": int(doc["seed"])})
 
 
@@ -182,6 +187,35 @@ def put_settings() -> Response:
     with _world().lock:
         _world().apply_settings(doc)
         return ok(_world().settings)
+
+
+# -- faults -------------------------------------------------------------------------------
+def get_faults() -> Response:
+    """The namespace's fault rules, with how often each matched and fired."""
+    with _world().lock:
+        return ok({"faults": [r.as_dict() for r in _world().faults.rules]})
+
+
+def add_fault() -> Response:
+    """Add a fault rule; it is consulted after the rules added before it."""
+    doc = _body("fault")
+    with _world().lock:
+        return ok(_world().faults.add(doc).as_dict(), 201)
+
+
+def clear_faults() -> Response:
+    """Remove every fault rule."""
+    with _world().lock:
+        _world().faults.clear()
+    return ok({"status": "ok"})
+
+
+def remove_fault(rule_id: str) -> Response:
+    """Remove one fault rule."""
+    with _world().lock:
+        if not _world().faults.remove(rule_id):
+            raise Problem(404, "No such fault rule", f"No fault rule {rule_id}.")
+    return ok({"status": "ok"})
 
 
 def openapi() -> Response:
@@ -291,6 +325,10 @@ ROUTES: list[Route] = [
     Route("DELETE", "/journal", clear_journal, answer="ok"),
     Route("GET", "/journal/<int:entry_id>", get_journal_entry, answer="journal-entry"),
     Route("GET", "/outbox", get_outbox, answer="outbox"),
+    Route("GET", "/faults", get_faults, answer="faults"),
+    Route("POST", "/faults", add_fault, body="fault", answer="fault-state"),
+    Route("DELETE", "/faults", clear_faults, answer="ok"),
+    Route("DELETE", "/faults/<rule_id>", remove_fault, answer="ok"),
     Route("DELETE", "/outbox", clear_outbox, answer="ok"),
 ]
 

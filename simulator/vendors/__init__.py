@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from simulator.vendors import botw
+from simulator.vendors import botw, omoto
 from simulator.vendors._base import Vendor
 
-VENDORS: dict[str, Vendor] = {v.slug: v for v in (botw.VENDOR,)}
+VENDORS: dict[str, Vendor] = {
+    v.slug: v
+    for v in (
+        omoto.VENDOR,
+        botw.VENDOR,
+    )
+}
 
 __all__ = ["VENDORS", "Vendor"]

@@ -1,0 +1,86 @@
+"""Fault rules: make a vendor slow, down, rate-limiting or unreachable, deterministically."""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FaultRule:
+    """A rule as posted (``spec``), its id, and how often it matched and fired."""
+
+    id: str
+    spec: dict[str, Any]
+    matched: int = 0
+    fired: int = 0
+
+    def selects(self, vendor: str | None, operation: str | None, method: str, path: str) -> bool:
+        s = self.spec
+        return (
+            ("vendor" not in s or s["vendor"] == vendor)
+            and ("operation" not in s or s["operation"] == operation)
+            and ("method" not in s or s["method"] == method)
+            and ("path" not in s or fnmatch.fnmatchcase(path, s["path"]))
+        )
+
+    def fires(self, rng: random.Random) -> bool:
+        """Count a match and say whether the rule acts on it."""
+        self.matched += 1
+        s = self.spec
+        if "times" in s and self.fired >= s["times"]:
+            return False
+        if "every" in s and self.matched % s["every"] != 0:
+            return False
+        if "probability" in s and not rng.random() < s["probability"]:
+            return False
+        self.fired += 1
+        return True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, **self.spec, "matched": self.matched, "fired": self.fired}
+
+
+@dataclass
+class Faults:
+    """A namespace's fault rules, first added first consulted, and their random source."""
+
+    seed: int
+    rules: list[FaultRule] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(1)
+        # Separate from the id source, so that adding a rule never changes generated ids.
+        self.random = random.Random(f"faults:{self.seed}")
+
+    def add(self, spec: Mapping[str, Any]) -> FaultRule:
+        rule = FaultRule(str(next(self._ids)), dict(spec))
+        self.rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: str) -> bool:
+        before = len(self.rules)
+        self.rules = [r for r in self.rules if r.id != rule_id]
+        return len(self.rules) < before
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def restart(self, seed: int) -> None:
+        self.seed = seed
+        self.rules.clear()
+        self._ids = itertools.count(1)
+        self.random = random.Random(f"faults:{seed}")
+
+    def pick(
+        self, vendor: str | None, operation: str | None, method: str, path: str
+    ) -> FaultRule | None:
+        """The first rule that selects this request and fires, if any."""
+        for rule in self.rules:
+            if rule.selects(vendor, operation, method, path) and rule.fires(self.random):
+                return rule
+        return None

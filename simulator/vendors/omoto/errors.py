@@ -1,0 +1,99 @@
+"""Omoto errors: ``{"response": "<code>"}`` (vendors.md §1.2, §1.3).
+
+Omoto documents two error bodies, ``401 {"response": "keymismatch"}`` and
+``400 {"response": "parseerror"}``. Transport-level errors (unknown endpoint, wrong method,
+fault injection) keep the same one-field shape with a lower-case code made from the HTTP
+reason phrase (``notfound``, ``methodnotallowed``, ...): crmsim's choice, documented in
+``docs/vendors/omoto.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+from simulator.errors import VendorError
+
+
+class OmotoError(VendorError):
+    """Base: renders Omoto's error body. ``reason`` is crmsim's note, never sent."""
+
+    code = "parseerror"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason or self.code)
+        self.reason = reason
+
+    def body(self) -> dict[str, Any]:
+        return {"response": self.code}
+
+
+class KeyMismatch(OmotoError):
+    """The key is missing, empty or unknown, or does not belong to the pushed campaign."""
+
+    status = 401
+    code = "keymismatch"
+
+
+class ParseError(OmotoError):
+    """The body cannot be read or breaks one of the §1.3 rules."""
+
+    status = 400
+    code = "parseerror"
+
+
+class RouteNotFound(OmotoError):
+    """No such page: a path under /omoto that is no configured endpoint."""
+
+    status = 404
+    code = "notfound"
+
+
+class MethodNotAllowed(OmotoError):
+    status = 405
+    code = "methodnotallowed"
+
+
+class PayloadTooLarge(OmotoError):
+    status = 413
+    code = "requestentitytoolarge"
+
+
+class TooManyRequests(OmotoError):
+    status = 429
+    code = "toomanyrequests"
+
+
+class InternalServerError(OmotoError):
+    status = 500
+    code = "internalservererror"
+
+
+_BY_STATUS: dict[int, type[OmotoError]] = {
+    cls.status: cls
+    for cls in (
+        ParseError,
+        KeyMismatch,
+        RouteNotFound,
+        MethodNotAllowed,
+        PayloadTooLarge,
+        TooManyRequests,
+        InternalServerError,
+    )
+}
+
+
+def http_error(status: int) -> OmotoError:
+    """Omoto's body for a transport-level status (400 and 401 are its own two errors)."""
+    cls = _BY_STATUS.get(status)
+    if cls is not None:
+        return cls()
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    error = OmotoError()
+    error.status = status
+    error.code = re.sub(r"[^a-z]", "", phrase.lower()) or "error"
+    return error

@@ -1,0 +1,279 @@
+"""Omoto backend: campaigns and their keys, Response API endpoints, stored campaign responses
+(vendors.md §1).
+
+Survey invites are not state: each one goes to the namespace's outbox (kind
+``survey-invite``) the moment it is sent. Every lookup is a hash index of a table (a
+campaign by key, by id); response ids are the responses table's document ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tinydb.table import Document
+
+from simulator.clock import iso
+from simulator.errors import StateInvalid
+from simulator.vendors._base import Context, VendorBackend
+from simulator.vendors.omoto import errors
+
+VENDOR = "omoto"
+INVITE = "survey-invite"
+DEFAULT_ENDPOINTS = ("endpoint",)
+# The CRM API's page: a Response API endpoint of this name would be unreachable.
+RESERVED_ENDPOINTS = frozenset({"receivecustomerinfo"})
+PROCESS_ID = "76"
+NUMERIC = re.compile(r"[0-9]+")
+NPS_MIN, NPS_MAX = 0, 10
+RESPONSE_FIELDS = (
+    "channel",
+    "campaigntype",
+    "catnpsmap",
+    "npsrating",
+    "comment",
+    "customerinfo",
+    "namevaluemap",
+)
+
+
+def _one(field: str) -> Any:
+    def keys(doc: Mapping[str, Any]) -> Iterable[Any]:
+        return [doc[field]]
+
+    return keys
+
+
+def _nonempty_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _is_int(value: Any) -> bool:
+    """A JSON integer (``true`` is not one, and neither is ``76.0``)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def campaign_id_of(value: Any) -> str:
+    """``campaignid`` as a string: a non-empty string or an integer (A-O6), else parseerror."""
+    if _is_int(value):
+        return str(value)
+    if isinstance(value, str) and value:
+        return value
+    raise errors.ParseError("campaignid is missing, empty, or neither a string nor an integer")
+
+
+def nps_of(value: Any) -> int:
+    """``npsrating``: an integer or a string of ASCII digits, 0-10 (A-O6), else parseerror."""
+    rating: int | None = None
+    if _is_int(value):
+        rating = value
+    elif isinstance(value, str) and NUMERIC.fullmatch(value):
+        digits = value.lstrip("0") or "0"
+        rating = int(digits) if len(digits) <= 2 else None
+    if rating is None or not NPS_MIN <= rating <= NPS_MAX:
+        raise errors.ParseError("npsrating is not an integer from 0 to 10")
+    return rating
+
+
+def check_catnpsmap(value: Any) -> None:
+    """``catnpsmap``: an object whose every value is an array (A-O9), else parseerror."""
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise errors.ParseError("catnpsmap is not an object of arrays")
+
+
+def check_header(value: Any) -> None:
+    """``jsonheader``: an object with ``processid`` "76" or 76 (A-O6), else parseerror."""
+    processid = value.get("processid") if isinstance(value, dict) else None
+    if not (processid == PROCESS_ID or (_is_int(processid) and processid == int(PROCESS_ID))):
+        raise errors.ParseError('jsonheader is not an object with processid "76"')
+
+
+class OmotoBackend(VendorBackend):
+    slug = VENDOR
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.response_endpoints: list[str] = list(DEFAULT_ENDPOINTS)
+        self._endpoints: frozenset[str] = frozenset(self.response_endpoints)
+        self.campaigns = self.store.table(
+            "campaigns",
+            indexes={"api_key": _one("api_key"), "campaign_id": _one("campaign_id")},
+        )
+        self.responses = self.store.table("responses", indexes={"campaign_id": _one("campaign_id")})
+
+    # -- the checks, in the documented order ---------------------------------------------
+    def has_endpoint(self, endpoint: str) -> bool:
+        """Whether ``/omoto/{endpoint}.htm`` is a configured Response API endpoint."""
+        return endpoint in self._endpoints
+
+    def authorize(self, api_key: str | None) -> Document:
+        """The campaign of ``api_key``; 401 keymismatch when missing, empty or unknown."""
+        found = self.campaigns.lookup("api_key", api_key) if api_key else []
+        if not found:
+            raise errors.KeyMismatch("the key is missing, empty or not configured")
+        return found[0]
+
+    # -- operations -----------------------------------------------------------------------
+    def receive_customer_info(self, *, api_key: str | None, customers: Any) -> int:
+        """CRM API (§1.2): one survey invite per customer with an email or a mobile number.
+
+        ``customers`` is the decoded body. Returns the number of invites sent. Not emulated:
+        Omoto's "business rules" beyond that one check (A-O7), de-duplication, scheduling.
+        """
+        campaign = self.authorize(api_key)
+        if not isinstance(customers, list):
+            raise errors.ParseError("the body is not a JSON array")
+        if not all(isinstance(c, dict) for c in customers):
+            raise errors.ParseError("an element of the array is not an object")
+        sent = 0
+        for customer in customers:
+            info = customer.get("personalinfo")
+            if not isinstance(info, dict):
+                continue
+            email, mobileno = _nonempty_str(info.get("email")), _nonempty_str(info.get("mobileno"))
+            if email is None and mobileno is None:
+                continue
+            transactionid = info.get("transactionid")
+            invite = self.ctx.outbox.send(
+                VENDOR,
+                INVITE,
+                campaign_id=campaign["campaign_id"],
+                api_key=campaign["api_key"],
+                personalinfo=info,
+                qualifyinginfo=customer.get("qualifyinginfo"),
+                email=email,
+                mobileno=mobileno,
+                transactionid=transactionid if isinstance(transactionid, str) else None,
+                sent_at=None,
+            )
+            invite["sent_at"] = invite["at"]  # the same instant, even on a running clock
+            sent += 1
+        return sent
+
+    def push_response(
+        self, *, endpoint: str, api_key: str | None, jsonheader: Any, jsonbody: Any
+    ) -> int:
+        """Response API (§1.3): store one campaign response. Returns its ``response_id``.
+
+        ``jsonheader`` and ``jsonbody`` are the decoded form fields. Every parseerror check
+        comes before the campaign check. Not emulated: de-duplication, any reply content.
+        """
+        campaign = self.authorize(api_key)
+        check_header(jsonheader)
+        if not isinstance(jsonbody, dict):
+            raise errors.ParseError("jsonbody is not one JSON object")
+        campaign_id = campaign_id_of(jsonbody.get("campaignid"))
+        rating = nps_of(jsonbody["npsrating"]) if "npsrating" in jsonbody else None
+        if "catnpsmap" in jsonbody:
+            check_catnpsmap(jsonbody["catnpsmap"])
+        if campaign_id != campaign["campaign_id"]:
+            raise errors.KeyMismatch("campaignid is not the campaign of the key")
+        record = {f: jsonbody.get(f) for f in RESPONSE_FIELDS}
+        record["npsrating"] = rating
+        response_id = self.responses.allocate_id()
+        self.responses.insert(
+            Document(
+                {
+                    "response_id": response_id,
+                    "endpoint": endpoint,
+                    "campaign_id": campaign_id,
+                    **record,
+                    "received_at": iso(self.ctx.clock.now()),
+                },
+                response_id,
+            )
+        )
+        return response_id
+
+    # -- state document -------------------------------------------------------------------
+    def load_state(self, doc: Mapping[str, Any]) -> None:
+        problems: list[dict[str, Any]] = []
+        self._load_endpoints(doc.get("response_endpoints", DEFAULT_ENDPOINTS), problems)
+        self._load_campaigns(doc.get("campaigns", []), problems)
+        self._load_responses(doc.get("responses", []), problems)
+        if problems:
+            raise StateInvalid(problems)
+
+    def _load_endpoints(self, names: Iterable[str], problems: list[dict[str, Any]]) -> None:
+        endpoints: list[str] = []
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in RESERVED_ENDPOINTS:
+                message = f"'{name}' is the CRM API's page and cannot be a response endpoint"
+            elif name in seen:
+                message = f"response endpoint '{name}' is listed twice"
+            else:
+                seen.add(name)
+                endpoints.append(name)
+                continue
+            problems.append({"pointer": f"/response_endpoints/{i}", "message": message})
+        self.response_endpoints = endpoints
+        self._endpoints = frozenset(endpoints)
+
+    def _load_campaigns(
+        self, campaigns: Iterable[Mapping[str, Any]], problems: list[dict[str, Any]]
+    ) -> None:
+        for i, c in enumerate(campaigns):
+            clash = False
+            for field in ("campaign_id", "api_key"):
+                if self.campaigns.lookup_ids(field, c[field]):
+                    clash = True
+                    problems.append(
+                        {
+                            "pointer": f"/campaigns/{i}/{field}",
+                            "message": f"{field} '{c[field]}' is used by another campaign",
+                        }
+                    )
+            if not clash:
+                self.campaigns.insert(
+                    {
+                        "campaign_id": c["campaign_id"],
+                        "api_key": c["api_key"],
+                        "name": c.get("name"),
+                    }
+                )
+
+    def _load_responses(
+        self, responses: list[Mapping[str, Any]], problems: list[dict[str, Any]]
+    ) -> None:
+        given: set[int] = set()
+        for i, r in enumerate(responses):
+            if "response_id" not in r:
+                continue
+            if r["response_id"] in given:
+                problems.append(
+                    {
+                        "pointer": f"/responses/{i}/response_id",
+                        "message": f"response_id {r['response_id']} is used twice",
+                    }
+                )
+            given.add(r["response_id"])
+        next_id = max(given, default=0)
+        now = iso(self.ctx.clock.now())
+        for r in responses:
+            response_id = r.get("response_id")
+            if response_id is None:
+                next_id += 1
+                response_id = next_id
+            elif self.responses.contains(doc_id=response_id):
+                continue  # reported above
+            self.responses.insert(
+                Document(
+                    {
+                        "response_id": response_id,
+                        "endpoint": r.get("endpoint"),
+                        "campaign_id": r["campaign_id"],
+                        **{f: r.get(f) for f in RESPONSE_FIELDS},
+                        "received_at": r.get("received_at") or now,
+                    },
+                    response_id,
+                )
+            )
+
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "campaigns": [dict(c) for c in self.campaigns],
+            "response_endpoints": list(self.response_endpoints),
+            "responses": [dict(r) for r in self.responses],
+        }
