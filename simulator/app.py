@@ -41,6 +41,8 @@ class Simulator:
         self.schemas = load((config.schemas_dir or default_schemas_dir()).resolve())
         self.vendors: list[Vendor] = [VENDORS[s] for s in config.vendors if s in VENDORS]
         self.namespaces = Namespaces(config, self.vendors)
+        # With ``validate_responses``: vendor answers that their schemas do not describe.
+        self.response_problems: list[dict[str, Any]] = []
 
     def vendor_for(self, path: str) -> Vendor | None:
         return next((v for v in self.vendors if v.owns(path)), None)
@@ -131,6 +133,8 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
             response.headers["X-Sim-Violations"] = str(len(g.violations))
         if g.get("journaled"):
             _record(response)
+            if sim.config.validate_responses:
+                _check_response(sim, response)
         return response
 
     @app.teardown_request
@@ -229,6 +233,28 @@ def _check_contract(sim: Simulator) -> None:
             errors=g.violations,
             operation=endpoint,
         )
+
+
+def _check_response(sim: Simulator, response: Response) -> None:
+    """Check a vendor answer against the schema its operation declares for that status."""
+    vendor: Vendor | None = g.vendor
+    operation = _operation()
+    op = vendor.operation(operation.split(".", 1)[1]) if vendor and operation else None
+    if vendor is None or op is None or g.fault is not None or response.status_code == 422:
+        return
+    schema = op.responses.get(response.status_code)
+    where = {"operation": operation, "status": response.status_code, "path": request.path}
+    if schema is None:
+        sim.response_problems.append({**where, "problem": "status not declared"})
+        return
+    try:
+        body = parse_json(response.get_data())
+    except BadBody:
+        sim.response_problems.append({**where, "problem": "body is not JSON"})
+        return
+    errors = sim.schemas.validate(f"{vendor.slug}/{schema}.json", body)
+    if errors:
+        sim.response_problems.append({**where, "problem": errors, "body": body})
 
 
 def _body_for_journal(data: bytes, mimetype: str | None) -> Any:

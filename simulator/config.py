@@ -22,6 +22,7 @@ class Config:
     vendors: tuple[str, ...] = ALL_VENDORS
     seed: int | None = None
     strict_contract: bool = False
+    validate_responses: bool = False
     journal_limit: int = 1000
     outbox_limit: int = 10000
     max_body_bytes: int = 1024 * 1024
@@ -63,7 +64,7 @@ def _convert(name: str, raw: str) -> Any:
         "seed",
     ):
         return int(raw)
-    if name == "strict_contract":
+    if name in ("strict_contract", "validate_responses"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if name == "vendors":
         chosen = tuple(v.strip() for v in raw.split(",") if v.strip())

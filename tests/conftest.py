@@ -22,7 +22,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 @pytest.fixture
 def app():
-    return create_app({"seed": 7})
+    """A fresh app; every vendor answer it gives is checked against its response schema."""
+    app = create_app({"seed": 7, "validate_responses": True})
+    yield app
+    problems = app.extensions["crmsim"].response_problems
+    assert problems == [], f"answers outside their response schemas: {problems}"
 
 
 @pytest.fixture

@@ -415,3 +415,23 @@ def test_body_limit_applies_to_vendor_routes_not_control_documents():
     assert r.status_code == 200
     r = c.post("/crm/1", data={"email": "a@b.co", "first_name": "x" * 4096}, headers=H)
     assert r.status_code == 413
+
+
+def test_validate_responses_catches_answers_outside_their_schema():
+    from jsonschema import Draft7Validator
+
+    from simulator import create_app
+
+    app = create_app({"validate_responses": True})
+    sim = app.extensions["crmsim"]
+    c = app.test_client()
+    c.put("/__sim/state/botw", json=BOTW)
+    create(c)
+    assert sim.response_problems == []
+    sim.schemas._validators["botw/create_contact.response.json"] = Draft7Validator(
+        {"type": "object", "required": ["nope"]}
+    )
+    create(c)
+    [problem] = sim.response_problems
+    assert problem["operation"] == "botw.create_contact" and problem["status"] == 201
+    assert problem["problem"][0]["pointer"] == "/nope"
