@@ -242,9 +242,9 @@ def _check_response(sim: Simulator, response: Response) -> None:
     op = vendor.operation(operation.split(".", 1)[1]) if vendor and operation else None
     if vendor is None or op is None or g.fault is not None or response.status_code == 422:
         return
-    schema = op.responses.get(response.status_code)
+    schemas = vendor.response_schemas(op, response.status_code)
     where = {"operation": operation, "status": response.status_code, "path": request.path}
-    if schema is None:
+    if not schemas:
         sim.response_problems.append({**where, "problem": "status not declared"})
         return
     try:
@@ -252,9 +252,9 @@ def _check_response(sim: Simulator, response: Response) -> None:
     except BadBody:
         sim.response_problems.append({**where, "problem": "body is not JSON"})
         return
-    errors = sim.schemas.validate(f"{vendor.slug}/{schema}.json", body)
-    if errors:
-        sim.response_problems.append({**where, "problem": errors, "body": body})
+    found = [sim.schemas.validate(name, body) for name in schemas]
+    if all(found):
+        sim.response_problems.append({**where, "problem": found, "body": body})
 
 
 def _body_for_journal(data: bytes, mimetype: str | None) -> Any:

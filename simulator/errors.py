@@ -21,8 +21,11 @@ def json_response(
     mimetype: str = "application/json",
 ) -> Response:
     """A JSON response with compact separators, as the vendors send them."""
-    text = json.dumps(body, ensure_ascii=False, separators=(", ", ": "))
-    return Response(text, status=status, mimetype=mimetype, headers=headers or {})
+    try:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (valid JSON escape, not UTF-8): keep it escaped
+        data = json.dumps(body).encode("ascii")
+    return Response(data, status=status, mimetype=mimetype, headers=headers or {})
 
 
 class SimulatorError(Exception):

@@ -105,10 +105,11 @@ def _vendor_operation(
         }
     if body is not None:
         doc["requestBody"] = {"required": op.carrier == "json", "content": body}
-    for status, schema in sorted(op.responses.items()):
+    for status in sorted(op.responses):
+        refs = [_ref(name) for name in vendor.response_schemas(op, status)]
         doc["responses"][str(status)] = {
-            "description": schema,
-            "content": _json_content(_ref(f"{vendor.slug}/{schema}.json")),
+            "description": ", ".join(r["$ref"].rsplit("/", 1)[1] for r in refs),
+            "content": _json_content(refs[0] if len(refs) == 1 else {"anyOf": refs}),
         }
     doc["responses"]["422"] = {
         "description": "strict_contract is on and the request violates its schema",
@@ -163,8 +164,13 @@ def _control_operation(route: Any, params: list[dict[str, Any]]) -> dict[str, An
         "responses": {
             "200": {
                 "description": "done",
-                "content": _json_content(
-                    _ref(f"sim/{route.answer}.json") if route.answer else {"type": "object"}
+                "content": (
+                    # An answer with a "/" is a media type, not a schema (the dashboard's files).
+                    {route.answer: {"schema": {"type": "string"}}}
+                    if route.answer and "/" in route.answer
+                    else _json_content(
+                        _ref(f"sim/{route.answer}.json") if route.answer else {"type": "object"}
+                    )
                 ),
             },
             "400": {

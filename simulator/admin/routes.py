@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 
 from simulator.clock import iso, parse_iso
+from simulator.dashboard import ui_asset, ui_page
 from simulator.errors import InvalidDocument, Problem, json_response
 from simulator.http import BadBody, parse_json
 from simulator.world import World
@@ -330,6 +331,8 @@ ROUTES: list[Route] = [
     Route("DELETE", "/faults", clear_faults, answer="ok"),
     Route("DELETE", "/faults/<rule_id>", remove_fault, answer="ok"),
     Route("DELETE", "/outbox", clear_outbox, answer="ok"),
+    Route("GET", "/ui", ui_page, answer="text/html"),
+    Route("GET", "/ui/<path:asset>", ui_asset, answer="text/*"),
 ]
 
 for _route in ROUTES:

@@ -67,13 +67,14 @@ class Operation:
     describes) or raises ``BadBody``; ``carrier`` says where that document travels
     (``json`` body, url-encoded ``form`` body, ``query`` string, ``form+query``, or
     ``custom`` with ``raw_schema`` describing the wire form); ``responses`` maps each status
-    the operation answers to its schema file under ``schemas/<vendor>/`` (no ``.json``).
+    the operation answers to its schema file under ``schemas/<vendor>/`` (no ``.json``), or
+    to several when one status carries different bodies (CRM.COM's 200 errors).
     """
 
     name: str
     read: Callable[[], Any]
     carrier: str
-    responses: Mapping[int, str]
+    responses: Mapping[int, str | tuple[str, ...]]
     raw_schema: Mapping[str, Any] | None = None
 
 
@@ -96,6 +97,13 @@ class Vendor:
 
     def owns(self, path: str) -> bool:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+
+    def response_schemas(self, op: Operation, status: int) -> tuple[str, ...]:
+        """Schema files (``<vendor>/<name>.json``) an answer of ``status`` may match."""
+        names = op.responses.get(status, ())
+        return tuple(
+            f"{self.slug}/{n}.json" for n in ((names,) if isinstance(names, str) else names)
+        )
 
     def operation(self, name: str) -> Operation | None:
         return next((op for op in self.contract if op.name == name), None)

@@ -27,7 +27,10 @@ def add(client, **rule):
 def test_status_fault_answers_in_the_vendor_shape_and_changes_nothing(client, botw):
     rule = add(client, vendor="botw", operation="botw.create_contact", status=500)
     r = create(client)
-    assert (r.status_code, r.get_json()) == (500, {"status": "error", "message": "Internal server error."})
+    assert (r.status_code, r.get_json()) == (
+        500,
+        {"status": "error", "message": "Internal server error."},
+    )
     assert botw.state("botw")["contacts"] == []
     [entry] = botw.journal()
     assert entry["fault"] == rule["id"]
@@ -84,7 +87,9 @@ def test_fault_rules_do_not_change_generated_ids(client):
         client.put("/__sim/seed", json={"seed": 3})
         client.put("/__sim/state/botw", json={"api_keys": {"K": ["1"]}})
         if with_rule:
-            add(client, vendor="botw", operation="botw.search_contacts", status=500, probability=0.5)
+            add(
+                client, vendor="botw", operation="botw.search_contacts", status=500, probability=0.5
+            )
         for i in range(3):
             create(client, f"{i}@b.co")
             client.get(f"/crm/1?email={i}@b.co", headers=H)
@@ -122,8 +127,15 @@ def test_fault_on_unmatched_paths_answers_a_problem(client):
 
 @pytest.mark.parametrize(
     "rule",
-    [{}, {"status": 200}, {"status": 500, "drop": True}, {"times": 0, "status": 500},
-     {"probability": 2, "status": 500}, {"vendor": "nope", "status": 500}, {"status": 500, "bogus": 1}],
+    [
+        {},
+        {"status": 200},
+        {"status": 500, "drop": True},
+        {"times": 0, "status": 500},
+        {"probability": 2, "status": 500},
+        {"vendor": "nope", "status": 500},
+        {"status": 500, "bogus": 1},
+    ],
 )
 def test_invalid_rules_are_problems(client, rule):
     r = client.post("/__sim/faults", json=rule)
@@ -151,7 +163,9 @@ def test_drop_on_a_served_instance_resets_the_connection(served):
     ns = f"{served}/__ns/drop-test"
     requests.post(f"{ns}/__sim/reset", timeout=5)
     requests.put(f"{ns}/__sim/state/botw", json={"api_keys": {"K": ["1"]}}, timeout=5)
-    requests.post(f"{ns}/__sim/faults", json={"vendor": "botw", "drop": True, "times": 1}, timeout=5)
+    requests.post(
+        f"{ns}/__sim/faults", json={"vendor": "botw", "drop": True, "times": 1}, timeout=5
+    )
     with pytest.raises(requests.ConnectionError):
         requests.post(f"{ns}/crm/1", data={"email": "a@b.co"}, headers=H, timeout=5)
     r = requests.post(f"{ns}/crm/1", data={"email": "a@b.co"}, headers=H, timeout=5)

@@ -1,0 +1,946 @@
+"""AntCRM webhook listener backend: orgs, listeners, customers, deals, tickets (vendors.md §2).
+
+One public method per operation (``listener``) and one per action (``add_contact`` ...
+``send_sms``). An action reads and checks its whole item first (``payload``), then decides,
+then writes: a failing item raises ``Invalid`` before its first write and changes nothing.
+
+Every lookup goes through an index. Customers are indexed per ``(org_id, pool, key)``, where
+the pool is ``customer`` (Contacts and Accounts), ``account`` (Accounts only) or ``lead``;
+each index is ordered by the code's number, so "the oldest (lowest <n>) wins" is the first
+entry. Counters (highest code number per org and prefix, highest deal and ticket id per org)
+are kept in memory and rebuilt by ``load_state``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tinydb.table import Document
+
+from simulator.clock import iso
+from simulator.errors import StateInvalid
+from simulator.vendors._base import Context, VendorBackend
+from simulator.vendors.antcrm import errors
+from simulator.vendors.antcrm.payload import (
+    CONTACT_TYPES,
+    NOTE_MODELS,
+    Company,
+    Entry,
+    Invalid,
+    Profile,
+    absent,
+    clean,
+    cus_fields,
+    digits,
+    identifier,
+    norm_email,
+    norm_name,
+    number,
+    owner,
+    permit,
+    points,
+    profile,
+    profiles,
+    scalar,
+    single_points,
+    text,
+    word,
+)
+
+VENDOR = "antcrm"
+PREFIX = {"contact": "PID", "account": "CID", "lead": "LID"}
+KIND_BY_PREFIX = {prefix: kind for kind, prefix in PREFIX.items()}
+# The lookup pools each kind of customer belongs to.
+POOLS = {"contact": ("customer",), "account": ("customer", "account"), "lead": ("lead",)}
+CATALOGUES = ("stages", "categories", "packages", "currencies", "channels")
+
+CUSTOMER_DEFAULTS: dict[str, Any] = {
+    "name": None,
+    "lastname": None,
+    "title": None,
+    "passport": None,
+    "gender": 2,
+    "bgInfo": None,
+    "dateOfBirth": None,
+    "emails": [],
+    "phones": [],
+    "addresses": [],
+    "websites": [],
+    "im": [],
+    "tags": [],
+    "cusFields": [],
+    "permit": None,
+    "source": None,
+    "contactId": None,
+    "companyId": None,
+    "companyLead": None,
+    "history": [],
+    "notes": [],
+    "created_by": None,
+}
+DEAL_DEFAULTS: dict[str, Any] = {
+    "name": None,
+    "value": None,
+    "currency": None,
+    "description": None,
+    "stage": None,
+    "closeDate": None,
+    "category": None,
+    "package": None,
+    "owner_opportunity": None,
+    "customer": None,
+    "contacts": [],
+    "permit": None,
+    "cusFields": [],
+    "notes": [],
+}
+TICKET_DEFAULTS: dict[str, Any] = {
+    "contactType": "customer",
+    "title": None,
+    "body": None,
+    "customer": None,
+    "dealId": None,
+    "tag": None,
+    "groupName": None,
+    "slaName": None,
+    "channel": None,
+    "cusFields": [],
+}
+HISTORY_DEFAULTS: dict[str, Any] = {"listener_id": None, "senderUser": None, "text": None}
+NOTE_DEFAULTS: dict[str, Any] = {"tag": None, "channel": None, "permit": None, "created_by": None}
+
+
+def code_number(code: str) -> int:
+    """The ``<n>`` of ``PID-<n>``."""
+    return int(code.partition("-")[2])
+
+
+def _customer_keys(
+    values: Callable[[Mapping[str, Any]], Iterable[Hashable | None]],
+) -> Callable[[Mapping[str, Any]], list[tuple[Hashable, int]]]:
+    """Ordered-index entries ``((org, pool, key), n)`` of a customer for each of its keys."""
+
+    def entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
+        keys = [k for k in dict.fromkeys(values(c)) if k]
+        n = code_number(c["customerId"])
+        return [((c["org_id"], pool, key), n) for pool in POOLS[c["kind"]] for key in keys]
+
+    return entries
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who is calling: the listener, its org and the (org's spelling of the) senderUser."""
+
+    listener: dict[str, Any]
+    org: dict[str, Any]
+    sender: str
+
+    @property
+    def org_id(self) -> str:
+        return str(self.org["org_id"])
+
+    @property
+    def listener_id(self) -> str:
+        return str(self.listener["listener_id"])
+
+
+class AntcrmBackend(VendorBackend):
+    slug = VENDOR
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.orgs: dict[str, dict[str, Any]] = {}
+        self.listeners: dict[str, dict[str, Any]] = {}
+        # org -> lower-cased user email -> the org's spelling
+        self._users: dict[str, dict[str, str]] = {}
+        # org -> catalogue -> casefolded name -> the org's spelling
+        self._catalogues: dict[str, dict[str, dict[str, str]]] = {}
+        self._networks: dict[str, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {}
+        self._codes: dict[tuple[str, str], int] = {}
+        self._deal_ids: dict[str, int] = {}
+        self._ticket_ids: dict[str, int] = {}
+        self.customers = self.store.table(
+            "customers",
+            indexes={"code": lambda c: [(c["org_id"], c["customerId"])]},
+            ordered={
+                "customerId": _customer_keys(lambda c: [c["customerId"]]),
+                "contactId": _customer_keys(lambda c: [clean(c.get("contactId"))]),
+                "passport": _customer_keys(lambda c: [clean(c.get("passport"))]),
+                "name": _customer_keys(lambda c: [norm_name(c.get("name"))]),
+                "email": _customer_keys(lambda c: [norm_email(e["value"]) for e in c["emails"]]),
+                "phone": _customer_keys(lambda c: [digits(p["value"]) for p in c["phones"]]),
+            },
+        )
+        self.deals = self.store.table(
+            "deals",
+            indexes={"dealId": lambda d: [(d["org_id"], d["dealId"])]},
+            ordered={
+                "name": lambda d: (
+                    [((d["org_id"], key), int(d["dealId"]))]
+                    if (key := norm_name(d.get("name")))
+                    else []
+                )
+            },
+        )
+        self.tickets = self.store.table(
+            "tickets", indexes={"ticketId": lambda t: [(t["org_id"], t["ticketId"])]}
+        )
+
+    # == the operation ====================================================================
+    def admit(self, *, listener_id: str, client_ip: str | None) -> dict[str, Any]:
+        """The first two envelope checks: the listener exists (404), the IP may call (403)."""
+        listener = self.listeners.get(listener_id)
+        if listener is None:
+            raise errors.ListenerNotFound()
+        networks = self._networks.get(listener_id, [])
+        if networks and not _ip_in(client_ip, networks):
+            raise errors.IpNotAllowed()
+        return listener
+
+    def listener(self, *, listener_id: str, client_ip: str | None, document: Any) -> list[str]:
+        """``POST /antcrm/webhook/listener/{listener_id}`` with a parsed JSON body (§2.3).
+
+        Checks the envelope in the documented order, then processes the items one by one;
+        returns one outcome per item (for tests and logs; the vendor answers only success).
+        """
+        listener = self.admit(listener_id=listener_id, client_ip=client_ip)
+        if not isinstance(document, dict):
+            raise errors.InvalidJson()
+        sender = document.get("senderUser")
+        if absent(sender):
+            raise errors.SenderUserRequired()
+        org = self.orgs[listener["org_id"]]
+        user = (
+            self._users[org["org_id"]].get(sender.strip().lower())
+            if isinstance(sender, str)
+            else None
+        )
+        if user is None:
+            raise errors.SenderUserNotFound()
+        items = document.get("data")
+        if not isinstance(items, list):
+            raise errors.DataMustBeArray()
+        call = Call(listener, org, user)
+        return [self._dispatch(call, item) for item in items]
+
+    def _dispatch(self, call: Call, item: Any) -> str:
+        if not isinstance(item, dict):
+            return "ignored: the item is not an object"
+        action = item.get("actionType")
+        data = item.get("data")
+        method = self._actions().get(action) if isinstance(action, str) else None
+        if method is None:
+            return f"ignored: unknown actionType {action!r}"
+        if not isinstance(data, dict):
+            return "ignored: data is not an object"
+        try:
+            return method(call, data)
+        except Invalid as exc:
+            return f"ignored: {exc}"
+
+    def _actions(self) -> dict[str, Callable[[Call, Mapping[str, Any]], str]]:
+        return {
+            "add-contact": self.add_contact,
+            "add-lead": self.add_lead,
+            "update-contact": self.update_contact,
+            "update-lead": self.update_lead,
+            "add-note": self.add_note,
+            "add-deal": self.add_deal,
+            "add-ticket": self.add_ticket,
+            "send-sms": self.send_sms,
+        }
+
+    # == actions ==========================================================================
+    def add_contact(self, call: Call, data: Mapping[str, Any]) -> str:
+        """add-contact: a Contact (``type`` 0) or an Account (``type`` 1), unless a duplicate."""
+        p = profile(data)
+        if p.name is None:
+            raise Invalid("name is required")
+        duplicate = self._duplicate(call.org_id, "customer", p)
+        if duplicate is not None:
+            self._history(duplicate, call, "duplicate")
+            return f"duplicate of {duplicate['customerId']}"
+        kind = "account" if p.type == 1 else "contact"
+        return "created " + self._create(call, kind, p)
+
+    def add_lead(self, call: Call, data: Mapping[str, Any]) -> str:
+        """add-lead: a Lead, unless a duplicate among the org's Leads (A-A10)."""
+        p = profile(data)
+        if p.name is None:
+            raise Invalid("name is required")
+        duplicate = self._duplicate(call.org_id, "lead", p)
+        if duplicate is not None:
+            self._history(duplicate, call, "duplicate")
+            return f"duplicate of {duplicate['customerId']}"
+        return "created " + self._create(call, "lead", p)
+
+    def update_contact(self, call: Call, data: Mapping[str, Any]) -> str:
+        """update-contact: merge into one Contact or Account; never creates it (A-A8)."""
+        return self._update(call, profile(data), "customer")
+
+    def update_lead(self, call: Call, data: Mapping[str, Any]) -> str:
+        """update-lead: merge into one Lead; never creates it (A-A8)."""
+        return self._update(call, profile(data), "lead")
+
+    def add_note(self, call: Call, data: Mapping[str, Any]) -> str:
+        """add-note: a note on a customer (``model`` contact) or a deal (``model`` deal)."""
+        body = text(data, "body")
+        model = word(data, "model", NOTE_MODELS) or "contact"
+        pool = _pool(word(data, "contactType", CONTACT_TYPES))
+        customer_id, passport = text(data, "customerId"), text(data, "passport")
+        emails = single_points(data, "email", "emails")
+        phones = single_points(data, "phone", "phones")
+        deal_id, deal_name = identifier(data, "dealId"), text(data, "name")
+        text(data, "contactId")
+        note = {
+            "body": body,
+            "tag": text(data, "tag"),
+            "channel": text(data, "channel"),
+            "permit": permit(data),
+            "created_by": call.sender,
+            "at": self._now(),
+        }
+        if body is None:
+            raise Invalid("body is required")
+        if model == "deal":
+            if deal_id is None and deal_name is None:
+                raise Invalid("a deal note needs dealId or name")
+            deal = self._deal(call.org_id, deal_id, deal_name)
+            if deal is None:
+                return "no deal found"
+            self.deals.update({"notes": [*deal["notes"], note]}, doc_ids=[deal.doc_id])
+            return f"note on deal {deal['dealId']}"
+        if customer_id is not None:
+            target = self._first("customerId", call.org_id, pool, customer_id)
+        elif passport is not None:
+            target = self._first("passport", call.org_id, pool, passport)
+        elif emails:
+            target = self._oldest("email", call.org_id, pool, map(norm_email, emails))
+        elif phones:
+            target = self._oldest("phone", call.org_id, pool, map(digits, phones))
+        else:
+            raise Invalid("a contact note needs customerId, passport, email or phone")
+        if target is None:
+            return "no customer found"
+        self.customers.update({"notes": [*target["notes"], note]}, doc_ids=[target.doc_id])
+        return f"note on {target['customerId']}"
+
+    def add_deal(self, call: Call, data: Mapping[str, Any]) -> str:
+        """add-deal: update the deal found by ``dealId`` (else by ``name``), or create one."""
+        org = call.org_id
+        name, deal_id = text(data, "name"), identifier(data, "dealId")
+        fields: dict[str, Any] = {
+            "value": scalar(data, "value"),
+            "description": text(data, "description"),
+            "closeDate": number(data, "closeDate"),
+            "owner_opportunity": owner(data),
+            "permit": permit(data),
+        }
+        configured = {
+            "currency": self._configured(org, "currencies", text(data, "currency")),
+            "category": self._configured(org, "categories", text(data, "category")),
+            "package": self._configured(org, "packages", text(data, "package")),
+            "stage": self._configured(org, "stages", text(data, "stage")),
+        }
+        custom = cus_fields(data)
+        deal_with = profile(data["dealWith"]) if _object(data, "dealWith") else None
+        contacts = profiles(data, "contacts")
+        if name is None:
+            raise Invalid("name is required")
+        deal = self._deal(org, deal_id, None if deal_id is not None else name)
+
+        if deal is None:
+            if configured["stage"] is None:
+                raise Invalid("a new deal needs a configured stage")
+            if deal_with is None:
+                raise Invalid("a new deal needs dealWith")
+            found = self._find_customer(org, deal_with)
+            if found is None and deal_with.name is None:
+                raise Invalid("dealWith matches no customer and has no name")
+            # -- checks done: from here on, writes only --
+            customer = found["customerId"] if found else self._create_from(call, deal_with)
+            new_id = self._deal_ids.get(org, 0) + 1
+            self._deal_ids[org] = new_id
+            self.deals.insert(
+                {
+                    "dealId": str(new_id),
+                    "org_id": org,
+                    **_copy(DEAL_DEFAULTS),
+                    **{k: v for k, v in fields.items() if v is not None},
+                    **{k: v for k, v in configured.items() if v is not None},
+                    "name": name,
+                    "customer": customer,
+                    "contacts": self._resolve_all(call, contacts),
+                    "cusFields": custom,
+                    "notes": [],
+                }
+            )
+            return f"created deal {new_id}"
+
+        changes: dict[str, Any] = {"name": name}
+        changes.update({k: v for k, v in fields.items() if v is not None})
+        changes.update({k: v for k, v in configured.items() if v is not None})
+        if custom:
+            changes["cusFields"] = _upsert(deal["cusFields"], custom)
+        if deal_with is not None:
+            found = self._find_customer(org, deal_with)
+            if found is not None:
+                changes["customer"] = found["customerId"]
+            elif deal_with.name is not None:
+                changes["customer"] = self._create_from(call, deal_with)
+        resolved = self._resolve_all(call, contacts)
+        if resolved:
+            changes["contacts"] = resolved
+        self.deals.update(changes, doc_ids=[deal.doc_id])
+        return f"updated deal {deal['dealId']}"
+
+    def add_ticket(self, call: Call, data: Mapping[str, Any]) -> str:
+        """add-ticket: a ticket, linked to the first key's customer and to ``dealId``."""
+        org = call.org_id
+        contact_type = word(data, "contactType", CONTACT_TYPES) or "customer"
+        pool = _pool(contact_type)
+        body = text(data, "body")
+        customer_id, contact_id = text(data, "customerId"), text(data, "contactId")
+        passport = text(data, "passport")
+        emails = single_points(data, "email", "emails")
+        phones = single_points(data, "phone", "phones")
+        deal_id = identifier(data, "dealId")
+        text(data, "name")
+        record = {
+            "contactType": contact_type,
+            "title": text(data, "title"),
+            "body": body,
+            "tag": text(data, "tag"),
+            "groupName": text(data, "groupName"),
+            "slaName": text(data, "slaName"),
+            "channel": text(data, "channel"),
+            "cusFields": cus_fields(data),
+        }
+        if body is None:
+            raise Invalid("body is required")
+        if customer_id is not None:
+            customer = self._first("customerId", org, pool, customer_id)
+        elif contact_id is not None:
+            customer = self._first("contactId", org, pool, contact_id)
+        elif passport is not None:
+            customer = self._first("passport", org, pool, passport)
+        elif emails:
+            customer = self._oldest("email", org, pool, map(norm_email, emails))
+        elif phones:
+            customer = self._oldest("phone", org, pool, map(digits, phones))
+        else:
+            customer = None
+        deal = self.deals.lookup("dealId", (org, deal_id)) if deal_id is not None else []
+        ticket_id = self._ticket_ids.get(org, 0) + 1
+        self._ticket_ids[org] = ticket_id
+        self.tickets.insert(
+            {
+                "ticketId": str(ticket_id),
+                "org_id": org,
+                **_copy(TICKET_DEFAULTS),
+                **record,
+                "customer": customer["customerId"] if customer else None,
+                "dealId": deal[0]["dealId"] if deal else None,
+            }
+        )
+        return f"created ticket {ticket_id}"
+
+    def send_sms(self, call: Call, data: Mapping[str, Any]) -> str:
+        """send-sms: one SMS per phone while the org may send (account or trial counter)."""
+        content = text(data, "content")
+        phones = [e["value"] for e in points(data, "phones")]
+        if content is None or not phones:
+            raise Invalid("content and phones are required")
+        sent = 0
+        for phone in phones:
+            if not self._take_sms(call.org):
+                break
+            self._sms(call, phone, content, None, "send-sms")
+            sent += 1
+        return f"sent {sent} sms"
+
+    # == customers ========================================================================
+    def _first(self, index: str, org: str, pool: str, key: Hashable | None) -> Document | None:
+        """The oldest customer of ``pool`` whose ``index`` key is ``key``."""
+        if key is None:
+            return None
+        entries = self.customers.ordered(index, (org, pool, key))
+        return self.customers.doc(entries[0][1]) if entries else None
+
+    def _oldest(
+        self, index: str, org: str, pool: str, keys: Iterable[Hashable | None]
+    ) -> Document | None:
+        """The oldest customer having any of ``keys``."""
+        best: tuple[Any, int] | None = None
+        for key in keys:
+            if key is None:
+                continue
+            entries = self.customers.ordered(index, (org, pool, key))
+            if entries and (best is None or entries[0] < best):
+                best = entries[0]
+        return self.customers.doc(best[1]) if best else None
+
+    def _fall_through(
+        self, org: str, pool: str, steps: Sequence[tuple[str, Sequence[Hashable | None]]]
+    ) -> Document | None:
+        """Duplicate-style search: each key in order, the first that finds anything wins."""
+        for index, keys in steps:
+            for key in keys:
+                found = self._first(index, org, pool, key)
+                if found is not None:
+                    return found
+        return None
+
+    def _duplicate(self, org: str, pool: str, p: Profile) -> Document | None:
+        """add-contact/add-lead: contactId → passport → each email → each phone (A-A5)."""
+        return self._fall_through(
+            org,
+            pool,
+            [
+                ("contactId", [p.contact_id]),
+                ("passport", [p.passport]),
+                ("email", [norm_email(e["value"]) for e in p.emails]),
+                ("phone", [digits(e["value"]) for e in p.phones]),
+            ],
+        )
+
+    def _find_customer(self, org: str, p: Profile) -> Document | None:
+        """dealWith / contacts: customerId → passport → each email → each phone."""
+        return self._fall_through(
+            org,
+            _pool(p.contact_type),
+            [
+                ("customerId", [p.customer_id]),
+                ("passport", [p.passport]),
+                ("email", [norm_email(e["value"]) for e in p.emails]),
+                ("phone", [digits(e["value"]) for e in p.phones]),
+            ],
+        )
+
+    def _find_company(self, org: str, company: Company, by_code: bool) -> Document | None:
+        """An Account by (``customerId`` on updates →) name → each email → each phone."""
+        return self._fall_through(
+            org,
+            "account",
+            [
+                ("customerId", [company.customer_id if by_code else None]),
+                ("name", [norm_name(company.name)]),
+                ("email", [norm_email(e["value"]) for e in company.emails]),
+                ("phone", [digits(e["value"]) for e in company.phones]),
+            ],
+        )
+
+    def _company_for(self, call: Call, company: Company, by_code: bool) -> str | None:
+        """Find-or-create the Account of ``companyContact``; None when it has no name."""
+        found = self._find_company(call.org_id, company, by_code)
+        if found is not None:
+            return str(found["customerId"])
+        if company.name is None:
+            return None
+        p = Profile(
+            name=company.name,
+            emails=company.emails,
+            phones=company.phones,
+            websites=company.websites,
+            addresses=company.addresses,
+            im=company.im,
+        )
+        return self._create(call, "account", p, auto_company=True)
+
+    def _create(self, call: Call, kind: str, p: Profile, auto_company: bool = False) -> str:
+        """Insert a new customer with History ``created`` and its side effects (§2.6)."""
+        listener = call.listener
+        company_id = None
+        if kind == "contact" and p.company is not None:
+            company_id = self._company_for(call, p.company, by_code=False)
+        if auto_company:
+            tag_list: list[str] = []
+        elif p.tags is not None:
+            tag_list = p.tags
+        else:
+            tag_list = [listener["default_tag"]] if listener["default_tag"] else []
+        source = listener["lead_source" if kind == "lead" else "contact_source"]
+        code = self._next_code(call.org_id, kind)
+        record = {
+            "customerId": code,
+            "org_id": call.org_id,
+            "kind": kind,
+            **_copy(CUSTOMER_DEFAULTS),
+            **{k: v for k, v in p.scalars().items() if v is not None},
+            "emails": p.emails,
+            "phones": p.phones,
+            "addresses": p.addresses,
+            "websites": p.websites,
+            "im": p.im,
+            "tags": tag_list,
+            "cusFields": p.cus_fields,
+            "source": source,
+            "companyId": company_id,
+            "companyLead": p.company_lead if kind == "lead" else None,
+            "history": [self._history_line(call, "created")],
+            "notes": [],
+            "created_by": call.sender,
+        }
+        self.customers.insert(record)
+        if not auto_company:
+            self._auto_messages(call, record)
+        return code
+
+    def _create_from(self, call: Call, p: Profile) -> str:
+        """Create a dealWith/contacts customer exactly as add-contact/add-lead would."""
+        if _pool(p.contact_type) == "lead":
+            return self._create(call, "lead", p)
+        return self._create(call, "account" if p.type == 1 else "contact", p)
+
+    def _resolve_all(self, call: Call, contacts: Iterable[Profile]) -> list[str]:
+        """A deal's ``contacts``: find-or-create each; unresolvable entries are skipped."""
+        codes: list[str] = []
+        for p in contacts:
+            found = self._find_customer(call.org_id, p)
+            if found is not None:
+                codes.append(found["customerId"])
+            elif p.name is not None:
+                codes.append(self._create_from(call, p))
+        return list(dict.fromkeys(codes))
+
+    def _update(self, call: Call, p: Profile, pool: str) -> str:
+        """update-contact / update-lead (§2.5): requirement, target, merge, History."""
+        if not (p.contact_id or p.passport or p.emails or p.phones or p.customer_id):
+            raise Invalid("one of contactId, passport, emails, phones, customerId is required")
+        target = self._target(call.org_id, pool, p)
+        if target is None:
+            return "no customer found"
+        changes = {k: v for k, v in p.scalars().items() if v is not None}
+        merges = (
+            ("emails", p.emails, lambda e: norm_email(e["value"])),
+            ("phones", p.phones, lambda e: digits(e["value"]) or e["value"]),
+            ("addresses", p.addresses, lambda e: tuple(sorted(map(repr, e.items())))),
+            ("websites", p.websites, lambda e: e["value"]),
+            ("im", p.im, lambda e: (e["protocol"], e["value"])),
+        )
+        for key, given, identity in merges:
+            if given:
+                changes[key] = _append(target[key], given, identity)
+        if p.tags:
+            changes["tags"] = list(dict.fromkeys([*target["tags"], *p.tags]))
+        if p.cus_fields:
+            changes["cusFields"] = _upsert(target["cusFields"], p.cus_fields)
+        if pool == "lead" and p.company_lead is not None:
+            changes["companyLead"] = p.company_lead
+        if target["kind"] == "contact" and p.company is not None:
+            company_id = self._company_for(call, p.company, by_code=True)
+            if company_id is not None:
+                changes["companyId"] = company_id
+        changes["history"] = [*target["history"], self._history_line(call, "updated")]
+        self.customers.update(changes, doc_ids=[target.doc_id])
+        return f"updated {target['customerId']}"
+
+    def _target(self, org: str, pool: str, p: Profile) -> Document | None:
+        """customerId → contactId → name → emails → phones → passport: first given only."""
+        if p.customer_id is not None:
+            return self._first("customerId", org, pool, p.customer_id)
+        if p.contact_id is not None:
+            return self._first("contactId", org, pool, p.contact_id)
+        if p.name is not None:
+            return self._first("name", org, pool, norm_name(p.name))
+        if p.emails:
+            return self._oldest("email", org, pool, (norm_email(e["value"]) for e in p.emails))
+        if p.phones:
+            return self._oldest("phone", org, pool, (digits(e["value"]) for e in p.phones))
+        return self._first("passport", org, pool, p.passport)
+
+    def _history(self, record: Document, call: Call, kind: str) -> None:
+        line = self._history_line(call, kind)
+        self.customers.update({"history": [*record["history"], line]}, doc_ids=[record.doc_id])
+
+    def _history_line(self, call: Call, kind: str) -> dict[str, Any]:
+        texts = {
+            "created": "Created from webhook listener {}",
+            "duplicate": "Duplicate data received from webhook listener {}; nothing was created",
+            "updated": "Updated from webhook listener {}",
+        }
+        return {
+            "type": kind,
+            "listener_id": call.listener_id,
+            "senderUser": call.sender,
+            "at": self._now(),
+            "text": texts[kind].format(call.listener_id),
+        }
+
+    def _next_code(self, org: str, kind: str) -> str:
+        prefix = PREFIX[kind]
+        n = self._codes.get((org, prefix), 0) + 1
+        self._codes[(org, prefix)] = n
+        return f"{prefix}-{n}"
+
+    # == deals ============================================================================
+    def _deal(self, org: str, deal_id: str | None, name: str | None) -> Document | None:
+        """By ``dealId`` only when given, else the oldest deal with that name."""
+        if deal_id is not None:
+            found = self.deals.lookup("dealId", (org, deal_id))
+            return found[0] if found else None
+        key = norm_name(name)
+        entries = self.deals.ordered("name", (org, key)) if key else []
+        return self.deals.doc(entries[0][1]) if entries else None
+
+    def _configured(self, org: str, catalogue: str, value: str | None) -> str | None:
+        """The org's spelling of a configured stage/category/package/currency, else None."""
+        if value is None:
+            return None
+        return self._catalogues[org][catalogue].get(value.casefold())
+
+    # == side effects =====================================================================
+    def _take_sms(self, org: dict[str, Any]) -> bool:
+        """May the org send one SMS now? A trial SMS uses up one of the remaining ones."""
+        if org["sms_account_configured"]:
+            return True
+        if org["trial_sms_remaining"] > 0:
+            org["trial_sms_remaining"] -= 1
+            return True
+        return False
+
+    def _sms(self, call: Call, to: str, content: str, customer_id: str | None, origin: str) -> None:
+        self.ctx.outbox.send(
+            VENDOR,
+            "sms",
+            to=to,
+            content=content,
+            customerId=customer_id,
+            origin=origin,
+            listener_id=call.listener_id,
+            org_id=call.org_id,
+        )
+
+    def _auto_messages(self, call: Call, record: Mapping[str, Any]) -> None:
+        """Auto email to the first email, then auto SMS to the first phone (§2.6, A-A14)."""
+        mail = call.listener["auto_email"]
+        if mail["enabled"] and mail["subject"] and mail["body"] and record["emails"]:
+            self.ctx.outbox.send(
+                VENDOR,
+                "email",
+                to=record["emails"][0]["value"],
+                subject=mail["subject"],
+                body=mail["body"],
+                customerId=record["customerId"],
+                listener_id=call.listener_id,
+                org_id=call.org_id,
+            )
+        sms = call.listener["auto_sms"]
+        if sms["enabled"] and sms["content"] and record["phones"] and self._take_sms(call.org):
+            self._sms(
+                call, record["phones"][0]["value"], sms["content"], record["customerId"], "auto"
+            )
+
+    def _now(self) -> str:
+        return iso(self.ctx.clock.now())
+
+    # == state document ===================================================================
+    def load_state(self, doc: Mapping[str, Any]) -> None:
+        problems: list[dict[str, Any]] = []
+
+        def problem(pointer: str, message: str) -> None:
+            problems.append({"pointer": pointer, "message": message})
+
+        for i, o in enumerate(doc.get("orgs", [])):
+            if o["org_id"] in self.orgs:
+                problem(f"/orgs/{i}/org_id", f"org_id {o['org_id']!r} is used twice")
+                continue
+            config = {
+                "org_id": o["org_id"],
+                "users": list(o.get("users", [])),
+                "groups": list(o.get("groups", [])),
+                "sms_account_configured": o.get("sms_account_configured", False),
+                "trial_sms_remaining": o.get("trial_sms_remaining", 0),
+                **{c: list(o.get(c, [])) for c in CATALOGUES},
+            }
+            self.orgs[config["org_id"]] = config
+            self._users[config["org_id"]] = {
+                u.strip().lower(): u for u in reversed(config["users"])
+            }
+            self._catalogues[config["org_id"]] = {
+                c: {v.strip().casefold(): v for v in reversed(config[c])} for c in CATALOGUES
+            }
+
+        for i, li in enumerate(doc.get("listeners", [])):
+            at = f"/listeners/{i}"
+            if li["listener_id"] in self.listeners:
+                problem(f"{at}/listener_id", f"listener_id {li['listener_id']!r} is used twice")
+                continue
+            if li["org_id"] not in self.orgs:
+                problem(f"{at}/org_id", f"no org {li['org_id']!r}")
+                continue
+            networks = []
+            for j, ip in enumerate(li.get("allowed_ips", [])):
+                try:
+                    networks.append(ipaddress.ip_network(ip.strip(), strict=False))
+                except ValueError:
+                    problem(f"{at}/allowed_ips/{j}", f"not an IP address or network: {ip!r}")
+            mail, sms = li.get("auto_email", {}), li.get("auto_sms", {})
+            self.listeners[li["listener_id"]] = {
+                "listener_id": li["listener_id"],
+                "org_id": li["org_id"],
+                "default_tag": li.get("default_tag"),
+                "contact_source": li.get("contact_source"),
+                "lead_source": li.get("lead_source"),
+                "auto_email": {
+                    "enabled": mail.get("enabled", False),
+                    "subject": mail.get("subject"),
+                    "body": mail.get("body"),
+                },
+                "auto_sms": {"enabled": sms.get("enabled", False), "content": sms.get("content")},
+                "allowed_ips": list(li.get("allowed_ips", [])),
+            }
+            self._networks[li["listener_id"]] = networks
+
+        companies: list[tuple[str, str, str]] = []
+        for i, c in enumerate(doc.get("customers", [])):
+            at = f"/customers/{i}"
+            org, code = c["org_id"], c["customerId"]
+            prefix = code.partition("-")[0]
+            kind = c.get("kind", KIND_BY_PREFIX[prefix])
+            if org not in self.orgs:
+                problem(f"{at}/org_id", f"no org {org!r}")
+                continue
+            if PREFIX[kind] != prefix:
+                problem(f"{at}/kind", f"a {kind} has a {PREFIX[kind]}- code, not {code!r}")
+                continue
+            if self.customers.lookup_ids("code", (org, code)):
+                problem(f"{at}/customerId", f"customerId {code!r} is used twice in org {org!r}")
+                continue
+            if c.get("companyId") is not None:
+                if kind != "contact":
+                    problem(f"{at}/companyId", "only a contact belongs to a company")
+                    continue
+                companies.append((f"{at}/companyId", org, c["companyId"]))
+            record = {"customerId": code, "org_id": org, "kind": kind, **_copy(CUSTOMER_DEFAULTS)}
+            record.update({k: _copy(c[k]) for k in CUSTOMER_DEFAULTS if k in c})
+            record["history"] = [{**HISTORY_DEFAULTS, **h} for h in record["history"]]
+            record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
+            self.customers.insert(record)
+            n = code_number(code)
+            self._codes[(org, prefix)] = max(self._codes.get((org, prefix), 0), n)
+        for pointer, org, company_id in companies:
+            if self._first("customerId", org, "account", company_id) is None:
+                problem(pointer, f"no account {company_id!r} in org {org!r}")
+
+        for i, d in enumerate(doc.get("deals", [])):
+            at = f"/deals/{i}"
+            org, deal_id = d["org_id"], d["dealId"]
+            if org not in self.orgs:
+                problem(f"{at}/org_id", f"no org {org!r}")
+                continue
+            if self.deals.lookup_ids("dealId", (org, deal_id)):
+                problem(f"{at}/dealId", f"dealId {deal_id!r} is used twice in org {org!r}")
+                continue
+            refs = [("customer", d.get("customer"))]
+            refs += [(f"contacts/{j}", ref) for j, ref in enumerate(d.get("contacts", []))]
+            missing = [
+                (where, ref)
+                for where, ref in refs
+                if ref is not None and not self.customers.lookup_ids("code", (org, ref))
+            ]
+            for where, ref in missing:
+                problem(f"{at}/{where}", f"no customer {ref!r} in org {org!r}")
+            if missing:
+                continue
+            record = {"dealId": deal_id, "org_id": org, **_copy(DEAL_DEFAULTS)}
+            record.update({k: _copy(d[k]) for k in DEAL_DEFAULTS if k in d})
+            record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
+            self.deals.insert(record)
+            self._deal_ids[org] = max(self._deal_ids.get(org, 0), int(deal_id))
+
+        for i, t in enumerate(doc.get("tickets", [])):
+            at = f"/tickets/{i}"
+            org, ticket_id = t["org_id"], t["ticketId"]
+            if org not in self.orgs:
+                problem(f"{at}/org_id", f"no org {org!r}")
+                continue
+            if self.tickets.lookup_ids("ticketId", (org, ticket_id)):
+                problem(f"{at}/ticketId", f"ticketId {ticket_id!r} is used twice in org {org!r}")
+                continue
+            ref = t.get("customer")
+            if ref is not None and not self.customers.lookup_ids("code", (org, ref)):
+                problem(f"{at}/customer", f"no customer {ref!r} in org {org!r}")
+                continue
+            deal_ref = t.get("dealId")
+            if deal_ref is not None and not self.deals.lookup_ids("dealId", (org, deal_ref)):
+                problem(f"{at}/dealId", f"no deal {deal_ref!r} in org {org!r}")
+                continue
+            record = {"ticketId": ticket_id, "org_id": org, **_copy(TICKET_DEFAULTS)}
+            record.update({k: _copy(t[k]) for k in TICKET_DEFAULTS if k in t})
+            self.tickets.insert(record)
+            self._ticket_ids[org] = max(self._ticket_ids.get(org, 0), int(ticket_id))
+        if problems:
+            raise StateInvalid(problems)
+
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "orgs": [_copy(o) for o in self.orgs.values()],
+            "listeners": [_copy(li) for li in self.listeners.values()],
+            "customers": [_copy(c) for c in self.customers],
+            "deals": [_copy(d) for d in self.deals],
+            "tickets": [_copy(t) for t in self.tickets],
+        }
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _pool(contact_type: str | None) -> str:
+    """``contactType`` lead → the Leads pool; absent or customer → Contacts and Accounts."""
+    return "lead" if contact_type == "lead" else "customer"
+
+
+def _object(data: Mapping[str, Any], key: str) -> bool:
+    """Is ``key`` a provided object? (raises ``Invalid`` when it is provided as something else)"""
+    value = data.get(key)
+    if absent(value):
+        return False
+    if not isinstance(value, dict):
+        raise Invalid(f"{key} must be an object")
+    return True
+
+
+def _append(
+    current: list[Entry], given: Iterable[Entry], identity: Callable[[Entry], Any]
+) -> list[Entry]:
+    """``current`` plus each given entry not already present (by ``identity``)."""
+    seen = {identity(e) for e in current}
+    merged = list(current)
+    for entry in given:
+        key = identity(entry)
+        if key not in seen:
+            seen.add(key)
+            merged.append(entry)
+    return merged
+
+
+def _upsert(current: list[Entry], given: Iterable[Entry]) -> list[Entry]:
+    """``cusFields`` upserted by name: a given name replaces its value, a new name appends."""
+    merged = {e["name"]: e for e in current}
+    for entry in given:
+        merged[entry["name"]] = entry
+    return list(merged.values())
+
+
+def _ip_in(
+    client_ip: str | None, networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    if client_ip is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON value (records never share lists with their dumps)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value

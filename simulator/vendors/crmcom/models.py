@@ -1,0 +1,1025 @@
+"""CRM.COM Web API v2 backend: tokens, contact information, pending provisioning (§3).
+
+Every operation checks in the documented order (§3.1): token, mandatory parameters,
+parameter values, entity lookups, uniqueness, action (the body is parsed by the route
+before). Lookups go through indexes: contacts by ``(identifier field, value)``, tokens by
+token, pending provisioning requests by provider in ``(scheduled_date, number)`` order.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from simulator.clock import iso, parse_iso
+from simulator.errors import StateInvalid
+from simulator.vendors._base import Context, VendorBackend
+from simulator.vendors.crmcom import errors
+
+MAX_RESULTS = 50
+WINDOW = timedelta(days=7)
+DEFAULT_TTL = 7200
+DEFAULT_UNIQUENESS = ("passport_number", "id_number")
+
+# -- contact information fields -----------------------------------------------------------
+IDENTIFIER_FIELDS = (
+    "id",
+    "number",
+    "id_number",
+    "passport_number",
+    "social_security_number",
+    "vat_registration_number",
+    "registration_number",
+)
+ONLY_FOR_TYPE = {
+    "social_security_number": "PERSON",
+    "vat_registration_number": "COMPANY",
+    "registration_number": "COMPANY",
+}
+DEMOGRAPHIC_IDS = ("id_number", "passport_number", "social_security_number")
+UNIQUENESS_CHOICES = (
+    "id_number",
+    "passport_number",
+    "social_security_number",
+    "vat_registration_number",
+    "registration_number",
+)
+TYPES = ("PERSON", "COMPANY")
+GENDERS = ("MALE", "FEMALE")
+UDF_STRINGS = tuple(f"udf_string_{i}" for i in range(1, 6))
+UDF_FLOATS = tuple(f"udf_float_{i}" for i in range(1, 6))
+TOP_STRINGS = (
+    "title",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "company_name",
+    "vat_registration_number",
+    "registration_number",
+    "notes",
+    "preferred_language",
+)
+# request ``<x>_identifier`` -> representation ``<x>`` (stored as the identifier object given)
+TOP_IDENTIFIERS = {
+    "category_identifier": "category",
+    "owned_by_group_identifier": "owned_by_group",
+    "privacy_level_identifier": "privacy_level",
+}
+DEMO_IDENTIFIERS = {
+    "country_of_residence_identifier": "country_of_residence",
+    "id_issued_by_country_identifier": "id_issued_by_country",
+    "passport_issued_by_country_identifier": "passport_issued_by_country",
+    "industry_identifier": "industry",
+    "industry_sector_identifier": "industry_sector",
+}
+DEMOGRAPHIC_KEYS = ("gender", *DEMOGRAPHIC_IDS, "date_of_birth", *DEMO_IDENTIFIERS.values())
+CONTACT_KEYS = (
+    "id",
+    "number",
+    "type",
+    "life_cycle_state",
+    "title",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "company_name",
+    "vat_registration_number",
+    "registration_number",
+    "notes",
+    "organizational_unit",
+    "preferred_language",
+    "category",
+    "owned_by_group",
+    "privacy_level",
+    "demographics",
+    "addresses_set",
+    "phones_set",
+    "emails_set",
+    *UDF_STRINGS,
+    *UDF_FLOATS,
+)
+REPRESENTATION_KEYS = (*CONTACT_KEYS[:4], "name", *CONTACT_KEYS[4:])
+
+
+class SetKind:
+    """One of the contact's sets: its request names, response name and item fields."""
+
+    def __init__(
+        self,
+        singular: str,
+        plural: str,
+        strings: tuple[str, ...],
+        str_or_int: tuple[str, ...] = (),
+        identifiers: Mapping[str, str] | None = None,
+        mandatory: tuple[str, ...] = (),
+        order: tuple[str, ...] = (),
+    ) -> None:
+        self.singular = singular
+        self.plural = plural
+        self.strings = strings
+        self.str_or_int = str_or_int
+        self.identifiers = dict(identifiers or {})
+        self.mandatory = mandatory
+        self.keys = ("id", *order)
+
+
+SETS = (
+    SetKind(
+        "address_set",
+        "addresses_set",
+        strings=(
+            "type",
+            "postal_code",
+            "street_name",
+            "area",
+            "town_city",
+            "district",
+            "municipality",
+            "po_box",
+            "po_box_postal_code",
+        ),
+        str_or_int=("street_number", "floor", "apartment_number"),
+        identifiers={"country_identifier": "country"},
+        order=(
+            "type",
+            "postal_code",
+            "street_name",
+            "street_number",
+            "floor",
+            "apartment_number",
+            "area",
+            "town_city",
+            "district",
+            "municipality",
+            "country",
+            "po_box",
+            "po_box_postal_code",
+        ),
+    ),
+    SetKind(
+        "phone_set",
+        "phones_set",
+        strings=("type", "number"),
+        mandatory=("number",),
+        order=("type", "number"),
+    ),
+    SetKind(
+        "email_set",
+        "emails_set",
+        strings=("type", "email_address"),
+        mandatory=("email_address",),
+        order=("type", "email_address"),
+    ),
+)
+SET_ALIASES = {k.singular: k.plural for k in SETS}
+
+# -- provisioning ---------------------------------------------------------------------------
+PROVIDER_FIELDS = ("id", "name", "alternative_code")
+REQUEST_KEYS = (
+    "number",
+    "provider_id",
+    "subscription_number",
+    "account_number",
+    "type",
+    "life_cycle_state",
+    "created_date",
+    "scheduled_date",
+    "executed_date",
+)
+PENDING_KEYS = (
+    "number",
+    "type",
+    "life_cycle_state",
+    "created_date",
+    "scheduled_date",
+    "executed_date",
+)
+
+TOKEN_KEYS = (
+    "token",
+    "issued_at",
+    "released_at",
+    "username",
+    "organisation",
+    "web_api_key",
+    "unit",
+)
+JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"  # {"alg":"HS256","typ":"JWT"}
+URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+CONTACT_NUMBER = re.compile(r"CI([0-9]+)")
+INTEGER = re.compile(r"-?[0-9]+")
+
+
+# -- small parsing helpers ----------------------------------------------------------------
+def missing(value: Any) -> bool:
+    """Missing or empty, as MANDATORYPARAMETERMISSING means it: absent, null or blank."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _string(value: Any, param: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise errors.InvalidParameterValue(param, "must be a string")
+
+
+def _str_or_int(value: Any, param: str) -> str | int | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise errors.InvalidParameterValue(param, "must be a string or an integer")
+
+
+def _float(value: Any, param: str) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise errors.InvalidParameterValue(param, "must be a number")
+    if not math.isfinite(value):
+        raise errors.InvalidParameterValue(param, "must be a finite number")
+    return value
+
+
+def _enum(value: Any, param: str, allowed: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    if value not in allowed or not isinstance(value, str):
+        raise errors.InvalidParameterValue(param, "must be one of " + ", ".join(allowed))
+    return value
+
+
+def _nonnull(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def _identifier_object(
+    value: Any, param: str, fields: tuple[str, ...] | None = None
+) -> dict[str, Any] | None:
+    """An identifier object (``{"name": "Main Group"}``): exactly one field, a plain value.
+
+    Fields given as null are ignored (clients that serialise every property send them).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise errors.InvalidParameterValue(param, "must be an object naming one field")
+    given = _nonnull(value)
+    if len(given) > 1:
+        raise errors.OnlyOneIdentifierAllowed(param)
+    if not given:  # reached only when the mandatory pass did not look here
+        raise errors.MandatoryParameterMissing(param)
+    ((field, item),) = given.items()
+    if fields is not None and field not in fields:
+        raise errors.InvalidParameterValue(
+            param, f"names an unknown field '{field}' (allowed: {', '.join(fields)})"
+        )
+    if isinstance(item, bool) or not isinstance(item, str | int):
+        raise errors.InvalidParameterValue(param, f"has a value for '{field}' that is not a string")
+    if isinstance(item, str) and not item.strip():
+        raise errors.InvalidParameterValue(param, f"has an empty value for '{field}'")
+    return {field: item}
+
+
+def query_identifier(raw: str, param: str, fields: tuple[str, ...]) -> tuple[str, str]:
+    """``field=value`` from a GET identifier parameter (§3.1 Identifiers).
+
+    Pairs are separated by commas: a part without ``=`` is INVALIDPARAMETERVALUE, two pairs
+    are ONLYONEIDENTIFIERALLOWED; the field must be one of ``fields``, the value non-empty.
+    """
+    parts = raw.split(",")
+    if any("=" not in part for part in parts):
+        raise errors.InvalidParameterValue(param, "must be written as field=value")
+    if len(parts) > 1:
+        raise errors.OnlyOneIdentifierAllowed(param)
+    field, _, value = raw.partition("=")
+    if field not in fields:
+        raise errors.InvalidParameterValue(
+            param, f"names an unknown field '{field}' (allowed: {', '.join(fields)})"
+        )
+    if not value:
+        raise errors.InvalidParameterValue(param, f"has an empty value for '{field}'")
+    return field, value
+
+
+def _date_of_birth(value: Any, param: str) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise errors.InvalidParameterValue(param, "must be an object with day, month and year")
+    parts: dict[str, int] = {}
+    for part in ("day", "month", "year"):
+        item = value.get(part)
+        if item is None:
+            raise errors.MandatoryParameterMissing(f"{param}.{part}")
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise errors.InvalidParameterValue(f"{param}.{part}", "must be an integer")
+        parts[part] = item
+    if not valid_date(parts):
+        raise errors.InvalidParameterValue(param, "is not a valid date")
+    return parts
+
+
+def valid_date(parts: Mapping[str, int]) -> bool:
+    try:
+        date(parts["year"], parts["month"], parts["day"])
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def fields_set_filter(fields_set: Any, keys: Iterable[str]) -> list[str]:
+    """Keys of ``data`` to return: all when not given; unknown names are ignored (§3.1)."""
+    keys = list(keys)
+    if fields_set is None:
+        return keys
+    if not isinstance(fields_set, str):
+        raise errors.InvalidParameterValue("fields_set", "must be a comma-separated string")
+    wanted = {SET_ALIASES.get(n.strip(), n.strip()) for n in fields_set.split(",") if n.strip()}
+    if not wanted:
+        return keys
+    return [k for k in keys if k in wanted]
+
+
+def paging_value(raw: str, param: str, minimum: int) -> int:
+    """A non-negative decimal integer; huge values saturate instead of failing to parse."""
+    if not INTEGER.fullmatch(raw):
+        raise errors.InvalidParameterValue(param, "must be an integer")
+    digits = raw.lstrip("-").lstrip("0") or "0"
+    value = 10**18 if len(digits) > 18 else int(digits)
+    if raw.startswith("-"):
+        value = -value
+    if value < minimum:
+        raise errors.InvalidParameterValue(param, f"must be at least {minimum}")
+    return value
+
+
+# -- the contact request (create / update body) -------------------------------------------
+class ContactRequest:
+    """A create or update body, read in two passes: mandatory parameters, then values.
+
+    ``changes()`` gives the fields given, in storage shape: top-level keys, a partial
+    ``demographics`` (or ``None`` to clear it), and per set ``(clear, new items)``.
+    """
+
+    def __init__(self, body: Mapping[str, Any], creating: bool) -> None:
+        self.body = body
+        self.creating = creating
+
+    def _demographics(self) -> Any:
+        return self.body.get("demographics")
+
+    def set_sources(self, kind: SetKind) -> list[tuple[str, Any]]:
+        """Where a set may be given: top level or in demographics, singular or plural."""
+        found: list[tuple[str, Any]] = []
+        demo = self._demographics()
+        for scope, container in (("", self.body), ("demographics.", demo)):
+            if not isinstance(container, dict):
+                continue
+            for name in (kind.singular, kind.plural):
+                if name in container:
+                    found.append((scope + name, container[name]))
+        return found
+
+    # -- pass 1 --------------------------------------------------------------------------
+    def check_mandatory(self) -> None:
+        body = self.body
+        kind = body.get("type")
+        if self.creating or "type" in body:
+            if missing(kind):
+                raise errors.MandatoryParameterMissing("type")
+        if self.creating and kind in TYPES:
+            needed = ("first_name", "last_name") if kind == "PERSON" else ("company_name",)
+            for name in needed:
+                if missing(body.get(name)):
+                    raise errors.MandatoryParameterMissing(name)
+        for name in TOP_IDENTIFIERS:
+            self._mandatory_identifier(body.get(name), name)
+        demo = self._demographics()
+        if isinstance(demo, dict):
+            for name in DEMO_IDENTIFIERS:
+                self._mandatory_identifier(demo.get(name), "demographics." + name)
+            dob = demo.get("date_of_birth")
+            if isinstance(dob, dict):
+                for part in ("day", "month", "year"):
+                    if dob.get(part) is None:
+                        raise errors.MandatoryParameterMissing(f"demographics.date_of_birth.{part}")
+        for kind_ in SETS:
+            for param, items in self.set_sources(kind_):
+                if not isinstance(items, list):
+                    continue
+                for i, item in enumerate(items):
+                    if not isinstance(item, dict):
+                        continue
+                    for name in kind_.mandatory:
+                        if missing(item.get(name)):
+                            raise errors.MandatoryParameterMissing(f"{param}[{i}].{name}")
+                    for name in kind_.identifiers:
+                        self._mandatory_identifier(item.get(name), f"{param}[{i}].{name}")
+
+    @staticmethod
+    def _mandatory_identifier(value: Any, param: str) -> None:
+        if isinstance(value, dict) and not _nonnull(value):
+            raise errors.MandatoryParameterMissing(param)
+
+    # -- pass 2 --------------------------------------------------------------------------
+    def changes(self) -> dict[str, Any]:
+        body = self.body
+        out: dict[str, Any] = {}
+        if "type" in body:
+            out["type"] = _enum(body["type"], "type", TYPES)
+        for name in TOP_STRINGS + UDF_STRINGS:
+            if name in body:
+                out[name] = _string(body[name], name)
+        for name in UDF_FLOATS:
+            if name in body:
+                out[name] = _float(body[name], name)
+        for name, key in TOP_IDENTIFIERS.items():
+            if name in body:
+                out[key] = _identifier_object(body[name], name)
+        if "demographics" in body:
+            out["demographics"] = self._demographic_changes(body["demographics"])
+        sets: dict[str, tuple[bool, list[dict[str, Any]]]] = {}
+        for kind in SETS:
+            clear, items = False, list[dict[str, Any]]()
+            for param, value in self.set_sources(kind):
+                if value is None:
+                    clear, items = True, []
+                    continue
+                if not isinstance(value, list):
+                    raise errors.InvalidParameterValue(param, "must be an array of objects")
+                items.extend(self._set_item(kind, f"{param}[{i}]", v) for i, v in enumerate(value))
+            if clear or items:
+                sets[kind.plural] = (clear, items)
+        out["sets"] = sets
+        return out
+
+    def _demographic_changes(self, demo: Any) -> dict[str, Any] | None:
+        if demo is None:
+            return None
+        if not isinstance(demo, dict):
+            raise errors.InvalidParameterValue("demographics", "must be an object")
+        out: dict[str, Any] = {}
+        if "gender" in demo:
+            out["gender"] = _enum(demo["gender"], "demographics.gender", GENDERS)
+        for name in DEMOGRAPHIC_IDS:
+            if name in demo:
+                out[name] = _string(demo[name], "demographics." + name)
+        if "date_of_birth" in demo:
+            out["date_of_birth"] = _date_of_birth(
+                demo["date_of_birth"], "demographics.date_of_birth"
+            )
+        for name, key in DEMO_IDENTIFIERS.items():
+            if name in demo:
+                out[key] = _identifier_object(demo[name], "demographics." + name)
+        return out
+
+    @staticmethod
+    def _set_item(kind: SetKind, param: str, item: Any) -> dict[str, Any]:
+        if not isinstance(item, dict):
+            raise errors.InvalidParameterValue(param, "must be an object")
+        out: dict[str, Any] = {}
+        for name in kind.strings:
+            out[name] = _string(item.get(name), f"{param}.{name}")
+        for name in kind.str_or_int:
+            out[name] = _str_or_int(item.get(name), f"{param}.{name}")
+        for name, key in kind.identifiers.items():
+            out[key] = _identifier_object(item.get(name), f"{param}.{name}")
+        return {k: out.get(k) for k in kind.keys[1:]}
+
+
+def contact_value(contact: Mapping[str, Any], field: str) -> Any:
+    """The value of an identifier field, wherever it lives in the stored contact."""
+    if field in DEMOGRAPHIC_IDS:
+        return (contact.get("demographics") or {}).get(field)
+    return contact.get(field)
+
+
+def _contact_keys(contact: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    for field in IDENTIFIER_FIELDS:
+        value = contact_value(contact, field)
+        if isinstance(value, str) and value:
+            yield (field, value)
+
+
+def contact_name(contact: Mapping[str, Any]) -> str | None:
+    """PERSON: first, middle and last name joined by one space; COMPANY: company name."""
+    if contact.get("type") == "COMPANY":
+        name = contact.get("company_name")
+        return name if isinstance(name, str) else None
+    parts = [contact.get(k) for k in ("first_name", "middle_name", "last_name")]
+    joined = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    return joined or None
+
+
+def empty_contact() -> dict[str, Any]:
+    contact: dict[str, Any] = dict.fromkeys(CONTACT_KEYS)
+    contact.update(
+        life_cycle_state="MARKETING",
+        organizational_unit=0,
+        demographics=dict.fromkeys(DEMOGRAPHIC_KEYS),
+        addresses_set=[],
+        phones_set=[],
+        emails_set=[],
+    )
+    return contact
+
+
+def _request_order(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
+    if r.get("life_cycle_state") != "PENDING":
+        return []
+    return [(r["provider_id"], (parse_iso(r["scheduled_date"]), r["number"]))]
+
+
+def _request_created(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
+    if r.get("life_cycle_state") != "PENDING":
+        return []
+    return [(r["provider_id"], parse_iso(r["created_date"]))]
+
+
+class CrmcomBackend(VendorBackend):
+    slug = "crmcom"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.token_ttl_seconds = DEFAULT_TTL
+        self.uniqueness_fields: list[str] = list(DEFAULT_UNIQUENESS)
+        self.users: list[dict[str, Any]] = []
+        self.web_api_keys: list[dict[str, Any]] = []
+        self.providers: list[dict[str, Any]] = []
+        self._users: dict[tuple[str, str], dict[str, Any]] = {}
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._providers: dict[tuple[str, str], dict[str, Any]] = {}
+        self._max_number = 0
+        # provider id -> (cutoff, eligible [(order key, doc id)]) for get_pending paging
+        self._eligible: dict[str, tuple[datetime, list[tuple[Any, int]]]] = {}
+        self.tokens = self.store.table("tokens", indexes={"token": lambda t: [t["token"]]})
+        self.contacts = self.store.table("contacts", indexes={"value": _contact_keys})
+        self.requests = self.store.table(
+            "provisioning_requests",
+            indexes={"number": lambda r: [r["number"]]},
+            ordered={"pending": _request_order, "created": _request_created},
+        )
+
+    # -- tokens ---------------------------------------------------------------------------
+    def authorize(self, token: Any) -> dict[str, Any]:
+        """The token's record, or INVALIDTOKEN: missing, unknown, released or expired."""
+        if not isinstance(token, str) or not token:
+            raise errors.InvalidToken("A token is required.")
+        found = self.tokens.lookup("token", token)
+        if not found:
+            raise errors.InvalidToken("The token is not recognised.")
+        record = found[0]
+        if record.get("released_at") is not None:
+            raise errors.InvalidToken("The token has been released.")
+        expires = parse_iso(record["issued_at"]) + timedelta(seconds=self.token_ttl_seconds)
+        if not self.ctx.clock.now() < expires:
+            raise errors.InvalidToken("The token has expired.")
+        return dict(record)
+
+    def _issue(
+        self,
+        *,
+        username: str | None,
+        organisation: str | None,
+        web_api_key: str | None,
+        unit: str | None,
+    ) -> str:
+        now = self.ctx.clock.now()
+        while True:
+            claims = {"jti": self._hex32(), "iat": int(now.timestamp())}
+            payload = (
+                base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+                .rstrip(b"=")
+                .decode()
+            )
+            token = f"{JWT_HEADER}.{payload}.{self.ctx.ids.token(43, URLSAFE)}"
+            if not self.tokens.lookup_ids("token", token):
+                break
+        self.tokens.insert(
+            {
+                "token": token,
+                "issued_at": iso(now),
+                "released_at": None,
+                "username": username,
+                "organisation": organisation,
+                "web_api_key": web_api_key,
+                "unit": unit,
+            }
+        )
+        return token
+
+    def authenticate(self, *, username: Any, password: Any, organisation: Any, unit: Any) -> str:
+        """POST authentication/token: a new token for a user of an organisation."""
+        for name, value in (
+            ("username", username),
+            ("password", password),
+            ("organisation", organisation),
+        ):
+            if missing(value):
+                raise errors.MandatoryParameterMissing(name)
+        for name, value in (
+            ("username", username),
+            ("password", password),
+            ("organisation", organisation),
+            ("unit", unit),
+        ):
+            _string(value, name)
+        user = self._users.get((organisation, username))
+        if user is None or user["password"] != password:
+            raise errors.InvalidCredentials(
+                "The username, password or organisation is not correct."
+            )
+        return self._issue(
+            username=username, organisation=organisation, web_api_key=None, unit=unit
+        )
+
+    def authenticate_web_api_key(self, *, web_api_key: str | None, unit: Any) -> str:
+        """POST authentication/web_api_key/token: a new token for a Web API key."""
+        _string(unit, "unit")
+        record = self._keys.get(web_api_key) if web_api_key else None
+        if record is None:
+            raise errors.InvalidCredentials(
+                "The Web API key is missing or not recognised."
+                if web_api_key
+                else "A Web API key is required as the HTTP Basic user name."
+            )
+        return self._issue(
+            username=None,
+            organisation=record.get("organisation"),
+            web_api_key=web_api_key,
+            unit=unit,
+        )
+
+    def release_token(self, *, token: Any) -> None:
+        """POST authentication/token/release: the token is not usable any more."""
+        self.authorize(token)
+        doc_id = self.tokens.lookup_ids("token", token)[0]
+        self.tokens.update({"released_at": iso(self.ctx.clock.now())}, doc_ids=[doc_id])
+
+    # -- contact information -------------------------------------------------------------
+    def _find_contact(self, field: str, value: str) -> tuple[int, dict[str, Any]]:
+        """The oldest contact whose ``field`` is ``value`` (type-restricted fields honoured)."""
+        only = ONLY_FOR_TYPE.get(field)
+        for doc in self.contacts.lookup("value", (field, value)):
+            if only is None or doc.get("type") == only:
+                return doc.doc_id, dict(doc)
+        raise errors.EntityNotFound("contact information", field, value)
+
+    def representation(self, contact: Mapping[str, Any], fields_set: Any) -> dict[str, Any]:
+        """``data`` of the contact methods (§3.6), filtered by ``fields_set``."""
+        full: dict[str, Any] = {}
+        for key in REPRESENTATION_KEYS:
+            if key == "name":
+                full[key] = contact_name(contact)
+            elif key == "demographics":
+                full[key] = dict(contact.get(key) or {})
+            elif key.endswith("_set"):
+                full[key] = [dict(item) for item in contact.get(key) or []]
+            else:
+                full[key] = contact.get(key)
+        return {k: full[k] for k in fields_set_filter(fields_set, REPRESENTATION_KEYS)}
+
+    def show_contact_information(
+        self, *, token: Any, contact_information_identifier: str | None, fields_set: str | None
+    ) -> dict[str, Any]:
+        """GET contact_information/show: one contact, by identifier ``field=value``."""
+        self.authorize(token)
+        param = "contact_information_identifier"
+        if missing(contact_information_identifier):
+            raise errors.MandatoryParameterMissing(param)
+        assert contact_information_identifier is not None
+        field, value = query_identifier(contact_information_identifier, param, IDENTIFIER_FIELDS)
+        fields_set_filter(fields_set, ())
+        return self.representation(self._find_contact(field, value)[1], fields_set)
+
+    def create_contact_information(
+        self, *, token: Any, contact: Mapping[str, Any], fields_set: Any
+    ) -> dict[str, Any]:
+        """POST contact_information/create: a new MARKETING contact with id and CI number."""
+        self.authorize(token)
+        request = ContactRequest(contact, creating=True)
+        request.check_mandatory()
+        changes = request.changes()
+        fields_set_filter(fields_set, ())
+        new = self._apply(empty_contact(), changes)
+        self._check_unique(new, None)
+        new["id"] = self._new_id()
+        self._max_number += 1
+        new["number"] = f"CI{self._max_number:06d}"
+        self.contacts.insert(new)
+        return self.representation(new, fields_set)
+
+    def update_contact_information(
+        self,
+        *,
+        token: Any,
+        contact_information_identifier: Any,
+        contact: Mapping[str, Any],
+        fields_set: Any,
+    ) -> dict[str, Any]:
+        """POST contact_information/update: absent fields untouched, null clears, sets added."""
+        self.authorize(token)
+        param = "contact_information_identifier"
+        identifier = contact_information_identifier
+        if identifier is None or (isinstance(identifier, dict) and not _nonnull(identifier)):
+            raise errors.MandatoryParameterMissing(param)
+        request = ContactRequest(contact, creating=False)
+        request.check_mandatory()
+        found = _identifier_object(identifier, param, IDENTIFIER_FIELDS)
+        assert found is not None
+        ((field, value),) = found.items()
+        if not isinstance(value, str):
+            raise errors.InvalidParameterValue(
+                param, f"has a value for '{field}' that is not a string"
+            )
+        changes = request.changes()
+        fields_set_filter(fields_set, ())
+        doc_id, current = self._find_contact(field, value)
+        updated = self._apply(current, changes)
+        kind = updated["type"]
+        for name in ("first_name", "last_name") if kind == "PERSON" else ("company_name",):
+            if missing(updated.get(name)):
+                raise errors.MandatoryParameterMissing(name)
+        self._check_unique(updated, current)
+        self.contacts.update(
+            lambda doc: cast(dict[str, Any], doc).update(updated), doc_ids=[doc_id]
+        )
+        return self.representation(updated, fields_set)
+
+    def _apply(self, contact: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+        """A new contact dict: ``contact`` with ``changes`` applied (sets get new item ids)."""
+        out = {**contact}
+        out["demographics"] = dict(contact.get("demographics") or {})
+        for key, value in changes.items():
+            if key == "sets":
+                continue
+            if key == "demographics":
+                out[key] = (
+                    dict.fromkeys(DEMOGRAPHIC_KEYS)
+                    if value is None
+                    else {**out["demographics"], **value}
+                )
+            else:
+                out[key] = value
+        for plural, (clear, items) in changes["sets"].items():
+            kept = [] if clear else list(out.get(plural) or [])
+            kept.extend({"id": self._new_item_id(), **item} for item in items)
+            out[plural] = kept
+        return out
+
+    def _check_unique(self, contact: Mapping[str, Any], current: Mapping[str, Any] | None) -> None:
+        for field in self.uniqueness_fields:
+            value = contact_value(contact, field)
+            if not isinstance(value, str) or not value:
+                continue
+            if current is not None and contact_value(current, field) == value:
+                continue
+            for doc in self.contacts.lookup("value", (field, value)):
+                if current is None or doc["id"] != current["id"]:
+                    raise errors.ContactInformationNotUnique(field)
+
+    def _hex32(self) -> str:
+        """32 upper-case hex characters from the namespace's seeded random source."""
+        return f"{self.ctx.ids.random.getrandbits(128):032X}"
+
+    def _new_id(self) -> str:
+        while True:
+            candidate = self._hex32()
+            if not self.contacts.lookup_ids("value", ("id", candidate)):
+                return candidate
+
+    def _new_item_id(self) -> str:
+        return self._hex32()
+
+    # -- provisioning ---------------------------------------------------------------------
+    def get_pending_provisioning_requests(
+        self,
+        *,
+        token: Any,
+        provisioning_provider_identifier: str | None,
+        number_of_results: str | None,
+        offset: str | None,
+        fields_set: str | None,
+    ) -> dict[str, Any]:
+        """GET provisioning/generic_provisioning_requests/get_pending: one page (§3.7)."""
+        self.authorize(token)
+        for name, value in (
+            ("provisioning_provider_identifier", provisioning_provider_identifier),
+            ("number_of_results", number_of_results),
+            ("offset", offset),
+        ):
+            if missing(value):
+                raise errors.MandatoryParameterMissing(name)
+        assert provisioning_provider_identifier is not None
+        assert number_of_results is not None and offset is not None
+        field, value = query_identifier(
+            provisioning_provider_identifier, "provisioning_provider_identifier", PROVIDER_FIELDS
+        )
+        size = paging_value(number_of_results, "number_of_results", 1)
+        if size > MAX_RESULTS:
+            raise errors.MaximumNumberOfResultsExceeded(MAX_RESULTS)
+        skip = paging_value(offset, "offset", 0)
+        keys = fields_set_filter(fields_set, ("subscriptions_set",))
+        provider = self._providers.get((field, value))
+        if provider is None:
+            raise errors.EntityNotFound("provisioning provider", field, value)
+        eligible = self._eligible_requests(provider["id"], self.ctx.clock.now() - WINDOW)
+        groups: dict[str, dict[str, Any]] = {}
+        for _, doc_id in eligible[skip : skip + size]:
+            r = self.requests.doc(doc_id)
+            assert r is not None
+            group = groups.get(r["subscription_number"])
+            if group is None:
+                group = groups[r["subscription_number"]] = {
+                    "subscription_number": r["subscription_number"],
+                    "account_number": r.get("account_number"),
+                    "pending_provisioning_requests_set": [],
+                }
+            group["pending_provisioning_requests_set"].append({k: r.get(k) for k in PENDING_KEYS})
+        data = {"subscriptions_set": list(groups.values())}
+        return {k: data[k] for k in keys}
+
+    def _eligible_requests(self, provider_id: str, cutoff: datetime) -> list[tuple[Any, int]]:
+        """PENDING requests of the provider created at or after ``cutoff``, oldest scheduled
+        first (ties by number).
+
+        Cached per provider: when the cutoff moves forward (a running clock), only the
+        requests whose created_date fell out of the window are removed (bisect on the
+        ``created`` index); a cutoff that moves back rebuilds the list. Requests change only
+        through ``load_state``, which builds a new backend, so the cache needs no version.
+        """
+        cached = self._eligible.get(provider_id)
+        if cached is not None and cached[0] == cutoff:
+            return cached[1]
+        if cached is not None and cached[0] < cutoff:
+            old_cutoff, eligible = cached
+            created = self.requests.ordered("created", provider_id)
+            lo = bisect.bisect_left(created, (old_cutoff,))
+            hi = bisect.bisect_left(created, (cutoff,))
+            if hi - lo <= max(16, len(eligible) // 8):
+                for _, doc_id in created[lo:hi]:
+                    r = self.requests.doc(doc_id)
+                    assert r is not None
+                    entry = (next(iter(_request_order(r)))[1], doc_id)
+                    at = bisect.bisect_left(eligible, entry)
+                    if at < len(eligible) and eligible[at] == entry:
+                        del eligible[at]
+                self._eligible[provider_id] = (cutoff, eligible)
+                return eligible
+        created = self.requests.ordered("created", provider_id)
+        start = bisect.bisect_left(created, (cutoff,))
+        inside = {doc_id for _, doc_id in created[start:]}
+        eligible = [e for e in self.requests.ordered("pending", provider_id) if e[1] in inside]
+        self._eligible[provider_id] = (cutoff, eligible)
+        return eligible
+
+    # -- state document -------------------------------------------------------------------
+    def load_state(self, doc: Mapping[str, Any]) -> None:
+        problems: list[dict[str, Any]] = []
+
+        def problem(pointer: str, message: str) -> None:
+            problems.append({"pointer": pointer, "message": message})
+
+        self.token_ttl_seconds = doc.get("token_ttl_seconds", DEFAULT_TTL)
+        self.uniqueness_fields = list(doc.get("uniqueness_fields", DEFAULT_UNIQUENESS))
+
+        for i, u in enumerate(doc.get("users", [])):
+            user = {k: u[k] for k in ("username", "password", "organisation")}
+            key = (user["organisation"], user["username"])
+            if key in self._users:
+                problem(f"/users/{i}/username", "this username is used twice in the organisation")
+                continue
+            self._users[key] = user
+            self.users.append(user)
+
+        for i, k in enumerate(doc.get("web_api_keys", [])):
+            record = {"key": k["key"], "organisation": k.get("organisation")}
+            if record["key"] in self._keys:
+                problem(f"/web_api_keys/{i}/key", "this key is used twice")
+                continue
+            self._keys[record["key"]] = record
+            self.web_api_keys.append(record)
+
+        for i, t in enumerate(doc.get("tokens", [])):
+            record = {k: t.get(k) for k in TOKEN_KEYS}
+            bad = False
+            for name in ("issued_at", "released_at"):
+                if record[name] is not None and not _valid_instant(record[name]):
+                    problem(f"/tokens/{i}/{name}", "not a valid date and time")
+                    bad = True
+            if self.tokens.lookup_ids("token", record["token"]):
+                problem(f"/tokens/{i}/token", "this token is used twice")
+                bad = True
+            if not bad:
+                self.tokens.insert(record)
+
+        self._load_contacts(doc.get("contacts", []), problem)
+
+        for i, p in enumerate(doc.get("provisioning_providers", [])):
+            record = {k: p.get(k) for k in PROVIDER_FIELDS}
+            clash = [f for f in PROVIDER_FIELDS if (f, record[f]) in self._providers]
+            if clash:
+                problem(f"/provisioning_providers/{i}/{clash[0]}", f"this {clash[0]} is used twice")
+                continue
+            for f in PROVIDER_FIELDS:
+                if record[f] is not None:
+                    self._providers[(f, record[f])] = record
+            self.providers.append(record)
+
+        now = iso(self.ctx.clock.now())
+        for i, r in enumerate(doc.get("provisioning_requests", [])):
+            record = {k: r.get(k) for k in REQUEST_KEYS}
+            record["life_cycle_state"] = r.get("life_cycle_state", "PENDING")
+            record["created_date"] = r.get("created_date") or now
+            record["scheduled_date"] = r.get("scheduled_date") or record["created_date"]
+            bad = False
+            for name in ("created_date", "scheduled_date", "executed_date"):
+                if record[name] is not None and not _valid_instant(record[name]):
+                    problem(f"/provisioning_requests/{i}/{name}", "not a valid date and time")
+                    bad = True
+            if ("id", record["provider_id"]) not in self._providers:
+                problem(
+                    f"/provisioning_requests/{i}/provider_id",
+                    f"no provisioning provider has id '{record['provider_id']}'",
+                )
+                bad = True
+            if self.requests.lookup_ids("number", record["number"]):
+                problem(f"/provisioning_requests/{i}/number", "this number is used twice")
+                bad = True
+            if not bad:
+                self.requests.insert(record)
+
+        if problems:
+            raise StateInvalid(problems)
+
+    def _load_contacts(self, contacts: list[Mapping[str, Any]], problem: Any) -> None:
+        numbers = [CONTACT_NUMBER.fullmatch(c.get("number") or "") for c in contacts]
+        self._max_number = max((int(m.group(1)) for m in numbers if m), default=0)
+        for i, c in enumerate(contacts):
+            contact = empty_contact()
+            contact.update({k: c[k] for k in CONTACT_KEYS if k in c and k != "demographics"})
+            contact["demographics"].update(c.get("demographics") or {})
+            for kind in SETS:
+                contact[kind.plural] = [
+                    {
+                        "id": item.get("id") or self._new_item_id(),
+                        **{k: item.get(k) for k in kind.keys[1:]},
+                    }
+                    for item in c.get(kind.plural, [])
+                ]
+            dob = contact["demographics"].get("date_of_birth")
+            if dob is not None and not valid_date(dob):
+                problem(f"/contacts/{i}/demographics/date_of_birth", "not a valid date")
+                continue
+            if not contact.get("id"):
+                contact["id"] = self._new_id()
+            elif self.contacts.lookup_ids("value", ("id", contact["id"])):
+                problem(f"/contacts/{i}/id", "this id is used twice")
+                continue
+            if not contact.get("number"):
+                self._max_number += 1
+                contact["number"] = f"CI{self._max_number:06d}"
+            elif self.contacts.lookup_ids("value", ("number", contact["number"])):
+                problem(f"/contacts/{i}/number", "this number is used twice")
+                continue
+            self.contacts.insert(contact)
+
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "users": [dict(u) for u in self.users],
+            "web_api_keys": [dict(k) for k in self.web_api_keys],
+            "tokens": [dict(t) for t in self.tokens],
+            "token_ttl_seconds": self.token_ttl_seconds,
+            "uniqueness_fields": list(self.uniqueness_fields),
+            "contacts": [copy_contact(c) for c in self.contacts],
+            "provisioning_providers": [dict(p) for p in self.providers],
+            "provisioning_requests": [dict(r) for r in self.requests],
+        }
+
+
+def copy_contact(contact: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a stored contact that shares no dict or list with it."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in contact.items()}
+    out["demographics"] = {
+        k: dict(v) if isinstance(v, dict) else v for k, v in contact["demographics"].items()
+    }
+    for kind in SETS:
+        out[kind.plural] = [
+            {k: dict(v) if isinstance(v, dict) else v for k, v in item.items()}
+            for item in contact[kind.plural]
+        ]
+    return out
+
+
+def _valid_instant(text: str) -> bool:
+    try:
+        parse_iso(text)
+    except ValueError:
+        return False
+    return True
