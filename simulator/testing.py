@@ -106,12 +106,58 @@ def _refine(schemas: Schemas, path: str, doc: Any, seed: int) -> Any:
     return candidate if not schemas.validate(path, candidate) else doc
 
 
+ANTCRM_ACTIONS = (
+    "add-contact",
+    "add-lead",
+    "update-contact",
+    "update-lead",
+    "add-note",
+    "add-deal",
+    "add-ticket",
+    "send-sms",
+)
+
+
+@functools.cache
+def _schema_strategy(path: str) -> st.SearchStrategy[Any]:
+    schemas = _schemas()
+    return from_schema(inline(schemas.documents[path], path, schemas))
+
+
+def antcrm_item(action: str) -> st.SearchStrategy[dict[str, Any]]:
+    """One AntCRM listener item of ``action`` (its ``data`` from ``actions/<action>.json``)."""
+    data = _schema_strategy(f"antcrm/actions/{action}.json").map(
+        lambda d: _refine(_schemas(), f"antcrm/actions/{action}.json", d, len(str(d)))
+    )
+    return st.fixed_dictionaries({"actionType": st.just(action), "data": data})
+
+
+def _antcrm_listener() -> st.SearchStrategy[Any]:
+    # The envelope's schema picks each item's schema with if/then over eight actions, which
+    # hypothesis-jsonschema cannot search efficiently; compose it from the parts instead.
+    return st.fixed_dictionaries(
+        {
+            "senderUser": st.emails(),
+            "data": st.lists(st.one_of([antcrm_item(a) for a in ANTCRM_ACTIONS]), max_size=4),
+        }
+    )
+
+
+# Operations whose schema is better drawn from its parts.
+COMPOSED: dict[str, Callable[[], st.SearchStrategy[Any]]] = {
+    "antcrm.listener": _antcrm_listener,
+}
+
+
 def strategy(operation: str, pin: Mapping[str, Any] | None = None) -> st.SearchStrategy[Any]:
     """Request documents of ``vendor.operation`` that its request schema accepts."""
     vendor, _, name = operation.partition(".")
     path = f"{vendor}/{name}.request.json"
     schemas = _schemas()
-    base = from_schema(request_schema(operation))
+    if operation in COMPOSED:
+        base = COMPOSED[operation]()
+    else:
+        base = _schema_strategy(path)
     pinned = {
         k: v if isinstance(v, st.SearchStrategy) else st.just(v) for k, v in (pin or {}).items()
     }
