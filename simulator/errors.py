@@ -9,7 +9,9 @@ render the vendor's own body.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any, Self, TypeVar
 
 from flask import Response
 
@@ -106,3 +108,33 @@ class VendorError(SimulatorError):
     """Base of every vendor's errors; each vendor's base class renders its own body."""
 
     status = 400
+
+    def with_status(self, status: int) -> Self:
+        """This error, answered with another HTTP status (a transport status of no class)."""
+        self.status = status
+        return self
+
+
+E = TypeVar("E", bound=VendorError)
+
+
+def status_phrase(status: int) -> str:
+    """The HTTP reason phrase (``Too Many Requests``), or ``Error`` for an unknown status."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def transport_errors(
+    known: Iterable[type[E]], other: Callable[[int, str], E]
+) -> Callable[[int], E]:
+    """A vendor's ``http_error``: its own class for a known transport status (404, 405, 413,
+    429, 500...), else ``other(status, reason phrase)``."""
+    by_status = {cls.status: cls for cls in known}
+
+    def http_error(status: int) -> E:
+        cls = by_status.get(status)
+        return cls() if cls is not None else other(status, status_phrase(status))
+
+    return http_error

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
-from simulator.errors import VendorError
+from simulator.errors import VendorError, transport_errors
 
 
 class AntcrmError(VendorError):
@@ -77,27 +76,8 @@ class InternalServerError(AntcrmError):
     message = "Internal server error"
 
 
-_BY_STATUS: dict[int, type[AntcrmError]] = {
-    cls.status: cls
-    for cls in (
-        RouteNotFound,
-        MethodNotAllowed,
-        PayloadTooLarge,
-        TooManyRequests,
-        InternalServerError,
-    )
-}
-
-
-def http_error(status: int) -> AntcrmError:
-    """The listener's body for a transport-level status (404, 405, 413, 429, 500, ...)."""
-    cls = _BY_STATUS.get(status)
-    if cls is not None:
-        return cls()
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    error = AntcrmError(phrase)
-    error.status = status
-    return error
+# The listener's body for a transport-level status (404, 405, 413, 429, 500, ...).
+http_error = transport_errors(
+    (RouteNotFound, MethodNotAllowed, PayloadTooLarge, TooManyRequests, InternalServerError),
+    lambda status, phrase: AntcrmError(phrase).with_status(status),
+)

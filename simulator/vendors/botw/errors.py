@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
-from simulator.errors import VendorError
+from simulator.errors import VendorError, transport_errors
 
 
 class BotwError(VendorError):
@@ -99,27 +98,7 @@ class InternalServerError(BotwError):
     message = "Internal server error."
 
 
-_BY_STATUS: dict[int, type[BotwError]] = {
-    cls.status: cls
-    for cls in (
-        RouteNotFound,
-        MethodNotAllowed,
-        PayloadTooLarge,
-        TooManyRequests,
-        InternalServerError,
-    )
-}
-
-
-def http_error(status: int) -> BotwError:
-    """BOTW's body for a transport-level status."""
-    cls = _BY_STATUS.get(status)
-    if cls is not None:
-        return cls()
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    error = BotwError(phrase + ".")
-    error.status = status
-    return error
+http_error = transport_errors(
+    (RouteNotFound, MethodNotAllowed, PayloadTooLarge, TooManyRequests, InternalServerError),
+    lambda status, phrase: BotwError(phrase + ".").with_status(status),
+)

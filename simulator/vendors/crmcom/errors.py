@@ -7,10 +7,9 @@ status, and they use the same envelope.
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
-from simulator.errors import VendorError
+from simulator.errors import VendorError, transport_errors
 
 PREFIX = "COM.CRM.EXCEPTION."
 
@@ -121,25 +120,16 @@ class PayloadTooLarge(InvalidRequestBody):
     message = "The request body is too large."
 
 
-def http_error(status: int) -> CrmcomError:
-    """CRM.COM's envelope for a transport-level status (404, 405, 413, 429, 500, ...).
-
-    Statuses without a class of their own get a code built from the HTTP reason phrase,
-    in the verified format (``COM.CRM.EXCEPTION.GENERAL.TOOMANYREQUESTSEXCEPTION``).
-    """
-    if status == 404:
-        return MethodNotFound()
-    if status == 405:
-        return MethodNotAllowed()
-    if status == 413:
-        return PayloadTooLarge()
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Unexpected Error"
-    error = CrmcomError()
-    error.status = status
+def _other(status: int, phrase: str) -> CrmcomError:
+    """A code built from the reason phrase, in the verified format
+    (``COM.CRM.EXCEPTION.GENERAL.TOOMANYREQUESTSEXCEPTION``)."""
+    phrase = "Unexpected Error" if phrase == "Error" else phrase
+    error = CrmcomError().with_status(status)
     error.code = PREFIX + "GENERAL." + "".join(c for c in phrase.upper() if c.isalpha())
     error.code += "EXCEPTION"
     error.message = phrase + "."
     return error
+
+
+# CRM.COM's envelope for a transport-level status (404, 405, 413, 429, 500, ...).
+http_error = transport_errors((MethodNotFound, MethodNotAllowed, PayloadTooLarge), _other)

@@ -10,10 +10,9 @@ reason phrase (``notfound``, ``methodnotallowed``, ...): crmsim's choice, docume
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from typing import Any
 
-from simulator.errors import VendorError
+from simulator.errors import VendorError, transport_errors
 
 
 class OmotoError(VendorError):
@@ -70,9 +69,15 @@ class InternalServerError(OmotoError):
     code = "internalservererror"
 
 
-_BY_STATUS: dict[int, type[OmotoError]] = {
-    cls.status: cls
-    for cls in (
+def _other(status: int, phrase: str) -> OmotoError:
+    error = OmotoError().with_status(status)
+    error.code = re.sub(r"[^a-z]", "", phrase.lower()) or "error"
+    return error
+
+
+# Omoto's body for a transport-level status (400 and 401 are its own two errors).
+http_error = transport_errors(
+    (
         ParseError,
         KeyMismatch,
         RouteNotFound,
@@ -80,20 +85,6 @@ _BY_STATUS: dict[int, type[OmotoError]] = {
         PayloadTooLarge,
         TooManyRequests,
         InternalServerError,
-    )
-}
-
-
-def http_error(status: int) -> OmotoError:
-    """Omoto's body for a transport-level status (400 and 401 are its own two errors)."""
-    cls = _BY_STATUS.get(status)
-    if cls is not None:
-        return cls()
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    error = OmotoError()
-    error.status = status
-    error.code = re.sub(r"[^a-z]", "", phrase.lower()) or "error"
-    return error
+    ),
+    _other,
+)
