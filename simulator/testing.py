@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from simulator.schemas import BASE_URI, Schemas, default_schemas_dir, load
+from simulator.vendors.antcrm.payload import ACTION_TYPES
 
 
 def _schemas() -> Schemas:
@@ -106,18 +107,6 @@ def _refine(schemas: Schemas, path: str, doc: Any, seed: int) -> Any:
     return candidate if not schemas.validate(path, candidate) else doc
 
 
-ANTCRM_ACTIONS = (
-    "add-contact",
-    "add-lead",
-    "update-contact",
-    "update-lead",
-    "add-note",
-    "add-deal",
-    "add-ticket",
-    "send-sms",
-)
-
-
 @functools.cache
 def _schema_strategy(path: str) -> st.SearchStrategy[Any]:
     schemas = _schemas()
@@ -138,7 +127,7 @@ def _antcrm_listener() -> st.SearchStrategy[Any]:
     return st.fixed_dictionaries(
         {
             "senderUser": st.emails(),
-            "data": st.lists(st.one_of([antcrm_item(a) for a in ANTCRM_ACTIONS]), max_size=4),
+            "data": st.lists(st.one_of([antcrm_item(a) for a in ACTION_TYPES]), max_size=4),
         }
     )
 

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from simulator import create_app
 from simulator.schemas import default_schemas_dir, load
+from simulator.vendors.antcrm.payload import ACTION_TYPES
 
 SENDER = "owner@example.com"
 URL = "/antcrm/webhook/listener/L1"
@@ -22,16 +23,7 @@ STATE = {
         }
     ],
 }
-ACTIONS = [
-    "add-contact",
-    "add-lead",
-    "update-contact",
-    "update-lead",
-    "add-note",
-    "add-deal",
-    "add-ticket",
-    "send-sms",
-]
+ACTIONS = list(ACTION_TYPES)
 
 
 def fresh():
