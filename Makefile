@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.crmsim-installed
 
-.PHONY: install run test lint format typecheck pytest clean
+.PHONY: install run test lint format typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# Served crmsim under wrk at 1,000 / 100,000 / 1,000,000 records; writes bench/RESULTS.md.
+# Not part of `make test`. Quicker: make bench BENCH_ARGS='--sizes 1000,100000 --repeat 1'
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -28,6 +28,7 @@ from simulator.world import DEFAULT, NAME, Namespaces
 log = logging.getLogger("crmsim")
 JOURNAL_BODY_LIMIT = 64 * 1024
 CONTROL_PREFIX = "/__sim"
+READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -129,6 +130,8 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
 
     @app.after_request
     def journal(response: Response) -> Response:
+        if request.method not in READ_ONLY and "world" in g:
+            g.world.changes += 1  # vendor or control write: the snapshot thread saves it
         if g.get("checked"):
             response.headers["X-Sim-Violations"] = str(len(g.violations))
         if g.get("journaled"):

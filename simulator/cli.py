@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -19,7 +20,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1, CRMSIM_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default 8080, CRMSIM_PORT).")
-@click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
+@click.option("--threads", type=int, default=None, help="Worker threads (default 2).")
 @click.option(
     "--workers",
     type=int,
@@ -34,6 +35,19 @@ def main() -> None:
     default=None,
     help="Answer 422 to vendor requests that violate their schema.",
 )
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Keep every namespace in this file across restarts (CRMSIM_DATA).",
+)
+@click.option(
+    "--snapshot-interval",
+    type=click.FloatRange(min=0.01, max=1.0),
+    default=1.0,
+    show_default=True,
+    help="With --data: seconds between snapshots while anything changes.",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -41,6 +55,8 @@ def serve(
     workers: int,
     seed: int | None,
     strict_contract: bool | None,
+    data: str | None,
+    snapshot_interval: float,
 ) -> None:
     """Serve every vendor and the control plane under gunicorn."""
     from simulator.serve import WorkersRefused, check_workers
@@ -57,10 +73,20 @@ def serve(
         "threads": threads,
         "seed": seed,
         "strict_contract": strict_contract,
+        "data": Path(data) if data else None,
+        "snapshot_interval": snapshot_interval,
     }
     config = Config.from_env().merged({k: v for k, v in overrides.items() if v is not None})
     from simulator.vendors import VENDORS
 
+    if config.data is not None:
+        from simulator.persist import SnapshotRefused, precheck
+
+        try:
+            precheck(config.data)
+        except SnapshotRefused as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(2)
     served = ", ".join(v for v in config.vendors if v in VENDORS)
     click.echo(
         f"crmsim {__version__} serving on http://{config.host}:{config.port} (vendors: {served})",
@@ -87,3 +113,84 @@ def openapi(output: str) -> None:
     text = json.dumps(build(create_app()), indent=2) + "\n"
     with click.open_file(output, "w") as out:
         out.write(text)
+
+
+@main.command()
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same document.")
+@click.option(
+    "--size",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Records per vendor.",
+)
+@click.option(
+    "--vendors",
+    default=None,
+    help="Comma-separated vendors (default: all four).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default="-",
+    help="Write to this file instead of standard output.",
+)
+def fake(seed: int, size: int, vendors: str | None, output: str) -> None:
+    """Write a realistic state document (load it with PUT /__sim/state)."""
+    from simulator.fake import BUILDERS, write
+
+    chosen = [v.strip() for v in vendors.split(",") if v.strip()] if vendors else None
+    unknown = sorted(set(chosen or ()) - set(BUILDERS))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown vendors: {', '.join(unknown)} (known: {', '.join(BUILDERS)})",
+            param_hint="--vendors",
+        )
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        write(out, seed, size, chosen)
+        out.write("\n")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--target", default=None, help="A running crmsim (default: in-process).")
+@click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cap property scenarios' examples (HYPOTHESIS_PROFILE=ci caps at 25).",
+)
+def replay(
+    paths: tuple[str, ...],
+    target: str | None,
+    junit: str | None,
+    jobs: int,
+    max_examples: int | None,
+) -> None:
+    """Run scenario files (directories: their *.yaml), each in a fresh namespace."""
+    from simulator.replay import replay as run
+
+    sys.exit(run(paths, target, junit, jobs, max_examples))
+
+
+@main.command()
+@click.option("--target", default="http://127.0.0.1:8080", show_default=True)
+@click.option("--namespace", default=None, help="The namespace to record (default: default).")
+@click.option(
+    "--since-state",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The state the session started from (curl /__sim/state > start.json).",
+)
+@click.option("--name", default="Recorded session", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+def record(
+    target: str, namespace: str | None, since_state: str | None, name: str, output: str
+) -> None:
+    """Write a namespace's journal as a scenario that replays green."""
+    from simulator.replay import record as run
+
+    sys.exit(run(target, namespace, since_state, output, name))

@@ -18,7 +18,7 @@ ALL_VENDORS = ("omoto", "antcrm", "crmcom", "botw")
 class Config:
     host: str = "127.0.0.1"
     port: int = 8080
-    threads: int = 8
+    threads: int = 2  # measured: see docs/serving.md (worker and threads)
     vendors: tuple[str, ...] = ALL_VENDORS
     seed: int | None = None
     strict_contract: bool = False
@@ -75,3 +75,9 @@ def _convert(name: str, raw: str) -> Any:
     if name in ("schemas_dir", "data"):
         return Path(raw)
     return raw
+
+
+def hypothesis_profile(environ: Mapping[str, str] | None = None) -> str | None:
+    """``HYPOTHESIS_PROFILE`` (``ci`` caps property scenarios like the test suite's profile)."""
+    env = os.environ if environ is None else environ
+    return env.get("HYPOTHESIS_PROFILE")

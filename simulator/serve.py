@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -36,8 +38,11 @@ class Server(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": 5,
             # Several servers on one machine (tests, benchmarks) must not share a control socket.
             "control_socket_disable": True,
+            "worker_exit": self.worker_exit,
             **(options or {}),
         }
+        if config.data is not None:  # the last snapshot of a large state takes a while
+            self.options["graceful_timeout"] = max(self.options["graceful_timeout"], 60)
         super().__init__()
 
     def load_config(self) -> None:
@@ -46,9 +51,36 @@ class Server(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from simulator.app import create_app
+        """The app, in the worker process; with ``--data``, its namespaces restored from the
+        file and a snapshot thread started (a refused file stops gunicorn: exit code 4)."""
+        from gunicorn.errors import AppImportError
 
-        return create_app(self.crmsim_config)
+        from simulator.app import create_app
+        from simulator.persist import Persister, SnapshotRefused
+
+        app = create_app(self.crmsim_config)
+        data = self.crmsim_config.data
+        if data is not None:
+            sim = app.extensions["crmsim"]
+            interval = float(self.crmsim_config.extra.get("snapshot_interval", 1.0))
+            persister = Persister(sim.namespaces, sim.schemas, Path(data), interval)
+            try:
+                persister.load()
+            except SnapshotRefused as exc:
+                raise AppImportError(str(exc)) from exc
+            persister.start()
+            self.persister = persister
+        # Everything built so far (modules, schemas, a restored state) lives as long as the
+        # worker: out of the cyclic collector's sight, its full passes stay short (p99).
+        gc.collect()
+        gc.freeze()
+        return app
+
+    def worker_exit(self, _arbiter: Any, _worker: Any) -> None:
+        """gunicorn's hook in the worker as it exits (SIGTERM, SIGINT): the last snapshot."""
+        persister = getattr(self, "persister", None)
+        if persister is not None:
+            persister.stop()
 
 
 def check_workers(workers: int) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from simulator.clock import Clock, Ids
@@ -25,6 +27,9 @@ class World:
     def __init__(self, name: str, config: Config, vendors: Sequence[Vendor]) -> None:
         self.name = name
         self.lock = threading.RLock()
+        # Bumped by every request that may change the namespace (vendor writes, control
+        # writes): the snapshot thread of ``serve --data`` saves only what changed.
+        self.changes = 0
         self.vendors = {v.slug: v for v in vendors}
         self.settings: dict[str, Any] = {
             "strict_contract": config.strict_contract,
@@ -83,17 +88,64 @@ class World:
             raise InvalidDocument(errors)
         parts = {vendor: doc} if vendor else {s: doc.get(s, {}) for s in self.vendors}
         built: dict[str, VendorBackend] = {}
-        for slug, part in parts.items():
-            fresh = self.vendors[slug].backend(self.ctx)
-            try:
-                fresh.load_state(part)
-            except StateInvalid as exc:
-                prefix = "" if vendor else "/" + slug
-                errors.extend({**e, "pointer": prefix + e["pointer"]} for e in exc.errors)
-            built[slug] = fresh
+        with bulk_load(sum(_records(part) for part in parts.values())):
+            for slug, part in parts.items():
+                fresh = self.vendors[slug].backend(self.ctx)
+                try:
+                    fresh.load_state(part)
+                except StateInvalid as exc:
+                    prefix = "" if vendor else "/" + slug
+                    errors.extend({**e, "pointer": prefix + e["pointer"]} for e in exc.errors)
+                built[slug] = fresh
         if errors:
             raise InvalidDocument(errors)
         return built
+
+
+_bulk_lock = threading.Lock()
+_bulk_depth = 0
+FREEZE_AT = 20_000  # records: smaller loads leave the collector alone
+
+
+def _records(part: Any) -> int:
+    """Records in one vendor's part of a state document (the lengths of its lists)."""
+    if not isinstance(part, Mapping):
+        return 0
+    return sum(len(v) for v in part.values() if isinstance(v, list))
+
+
+@contextlib.contextmanager
+def bulk_load(records: int = 0) -> Iterator[None]:
+    """Keep Python's cyclic garbage collector out of a bulk load; freeze what a large one
+    built.
+
+    A load allocates millions of dicts and lists that hold no reference cycles; the
+    collector would rescan them again and again while they are built (most of a load's
+    time), and after it, each young-generation pass would walk all of them once more (a
+    pause of a second per million records on the first requests). So the collector is off
+    during the load, and after a load of ``FREEZE_AT`` records or more, ``gc.freeze()`` moves
+    everything out of its sight; reference counting still frees the records when a later
+    load or a reset replaces them. A full collection runs before such a load, so that no
+    cyclic garbage of earlier work is frozen with them (frozen objects are not rescanned,
+    so it costs the same whatever earlier loads built).
+    """
+    global _bulk_depth
+    large = records >= FREEZE_AT
+    with _bulk_lock:
+        if large:
+            gc.collect()
+        if _bulk_depth == 0:
+            gc.disable()
+        _bulk_depth += 1
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_depth -= 1
+            if large:
+                gc.freeze()
+            if _bulk_depth == 0:
+                gc.enable()
 
 
 class Namespaces:
@@ -104,6 +156,7 @@ class Namespaces:
         self._vendors = vendors
         self._worlds: dict[str, World] = {}
         self._lock = threading.Lock()
+        self.version = 0  # bumped when a namespace is created or dropped
 
     def get(self, name: str) -> World:
         world = self._worlds.get(name)
@@ -113,11 +166,17 @@ class Namespaces:
                 if world is None:
                     world = World(name, self._config, self._vendors)
                     self._worlds[name] = world
+                    self.version += 1
         return world
+
+    def find(self, name: str) -> World | None:
+        """The namespace if it exists (never creates one)."""
+        return self._worlds.get(name)
 
     def names(self) -> list[str]:
         return sorted(self._worlds)
 
     def drop(self, name: str) -> bool:
         with self._lock:
+            self.version += 1
             return self._worlds.pop(name, None) is not None

@@ -939,8 +939,9 @@ def _ip_in(
 
 def _copy(value: Any) -> Any:
     """A deep copy of a JSON value (records never share lists with their dumps)."""
+    # Scalars are most of a record: test them inline instead of recursing into each one.
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [_copy(v) if isinstance(v, dict | list) else v for v in value]
     return value

@@ -1,0 +1,253 @@
+"""``crmsim serve --data FILE``: every namespace kept in one file across restarts.
+
+The file is a snapshot document::
+
+    {"format": "crmsim-snapshot", "version": 1, "crmsim": "0.1.0", "taken_at": 1717243200.5,
+     "namespaces": {"default": {"state": {...}, "settings": {...}, "seed": 7,
+                                "random": [...], "clock": {"frozen_at": null,
+                                "offset_seconds": 0.0}, "changes": 12}}}
+
+``state`` is the namespace's state document (``PUT /__sim/state`` loads it); the rest
+restores the namespace faithfully: its settings, the seed and the position of its id
+source (so that ids generated after a restart do not repeat earlier ones), its clock
+(frozen instant, or offset from real time). ``taken_at`` (seconds since the epoch) is when
+the snapshot began: every change acknowledged before it is in the file.
+
+Not kept: the journal, the outbox and the fault rules. They record and steer a test
+session, not the simulated world; a restart starts them empty.
+
+A ``Persister`` loads the file at start (a file that is damaged or not a crmsim snapshot is
+refused, never replaced), then a thread writes a snapshot whenever anything changed, at most
+``interval`` seconds apart, and once more at shutdown. Writes are atomic: a temporary file
+in the same directory, fsync, rename over the file, fsync of the directory; a crash at any
+moment leaves either the old snapshot or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from simulator import __version__
+from simulator.clock import iso, parse_iso, utc_now
+from simulator.errors import InvalidDocument
+from simulator.world import NAME, Namespaces, World
+
+FORMAT = "crmsim-snapshot"
+VERSION = 1
+HEADER = b'{"format":"crmsim-snapshot"'  # every snapshot begins so: a cheap first check
+log = logging.getLogger("crmsim.persist")
+
+
+class SnapshotRefused(Exception):
+    """The data file cannot be loaded; the message says why and what to do."""
+
+
+def _refuse(path: Path, why: str) -> SnapshotRefused:
+    return SnapshotRefused(
+        f"crmsim: refusing to start with --data {path}: {why}. The file was left untouched; "
+        "move it away (or name another file) to start empty."
+    )
+
+
+def world_snapshot(world: World) -> dict[str, Any]:
+    """One namespace as the snapshot keeps it (call with ``world.lock`` held)."""
+    clock = world.clock
+    offset = 0.0 if clock.frozen else (clock.now() - utc_now()).total_seconds()
+    version, internal, gauss = world.ids.random.getstate()
+    return {
+        "state": world.dump_state(),
+        "settings": dict(world.settings),
+        "seed": world.ids.seed,
+        "random": [version, list(internal), gauss],
+        "clock": {
+            "frozen_at": iso(clock.now()) if clock.frozen else None,
+            "offset_seconds": round(offset, 3),
+        },
+        "changes": world.changes,
+    }
+
+
+def snapshot(namespaces: Namespaces) -> dict[str, Any]:
+    """Every namespace, each dumped under its own lock."""
+    taken_at = time.time()
+    worlds: dict[str, Any] = {}
+    for name in namespaces.names():
+        world = namespaces.find(name)
+        if world is None:
+            continue
+        with world.lock:
+            worlds[name] = world_snapshot(world)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "crmsim": __version__,
+        "taken_at": taken_at,
+        "namespaces": worlds,
+    }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def precheck(path: Path) -> None:
+    """Cheap checks before the server starts: a usable place, and (when the file exists) a
+    crmsim snapshot by its first bytes. ``read`` does the full check when loading."""
+    if path.is_dir():
+        raise _refuse(path, "it is a directory")
+    if not path.parent.is_dir():
+        raise _refuse(path, f"its directory {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK):
+        raise _refuse(path, f"its directory {path.parent} is not writable")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _refuse(path, f"it cannot be read ({exc.strerror})") from exc
+    if head != HEADER:
+        raise _refuse(path, f"it is not a crmsim snapshot (it does not begin {HEADER.decode()})")
+
+
+def read(path: Path) -> dict[str, Any] | None:
+    """The snapshot in ``path``; None when there is no file. Raises ``SnapshotRefused``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _refuse(path, f"it cannot be read ({exc.strerror})") from exc
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _refuse(path, f"it is not JSON ({exc}); it may be damaged") from exc
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise _refuse(path, f'it is not a crmsim snapshot (no "format": "{FORMAT}")')
+    if doc.get("version") != VERSION:
+        raise _refuse(
+            path, f"it is a version {doc.get('version')!r} snapshot; this crmsim reads {VERSION}"
+        )
+    spaces = doc.get("namespaces")
+    if not isinstance(spaces, dict) or not all(
+        isinstance(k, str) and NAME.match(k) and isinstance(v, dict) for k, v in spaces.items()
+    ):
+        raise _refuse(path, 'its "namespaces" is not an object of namespace documents')
+    return doc
+
+
+def restore(namespaces: Namespaces, schemas: Any, doc: dict[str, Any], path: Path) -> None:
+    """Load every namespace of ``doc``. Raises ``SnapshotRefused`` naming the first problem."""
+    for name, saved in doc["namespaces"].items():
+        world = namespaces.get(name)
+        try:
+            with world.lock:
+                world.backends.update(world.build_state(schemas, saved.get("state", {})))
+                world.apply_settings(saved.get("settings", {}))
+                seed = saved.get("seed")
+                if isinstance(seed, int):
+                    world.reseed(seed)
+                state = saved.get("random")
+                if state is not None:
+                    version, internal, gauss = state
+                    world.ids.random.setstate((version, tuple(internal), gauss))
+                clock = saved.get("clock") or {}
+                frozen = clock.get("frozen_at")
+                world.clock.freeze(parse_iso(frozen) if frozen else None)
+                if not frozen and clock.get("offset_seconds"):
+                    world.clock.advance(float(clock["offset_seconds"]))
+                world.changes = int(saved.get("changes", 0))
+        except InvalidDocument as exc:
+            errors = exc.errors or []
+            first = errors[0] if errors else {}
+            raise _refuse(
+                path,
+                f"namespace {name!r} holds an invalid state document ({len(errors)} "
+                f"problem(s), first at {first.get('pointer')!r}: {first.get('message')})",
+            ) from exc
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+            raise _refuse(path, f"namespace {name!r} cannot be restored ({exc!r})") from exc
+
+
+class Persister:
+    """Loads ``path`` into an app's namespaces, then keeps the file up to date."""
+
+    def __init__(self, namespaces: Namespaces, schemas: Any, path: Path, interval: float = 1.0):
+        self.namespaces = namespaces
+        self.schemas = schemas
+        self.path = path
+        self.interval = interval
+        self._saved: Any = None
+        self._stop = threading.Event()
+        self._write_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.snapshots = 0
+
+    def load(self) -> None:
+        """Restore the file's namespaces (none when there is no file yet)."""
+        doc = read(self.path)
+        if doc is not None:
+            restore(self.namespaces, self.schemas, doc, self.path)
+        self._saved = self._signature()
+
+    def _signature(self) -> Any:
+        return (
+            self.namespaces.version,
+            tuple(
+                (n, w.changes)
+                for n in self.namespaces.names()
+                if (w := self.namespaces.find(n)) is not None
+            ),
+        )
+
+    def save(self, force: bool = False) -> bool:
+        """Write a snapshot if anything changed since the last one (or ``force``)."""
+        with self._write_lock:
+            signature = self._signature()
+            if not force and signature == self._saved:
+                return False
+            doc = snapshot(self.namespaces)
+            text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+            write_atomically(self.path, text)
+            self._saved = signature
+            self.snapshots += 1
+            return True
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="crmsim-snapshots", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            started = time.monotonic()
+            try:
+                self.save()
+            except Exception:  # a full disk must not stop the next attempt
+                log.exception("crmsim: writing the snapshot %s failed", self.path)
+            took = time.monotonic() - started
+            if took > self.interval:
+                log.warning("crmsim: a snapshot took %.1f s (interval %.1f s)", took, self.interval)
+
+    def stop(self) -> None:
+        """Stop the thread and write a last snapshot if anything changed."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        self.save()
