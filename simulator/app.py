@@ -19,14 +19,14 @@ from simulator import __version__
 from simulator.clock import iso
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
-from simulator.http import BadBody, parse_json, parse_urlencoded
+from simulator.http import BadBody, parse_json
+from simulator.journal import Raw
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
 from simulator.world import DEFAULT, NAME, Namespaces
 
 log = logging.getLogger("crmsim")
-JOURNAL_BODY_LIMIT = 64 * 1024
 CONTROL_PREFIX = "/__sim"
 READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -260,20 +260,6 @@ def _check_response(sim: Simulator, response: Response) -> None:
         sim.response_problems.append({**where, "problem": found, "body": body})
 
 
-def _body_for_journal(data: bytes, mimetype: str | None) -> Any:
-    if not data:
-        return None
-    try:
-        if mimetype and mimetype.endswith("json"):
-            return parse_json(data)
-        if mimetype == "application/x-www-form-urlencoded":
-            return parse_urlencoded(data)
-    except BadBody:
-        pass
-    text = data[:JOURNAL_BODY_LIMIT].decode("utf-8", errors="replace")
-    return text + ("…" if len(data) > JOURNAL_BODY_LIMIT else "")
-
-
 def _flat(multi: Any) -> dict[str, Any]:
     return {k: (v[0] if len(v) == 1 else v) for k, v in multi.to_dict(flat=False).items()}
 
@@ -295,13 +281,13 @@ def _record(response: Response) -> None:
             "method": request.method,
             "path": request.path,
             "query": _flat(request.args),
-            "headers": dict(request.headers.items()),
-            "body": _body_for_journal(request_data, request.mimetype),
+            "raw": Raw(list(request.headers.items()), request_data, request.mimetype),
         },
         "response": {
             "status": None if dropped else response.status_code,
-            "headers": {} if dropped else dict(response.headers.items()),
-            "body": None if dropped else _body_for_journal(response.get_data(), response.mimetype),
+            "raw": Raw([], b"", None)
+            if dropped
+            else Raw(list(response.headers.items()), response.get_data(), response.mimetype),
         },
         "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
         "violations": g.violations,

@@ -8,6 +8,49 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from simulator.clock import Clock, iso
+from simulator.http import BadBody, parse_json, parse_urlencoded
+
+JOURNAL_BODY_LIMIT = 64 * 1024
+
+
+class Raw:
+    """A request or response as it went over the wire, decoded only when someone reads it.
+
+    Journaling happens on every vendor request; reading the journal is rare. So an entry
+    keeps the raw headers and body, and ``render`` turns them into JSON-ready values once.
+    """
+
+    __slots__ = ("headers", "data", "mimetype")
+
+    def __init__(self, headers: list[tuple[str, str]], data: bytes, mimetype: str | None) -> None:
+        self.headers = headers
+        self.data = data
+        self.mimetype = mimetype
+
+    def body(self) -> Any:
+        """Parsed JSON for JSON, a field map for url-encoded forms, else text (64 KiB)."""
+        data, mimetype = self.data, self.mimetype
+        if not data:
+            return None
+        try:
+            if mimetype and mimetype.endswith("json"):
+                return parse_json(data)
+            if mimetype == "application/x-www-form-urlencoded":
+                return parse_urlencoded(data)
+        except BadBody:
+            pass
+        text = data[:JOURNAL_BODY_LIMIT].decode("utf-8", errors="replace")
+        return text + ("…" if len(data) > JOURNAL_BODY_LIMIT else "")
+
+
+def render(entry: dict[str, Any]) -> dict[str, Any]:
+    """Decode an entry's raw parts in place (once) and return it."""
+    for part in ("request", "response"):
+        raw = entry[part].pop("raw", None) if part in entry else None
+        if raw is not None:
+            entry[part]["headers"] = dict(raw.headers)
+            entry[part]["body"] = raw.body()
+    return entry
 
 
 class Log:
@@ -42,11 +85,11 @@ class Log:
             return None
         at = entry_id - self._entries[0]["id"]
         if 0 <= at < len(self._entries) and self._entries[at]["id"] == entry_id:
-            return self._entries[at]
+            return render(self._entries[at])
         return None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(list(self._entries))
+        return iter([render(e) for e in self._entries])
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -58,7 +101,7 @@ class Log:
         found = [e for e in self._entries if keep(e)]
         if limit is not None:
             found = found[-limit:] if limit > 0 else []
-        return found
+        return [render(e) for e in found]
 
 
 class Outbox(Log):
