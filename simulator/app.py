@@ -16,7 +16,6 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from simulator import __version__
-from simulator.clock import iso
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json
@@ -166,6 +165,8 @@ def _operation() -> str | None:
 def _apply_fault(sim: Simulator) -> None:
     """Consult the namespace's fault rules; a rule that fires delays, answers or drops."""
     world = g.world
+    if not world.faults.rules:
+        return
     vendor: Vendor | None = g.vendor
     with world.lock:
         rule = world.faults.pick(
@@ -260,34 +261,36 @@ def _check_response(sim: Simulator, response: Response) -> None:
         sim.response_problems.append({**where, "problem": found, "body": body})
 
 
-def _flat(multi: Any) -> dict[str, Any]:
-    return {k: (v[0] if len(v) == 1 else v) for k, v in multi.to_dict(flat=False).items()}
-
-
 def _record(response: Response) -> None:
+    """Append the journal entry; decoding headers, query and bodies waits for a reader."""
     world = g.world
     vendor: Vendor | None = g.vendor
-    operation = _operation()
-    dropped = bool(request.environ.get("crmsim.drop"))
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    environ = req.environ
+    dropped = bool(environ.get("crmsim.drop"))
     try:
-        request_data = request.get_data(cache=True)
+        request_data = req.get_data(cache=True)
     except HTTPException:  # the body was over the limit and was never read
         request_data = b""
+    headers = [
+        (k, v)
+        for k, v in environ.items()
+        if k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")
+    ]
     entry = {
-        "at": iso(world.clock.now()),
+        "at": world.clock.now(),
         "vendor": vendor.slug if vendor else None,
-        "operation": operation,
+        "operation": _operation(),
         "request": {
-            "method": request.method,
-            "path": request.path,
-            "query": _flat(request.args),
-            "raw": Raw(list(request.headers.items()), request_data, request.mimetype),
+            "method": req.method,
+            "path": req.path,
+            "raw": Raw(headers, request_data, req.mimetype, environ.get("QUERY_STRING", ""), True),
         },
         "response": {
             "status": None if dropped else response.status_code,
             "raw": Raw([], b"", None)
             if dropped
-            else Raw(list(response.headers.items()), response.get_data(), response.mimetype),
+            else Raw(response.headers.to_wsgi_list(), response.get_data(), response.mimetype),
         },
         "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
         "violations": g.violations,

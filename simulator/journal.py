@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from simulator.clock import Clock, iso
 from simulator.http import BadBody, parse_json, parse_urlencoded
@@ -17,15 +19,33 @@ class Raw:
     """A request or response as it went over the wire, decoded only when someone reads it.
 
     Journaling happens on every vendor request; reading the journal is rare. So an entry
-    keeps the raw headers and body, and ``render`` turns them into JSON-ready values once.
+    keeps the raw headers, query and body, and ``render`` turns them into JSON-ready values
+    once. Request headers are kept as the WSGI environ's ``HTTP_*`` items.
     """
 
-    __slots__ = ("headers", "data", "mimetype")
+    __slots__ = ("headers", "data", "mimetype", "query", "environ_headers")
 
-    def __init__(self, headers: list[tuple[str, str]], data: bytes, mimetype: str | None) -> None:
+    def __init__(
+        self,
+        headers: list[tuple[str, str]],
+        data: bytes,
+        mimetype: str | None,
+        query: str | None = None,
+        environ_headers: bool = False,
+    ) -> None:
         self.headers = headers
         self.data = data
         self.mimetype = mimetype
+        self.query = query
+        self.environ_headers = environ_headers
+
+    def header_map(self) -> dict[str, str]:
+        if not self.environ_headers:
+            return dict(self.headers)
+        return {
+            (k[5:] if k.startswith("HTTP_") else k).replace("_", "-").title(): v
+            for k, v in self.headers
+        }
 
     def body(self) -> Any:
         """Parsed JSON for JSON, a field map for url-encoded forms, else text (64 KiB)."""
@@ -43,12 +63,27 @@ class Raw:
         return text + ("…" if len(data) > JOURNAL_BODY_LIMIT else "")
 
 
+def _query_map(query: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in found:
+            previous = found[name]
+            found[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            found[name] = value
+    return found
+
+
 def render(entry: dict[str, Any]) -> dict[str, Any]:
     """Decode an entry's raw parts in place (once) and return it."""
+    if isinstance(entry.get("at"), datetime):
+        entry["at"] = iso(entry["at"])
     for part in ("request", "response"):
         raw = entry[part].pop("raw", None) if part in entry else None
         if raw is not None:
-            entry[part]["headers"] = dict(raw.headers)
+            if raw.query is not None:
+                entry[part]["query"] = _query_map(raw.query)
+            entry[part]["headers"] = raw.header_map()
             entry[part]["body"] = raw.body()
     return entry
 
