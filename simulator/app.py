@@ -10,9 +10,10 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from simulator import __version__
@@ -23,7 +24,7 @@ from simulator.journal import Raw
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
-from simulator.world import DEFAULT, NAME, Namespaces
+from simulator.world import DEFAULT, NAME, Namespaces, World
 
 log = logging.getLogger("crmsim")
 CONTROL_PREFIX = "/__sim"
@@ -109,40 +110,61 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
     return app
 
 
+@dataclass
+class Call:
+    """What the pipeline knows of the vendor request it serves: one object on ``g``, so the
+    hot path reads Flask's context once per step instead of once per field."""
+
+    request: Request
+    world: World
+    vendor: Vendor | None
+    operation: str | None
+    started: float
+    violations: list[dict[str, str]] = field(default_factory=list)
+    checked: bool = False
+    fault: str | None = None
+    locked: bool = False
+
+
 def _install_hooks(app: Flask, sim: Simulator) -> None:
     @app.before_request
     def enter_namespace() -> None:
-        g.started = time.perf_counter()
-        g.world = sim.namespaces.get(request.environ.get("crmsim.namespace", DEFAULT))
-        g.vendor = sim.vendor_for(request.path)
-        g.journaled = not request.path.startswith(CONTROL_PREFIX)
-        g.violations = []
-        g.checked = False
-        g.fault = None
-        if g.journaled:
-            _apply_fault(sim)
-            g.world.lock.acquire()
-            g.locked = True
-            _check_contract(sim)
-        else:  # control documents (whole states) may be far larger than vendor bodies
-            request.max_content_length = sim.config.max_control_bytes
+        started = time.perf_counter()
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        world = sim.namespaces.get(req.environ.get("crmsim.namespace", DEFAULT))
+        g.world = world
+        if req.path.startswith(CONTROL_PREFIX):
+            # control documents (whole states) may be far larger than vendor bodies
+            req.max_content_length = sim.config.max_control_bytes
+            return
+        vendor = sim.vendor_for(req.path)
+        endpoint = req.endpoint or ""
+        operation = endpoint if vendor and endpoint.startswith(vendor.slug + ".") else None
+        call = g.call = Call(req, world, vendor, operation, started)
+        _apply_fault(call)
+        world.lock.acquire()
+        call.locked = True
+        _check_contract(sim, call)
 
     @app.after_request
     def journal(response: Response) -> Response:
         if request.method not in READ_ONLY and "world" in g:
             g.world.changes += 1  # vendor or control write: the snapshot thread saves it
-        if g.get("checked"):
-            response.headers["X-Sim-Violations"] = str(len(g.violations))
-        if g.get("journaled"):
-            _record(response)
+        call: Call | None = g.get("call")
+        if call is not None:
+            if call.checked:
+                response.headers["X-Sim-Violations"] = str(len(call.violations))
+            _record(call, response)
             if sim.config.validate_responses:
-                _check_response(sim, response)
+                _check_response(sim, call, response)
         return response
 
     @app.teardown_request
     def leave_namespace(_exc: BaseException | None) -> None:
-        if g.pop("locked", False):
-            g.world.lock.release()
+        call: Call | None = g.get("call")
+        if call is not None and call.locked:
+            call.locked = False
+            call.world.lock.release()
 
 
 class FaultAnswer(SimulatorError):
@@ -156,25 +178,18 @@ class FaultAnswer(SimulatorError):
         return self.response
 
 
-def _operation() -> str | None:
-    vendor: Vendor | None = g.vendor
-    endpoint = request.endpoint or ""
-    return endpoint if vendor and endpoint.startswith(vendor.slug + ".") else None
-
-
-def _apply_fault(sim: Simulator) -> None:
+def _apply_fault(call: Call) -> None:
     """Consult the namespace's fault rules; a rule that fires delays, answers or drops."""
-    world = g.world
+    world, vendor, req = call.world, call.vendor, call.request
     if not world.faults.rules:
         return
-    vendor: Vendor | None = g.vendor
     with world.lock:
         rule = world.faults.pick(
-            vendor.slug if vendor else None, _operation(), request.method, request.path
+            vendor.slug if vendor else None, call.operation, req.method, req.path
         )
     if rule is None:
         return
-    g.fault = rule.id
+    call.fault = rule.id
     spec = rule.spec
     if spec.get("delay_ms"):
         time.sleep(spec["delay_ms"] / 1000)
@@ -184,7 +199,7 @@ def _apply_fault(sim: Simulator) -> None:
         status = 429
         headers.setdefault("Retry-After", str(spec["rate_limit"].get("retry_after", 1)))
     if spec.get("drop"):
-        request.environ["crmsim.drop"] = True
+        req.environ["crmsim.drop"] = True
         status = 503
     if status is None:
         return  # a delay only: the vendor answers as usual
@@ -204,17 +219,16 @@ def _unreadable(detail: str, keyword: str) -> dict[str, str]:
     return {"pointer": "", "message": f"the request cannot be read: {detail}", "keyword": keyword}
 
 
-def _check_contract(sim: Simulator) -> None:
+def _check_contract(sim: Simulator, call: Call) -> None:
     """Validate the request document against ``<op>.request.json`` (contract checks).
 
     Violations go to the journal and the ``X-Sim-Violations`` header; the vendor's answer is
     unchanged unless the namespace's ``strict_contract`` is on, which answers 422.
     """
-    vendor: Vendor | None = g.vendor
-    endpoint = request.endpoint or ""
-    if vendor is None or not endpoint.startswith(vendor.slug + "."):
+    vendor, operation = call.vendor, call.operation
+    if vendor is None or operation is None:
         return
-    name = endpoint.split(".", 1)[1]
+    name = operation.split(".", 1)[1]
     op = vendor.operation(name)
     schema = f"{vendor.slug}/{name}.request.json"
     if op is None or not sim.schemas.has(schema):
@@ -222,32 +236,31 @@ def _check_contract(sim: Simulator) -> None:
     try:
         document = op.read()
     except BadBody as exc:
-        g.violations = [_unreadable(exc.detail, exc.reason)]
+        call.violations = [_unreadable(exc.detail, exc.reason)]
     except RequestEntityTooLarge:  # the route answers this in the vendor's own way
-        g.violations = [_unreadable("the body is over the size limit", "maxLength")]
+        call.violations = [_unreadable("the body is over the size limit", "maxLength")]
     else:
-        g.violations = sim.schemas.validate(schema, document)
-    g.checked = True
-    if g.violations and g.world.settings["strict_contract"]:
+        call.violations = sim.schemas.validate(schema, document)
+    call.checked = True
+    if call.violations and call.world.settings["strict_contract"]:
         raise Problem(
             422,
             "Contract violation",
-            f"The request violates {schema} in {len(g.violations)} place(s); "
+            f"The request violates {schema} in {len(call.violations)} place(s); "
             "strict_contract is on, so the vendor did not process it.",
-            errors=g.violations,
-            operation=endpoint,
+            errors=call.violations,
+            operation=operation,
         )
 
 
-def _check_response(sim: Simulator, response: Response) -> None:
+def _check_response(sim: Simulator, call: Call, response: Response) -> None:
     """Check a vendor answer against the schema its operation declares for that status."""
-    vendor: Vendor | None = g.vendor
-    operation = _operation()
+    vendor, operation = call.vendor, call.operation
     op = vendor.operation(operation.split(".", 1)[1]) if vendor and operation else None
-    if vendor is None or op is None or g.fault is not None or response.status_code == 422:
+    if vendor is None or op is None or call.fault is not None or response.status_code == 422:
         return
     schemas = vendor.response_schemas(op, response.status_code)
-    where = {"operation": operation, "status": response.status_code, "path": request.path}
+    where = {"operation": operation, "status": response.status_code, "path": call.request.path}
     if not schemas:
         sim.response_problems.append({**where, "problem": "status not declared"})
         return
@@ -261,11 +274,9 @@ def _check_response(sim: Simulator, response: Response) -> None:
         sim.response_problems.append({**where, "problem": found, "body": body})
 
 
-def _record(response: Response) -> None:
+def _record(call: Call, response: Response) -> None:
     """Append the journal entry; decoding headers, query and bodies waits for a reader."""
-    world = g.world
-    vendor: Vendor | None = g.vendor
-    req = request._get_current_object()  # type: ignore[attr-defined]
+    req, vendor = call.request, call.vendor
     environ = req.environ
     dropped = bool(environ.get("crmsim.drop"))
     try:
@@ -278,9 +289,10 @@ def _record(response: Response) -> None:
         if k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")
     ]
     entry = {
-        "at": world.clock.now(),
+        "at": call.world.clock.now(),
         "vendor": vendor.slug if vendor else None,
-        "operation": _operation(),
+        # a route may disown the request (Omoto's unconfigured endpoint): journal it unmatched
+        "operation": call.operation if req.url_rule is not None else None,
         "request": {
             "method": req.method,
             "path": req.path,
@@ -292,11 +304,11 @@ def _record(response: Response) -> None:
             if dropped
             else Raw(response.headers.to_wsgi_list(), response.get_data(), response.mimetype),
         },
-        "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
-        "violations": g.violations,
-        "fault": g.fault,
+        "duration_ms": round((time.perf_counter() - call.started) * 1000, 3),
+        "violations": call.violations,
+        "fault": call.fault,
     }
-    world.journal.append(entry)
+    call.world.journal.append(entry)
 
 
 def closest_routes(app: Flask, path: str) -> list[str]:

@@ -880,6 +880,13 @@ class Runner:
         max_examples: int | None = None,
     ) -> None:
         self.target = target.rstrip("/") if target else None
+        if app is None and not self.target:
+            # Built once, before any worker thread: scenarios running in parallel must share
+            # it (namespaces keep them apart), and building apps on several threads at once
+            # trips a CPython 3.11 bug in compile() ("AST constructor recursion depth").
+            from simulator.app import create_app
+
+            app = create_app()
         self._app = app
         self.max_examples = max_examples
         self._session: Any = None
@@ -893,10 +900,6 @@ class Runner:
 
     @property
     def app(self) -> Any:
-        if self._app is None:
-            from simulator.app import create_app
-
-            self._app = create_app()
         return self._app
 
     def transport(self, namespace: str) -> Transport:
