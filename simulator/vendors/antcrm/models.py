@@ -257,26 +257,23 @@ class AntcrmBackend(VendorBackend):
     # == actions ==========================================================================
     def add_contact(self, call: Call, data: Mapping[str, Any]) -> str:
         """add-contact: a Contact (``type`` 0) or an Account (``type`` 1), unless a duplicate."""
-        p = profile(data)
-        if p.name is None:
-            raise Invalid("name is required")
-        duplicate = self._duplicate(call.org_id, "customer", p)
-        if duplicate is not None:
-            self._history(duplicate, call, "duplicate")
-            return f"duplicate of {duplicate['customerId']}"
-        kind = "account" if p.type == 1 else "contact"
-        return "created " + self._create(call, kind, p)
+        return self._add(call, data, "customer")
 
     def add_lead(self, call: Call, data: Mapping[str, Any]) -> str:
         """add-lead: a Lead, unless a duplicate among the org's Leads (A-A10)."""
+        return self._add(call, data, "lead")
+
+    def _add(self, call: Call, data: Mapping[str, Any], pool: str) -> str:
+        """Create in ``pool`` unless a duplicate exists there (which gets a History line)."""
         p = profile(data)
         if p.name is None:
             raise Invalid("name is required")
-        duplicate = self._duplicate(call.org_id, "lead", p)
+        duplicate = self._duplicate(call.org_id, pool, p)
         if duplicate is not None:
             self._history(duplicate, call, "duplicate")
             return f"duplicate of {duplicate['customerId']}"
-        return "created " + self._create(call, "lead", p)
+        kind = "lead" if pool == "lead" else "account" if p.type == 1 else "contact"
+        return "created " + self._create(call, kind, p)
 
     def update_contact(self, call: Call, data: Mapping[str, Any]) -> str:
         """update-contact: merge into one Contact or Account; never creates it (A-A8)."""
