@@ -30,7 +30,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto
 
 # Served crmsim under wrk at 1,000 / 100,000 / 1,000,000 records; writes bench/RESULTS.md.
 # Not part of `make test`. Quicker: make bench BENCH_ARGS='--sizes 1000,100000 --repeat 1'

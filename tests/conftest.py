@@ -100,8 +100,10 @@ def served():
         try:
             if requests.get(base + "/__sim/health", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or a read timeout while it boots
             time.sleep(0.05)
+        if proc.poll() is not None:
+            break
     else:
         proc.kill()
         proc.wait()
@@ -109,7 +111,18 @@ def served():
         message = log.read().decode()
         log.close()
         raise RuntimeError(f"crmsim serve did not start: {message}")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    if proc.poll() is not None:
+        log.seek(0)
+        message = log.read().decode()
+        log.close()
+        raise RuntimeError(f"crmsim serve exited at start: {message}")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
