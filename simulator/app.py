@@ -348,4 +348,7 @@ def _install_error_handlers(app: Flask, sim: Simulator) -> None:
         vendor = sim.vendor_for(request.path)
         if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
             return vendor.http_error(500).to_response()
-        return Problem(500, "Internal Server Error", repr(exc)).to_response()
+        # no internals in any answer: the log has the traceback
+        return Problem(
+            500, "Internal Server Error", "crmsim failed to answer; its log says why."
+        ).to_response()

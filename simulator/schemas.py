@@ -139,14 +139,19 @@ def _message(error: ValidationError) -> str:
 
 def violations(validator: Draft7Validator, instance: Any) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
+    # python-jsonschema yields one ``required`` error per missing property, each carrying the
+    # whole ``required`` list: report each missing property once, however many errors name it.
+    missing: set[str] = set()
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
         base = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
             for name in error.validator_value:
-                if name not in error.instance:
+                at = pointer([*base, name])
+                if name not in error.instance and at not in missing:
+                    missing.add(at)
                     found.append(
                         {
-                            "pointer": pointer([*base, name]),
+                            "pointer": at,
                             "message": f"missing required property '{name}'",
                             "keyword": "required",
                         }

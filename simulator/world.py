@@ -17,7 +17,8 @@ from simulator.journal import Log, Outbox
 from simulator.schemas import Schemas
 from simulator.vendors._base import Context, Vendor, VendorBackend
 
-NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# 1-64 of [A-Za-z0-9_.-] with at least one letter or digit: never ".", ".." or "..."
+NAME = re.compile(r"^(?=[_.-]*[A-Za-z0-9])[A-Za-z0-9_.-]{1,64}$")
 DEFAULT = "default"
 
 

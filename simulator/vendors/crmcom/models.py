@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from simulator.clock import iso, parse_iso
@@ -577,7 +577,10 @@ class CrmcomBackend(VendorBackend):
         record = found[0]
         if record.get("released_at") is not None:
             raise errors.InvalidToken("The token has been released.")
-        expires = parse_iso(record["issued_at"]) + timedelta(seconds=self.token_ttl_seconds)
+        try:
+            expires = parse_iso(record["issued_at"]) + timedelta(seconds=self.token_ttl_seconds)
+        except OverflowError:  # past the year 9999, where the clock cannot go: clamp there
+            expires = datetime.max.replace(tzinfo=UTC)
         if not self.ctx.clock.now() < expires:
             raise errors.InvalidToken("The token has expired.")
         return dict(record)
