@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.crmsim-installed
 
-.PHONY: install run test lint format typecheck pytest bench clean
+.PHONY: install run test lint format typecheck pytest bench mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ pytest: install
 # Not part of `make test`. Quicker: make bench BENCH_ARGS='--sizes 1000,100000 --repeat 1'
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Mutation score per module with the tests that reach it (mutmut); not part of `make test`.
+# One module: make mutation MODULES=faults. Equivalent mutants: tests/mutation/equivalent.txt.
+mutation: install
+	$(BIN)/python tests/mutation/run.py $(MODULES)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
