@@ -44,6 +44,8 @@ class Simulator:
         self.namespaces = Namespaces(config, self.vendors)
         # With ``validate_responses``: vendor answers that their schemas do not describe.
         self.response_problems: list[dict[str, Any]] = []
+        # With ``serve --data``: the ``Persister`` whose problems ``/__sim/health`` reports.
+        self.persister: Any = None
 
     def vendor_for(self, path: str) -> Vendor | None:
         return next((v for v in self.vendors if v.owns(path)), None)

@@ -2,17 +2,34 @@
 
 Each function raises ``BadBody`` with a ``reason``; the vendor's route turns that into the
 vendor's own error. Nothing here knows a vendor.
+
+What is accepted must be kept: every accepted document can be written to a snapshot
+(UTF-8 JSON) and read back. So JSON is refused, at the limits of PHP's ``json_decode``
+(behind many such vendors), when it nests arrays and objects deeper than ``MAX_DEPTH``
+(512), when a ``\\uD800``-style escape leaves an unpaired surrogate (no UTF-8 can carry
+it), and when a number is too large for a double (``1e400``, which would read as
+infinity). Forms and queries are strict UTF-8 (surrogates cannot be encoded in it), and
+multipart fields are decoded by werkzeug with replacement characters, so neither can carry
+an unpaired surrogate.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import request
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_DEPTH = 512  # PHP json_decode's default depth: arrays and objects nested at most this deep
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Control documents (a state dump holds vendor records a few levels down) may nest deeper.
+CONTROL_MAX_DEPTH = MAX_DEPTH + 32
+TOO_DEEP = f"the JSON is nested deeper than {MAX_DEPTH} levels"
+LONE_SURROGATE = "the JSON holds an unpaired surrogate"
 
 
 class BadBody(Exception):
@@ -34,17 +51,61 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json(raw: bytes | str) -> Any:
-    """Parse RFC 8259 JSON strictly: UTF-8 only, no NaN/Infinity, no trailing data."""
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _too_deep(max_depth: int) -> str:
+    return (
+        TOO_DEEP if max_depth == MAX_DEPTH else f"the JSON is nested deeper than {max_depth} levels"
+    )
+
+
+def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse RFC 8259 JSON strictly: UTF-8 only, no NaN/Infinity, no trailing data, and
+    nothing a snapshot could not keep (see the module's docstring)."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
     except UnicodeDecodeError as exc:
         raise BadBody("encoding", "the body is not UTF-8") from exc
     except RecursionError as exc:
-        raise BadBody("json", "the JSON is nested too deeply") from exc
+        raise BadBody("json", _too_deep(max_depth)) from exc
     except ValueError as exc:
         raise BadBody("json", f"invalid JSON: {exc}") from exc
+    check_keepable(doc, text, max_depth)
+    return doc
+
+
+def check_keepable(doc: Any, text: str | None = None, max_depth: int = MAX_DEPTH) -> None:
+    """Raise ``BadBody`` (``json``) if ``doc`` nests deeper than ``max_depth`` or holds an
+    unpaired surrogate. With ``text`` (the JSON it was read from), documents that cannot
+    hold either are not walked: fewer brackets than ``max_depth``, no ``\\uD...`` escape."""
+    deep = text is None or text.count("[") + text.count("{") > max_depth
+    strings = text is None or "\\ud" in text or "\\uD" in text
+    if not (deep or strings) or not isinstance(doc, dict | list):
+        if strings and isinstance(doc, str) and _SURROGATE.search(doc):
+            raise BadBody("json", LONE_SURROGATE)
+        return
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise BadBody("json", _too_deep(max_depth))
+        if isinstance(node, dict):
+            if strings and any(_SURROGATE.search(k) for k in node):
+                raise BadBody("json", LONE_SURROGATE)
+            values: Any = node.values()
+        else:
+            values = node
+        for value in values:
+            if isinstance(value, dict | list):
+                stack.append((value, depth + 1))
+            elif strings and isinstance(value, str) and _SURROGATE.search(value):
+                raise BadBody("json", LONE_SURROGATE)
 
 
 def read_json() -> Any:

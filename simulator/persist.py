@@ -21,10 +21,16 @@ refused, never replaced), then a thread writes a snapshot whenever anything chan
 ``interval`` seconds apart, and once more at shutdown. Writes are atomic: a temporary file
 in the same directory, fsync, rename over the file, fsync of the directory; a crash at any
 moment leaves either the old snapshot or the new one.
+
+A snapshot that fails is loud: ``problem`` says why (``GET /__sim/health`` answers
+``degraded`` with it) and the log says it once per new cause. Each namespace is encoded on
+its own, so one namespace that cannot be encoded never stops the others being saved: the
+file keeps that namespace as its last good snapshot had it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -73,30 +79,12 @@ def world_snapshot(world: World) -> dict[str, Any]:
     }
 
 
-def snapshot(namespaces: Namespaces) -> dict[str, Any]:
-    """Every namespace, each dumped under its own lock."""
-    taken_at = time.time()
-    worlds: dict[str, Any] = {}
-    for name in namespaces.names():
-        world = namespaces.find(name)
-        if world is None:
-            continue
-        with world.lock:
-            worlds[name] = world_snapshot(world)
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "crmsim": __version__,
-        "taken_at": taken_at,
-        "namespaces": worlds,
-    }
-
-
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str | bytes) -> None:
     """Replace ``path`` with ``text`` so that a crash leaves the old file or the new one."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write(text)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    with open(tmp, "wb") as out:
+        out.write(data)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
@@ -107,15 +95,33 @@ def write_atomically(path: Path, text: str) -> None:
         os.close(fd)
 
 
+def probe_directory(path: Path) -> None:
+    """Write, fsync and remove a file beside ``path``, as a snapshot will (a permission
+    check alone misses read-only file systems, and root passes every permission check)."""
+    probe = path.with_name(f".{path.name}.probe-{os.getpid()}")
+    try:
+        with open(probe, "wb") as out:
+            out.write(HEADER)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        raise _refuse(
+            path, f"a file cannot be written in its directory {path.parent} ({exc.strerror})"
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+
+
 def precheck(path: Path) -> None:
-    """Cheap checks before the server starts: a usable place, and (when the file exists) a
-    crmsim snapshot by its first bytes. ``read`` does the full check when loading."""
+    """Checks before the server starts: a usable place (a file is written beside ``path``),
+    and (when the file exists) a crmsim snapshot by its first bytes. ``read`` does the full
+    check when loading."""
     if path.is_dir():
         raise _refuse(path, "it is a directory")
     if not path.parent.is_dir():
         raise _refuse(path, f"its directory {path.parent} does not exist")
-    if not os.access(path.parent, os.W_OK):
-        raise _refuse(path, f"its directory {path.parent} is not writable")
+    probe_directory(path)
     try:
         with open(path, "rb") as f:
             head = f.read(len(HEADER))
@@ -199,6 +205,13 @@ class Persister:
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.snapshots = 0
+        # Why the last snapshot was incomplete or not written (None: it was complete), and
+        # since when (seconds since the epoch). ``GET /__sim/health`` reports it.
+        self.problem: str | None = None
+        self.problem_since: float | None = None
+        self._logged: str | None = None
+        # The last good snapshot entry of each namespace that now fails to encode.
+        self._kept: dict[str, bytes | None] = {}
 
     def load(self) -> None:
         """Restore the file's namespaces (none when there is no file yet)."""
@@ -218,17 +231,89 @@ class Persister:
         )
 
     def save(self, force: bool = False) -> bool:
-        """Write a snapshot if anything changed since the last one (or ``force``)."""
+        """Write a snapshot if anything changed since the last one (or ``force``).
+
+        True when a file was written (complete, or without the namespaces that failed, which
+        keep their last good entry); False when nothing changed or the write failed. Never
+        raises: ``problem`` says what went wrong.
+        """
         with self._write_lock:
             signature = self._signature()
             if not force and signature == self._saved:
                 return False
-            doc = snapshot(self.namespaces)
-            text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-            write_atomically(self.path, text)
+            data, failed = self._encode()
+            try:
+                write_atomically(self.path, data)
+            except OSError as exc:
+                self._report(f"writing the snapshot {self.path} failed ({exc.strerror or exc})")
+                return False
             self._saved = signature
             self.snapshots += 1
+            if failed:
+                self._report(
+                    "the snapshot could not encode namespace(s) "
+                    + "; ".join(f"{name!r} ({why})" for name, why in failed)
+                    + "; the file keeps their last good snapshot, every other namespace is saved"
+                )
+            else:
+                self._recovered()
             return True
+
+    def _encode(self) -> tuple[bytes, list[tuple[str, str]]]:
+        """The snapshot file's bytes, each namespace encoded on its own; and the namespaces
+        that could not be encoded, with why."""
+        taken_at = time.time()
+        head = json.dumps(
+            {"format": FORMAT, "version": VERSION, "crmsim": __version__, "taken_at": taken_at},
+            separators=(",", ":"),
+        )
+        parts: list[bytes] = []
+        failed: list[tuple[str, str]] = []
+        for name in self.namespaces.names():
+            world = self.namespaces.find(name)
+            if world is None:
+                continue
+            try:
+                with world.lock:
+                    entry = world_snapshot(world)
+                encoded = json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+            except Exception as exc:  # bad data in one namespace must not stop the others
+                failed.append((name, f"{type(exc).__name__}: {str(exc)[:200]}"))
+                kept = self._last_good(name)
+                if kept is not None:
+                    parts.append(json.dumps(name).encode() + b":" + kept)
+                continue
+            self._kept.pop(name, None)
+            parts.append(json.dumps(name).encode() + b":" + encoded)
+        return head[:-1].encode() + b',"namespaces":{' + b",".join(parts) + b"}}", failed
+
+    def _last_good(self, name: str) -> bytes | None:
+        """``name``'s entry in the file on disk (read once, when it first fails)."""
+        if name not in self._kept:
+            entry: bytes | None = None
+            try:
+                doc = read(self.path)
+            except SnapshotRefused:
+                doc = None
+            if doc is not None and isinstance(doc["namespaces"].get(name), dict):
+                entry = json.dumps(
+                    doc["namespaces"][name], separators=(",", ":"), ensure_ascii=False
+                ).encode()
+            self._kept[name] = entry
+        return self._kept[name]
+
+    def _report(self, problem: str) -> None:
+        if self.problem is None:
+            self.problem_since = time.time()
+        self.problem = problem
+        if problem != self._logged:  # once per new cause
+            self._logged = problem
+            log.error("crmsim: %s", problem)
+
+    def _recovered(self) -> None:
+        if self.problem is not None:
+            log.warning("crmsim: snapshots of %s are complete again", self.path)
+        self.problem = self.problem_since = self._logged = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="crmsim-snapshots", daemon=True)
@@ -239,8 +324,8 @@ class Persister:
             started = time.monotonic()
             try:
                 self.save()
-            except Exception:  # a full disk must not stop the next attempt
-                log.exception("crmsim: writing the snapshot %s failed", self.path)
+            except Exception as exc:  # a bug: say so, and keep trying
+                self._report(f"taking a snapshot failed ({type(exc).__name__}: {exc})")
             took = time.monotonic() - started
             if took > self.interval:
                 log.warning("crmsim: a snapshot took %.1f s (interval %.1f s)", took, self.interval)

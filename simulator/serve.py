@@ -69,6 +69,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             except SnapshotRefused as exc:
                 raise AppImportError(str(exc)) from exc
             persister.start()
+            sim.persister = persister  # its problems show in /__sim/health
             self.persister = persister
         # Everything built so far (modules, schemas, a restored state) lives as long as the
         # worker: out of the cyclic collector's sight, its full passes stay short (p99).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, request
 from simulator.clock import iso, parse_iso
 from simulator.dashboard import ui_asset, ui_page
 from simulator.errors import InvalidDocument, Problem, json_response
-from simulator.http import BadBody, parse_json
+from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.world import World
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
@@ -33,7 +34,7 @@ def _body(schema: str, empty: Any = None) -> Any:
     if not raw.strip() and empty is not None:
         return empty
     try:
-        doc = parse_json(raw)
+        doc = parse_json(raw, CONTROL_MAX_DEPTH)
     except BadBody as exc:
         raise Problem(400, "Invalid JSON", exc.detail) from exc
     errors = _sim().schemas.validate(f"sim/{schema}.json", doc)
@@ -55,8 +56,16 @@ def _vendor_slug(vendor: str) -> str:
 
 # -- health and namespaces ----------------------------------------------------------------
 def health() -> Response:
-    """Is the simulator up, and which version."""
-    return ok({"status": "ok", "version": _sim().version})
+    """Is the simulator up, and which version; ``degraded`` (still 200) with the reason when
+    the last snapshot of ``serve --data`` failed or was incomplete."""
+    persister = _sim().persister
+    problem = persister.problem if persister is not None else None
+    if problem is None:
+        return ok({"status": "ok", "version": _sim().version})
+    since = datetime.fromtimestamp(persister.problem_since, UTC)
+    return ok(
+        {"status": "degraded", "version": _sim().version, "reason": problem, "since": iso(since)}
+    )
 
 
 def list_namespaces() -> Response:
@@ -109,7 +118,7 @@ def put_vendor_state(vendor: str) -> Response:
     slug = _vendor_slug(vendor)
     raw = request.get_data(cache=True)
     try:
-        doc = parse_json(raw)
+        doc = parse_json(raw, CONTROL_MAX_DEPTH)
     except BadBody as exc:
         raise Problem(400, "Invalid JSON", exc.detail) from exc
     world = _world()

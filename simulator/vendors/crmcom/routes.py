@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from simulator.errors import json_response
-from simulator.http import BadBody, read_json, read_query
+from simulator.http import LONE_SURROGATE, TOO_DEEP, BadBody, read_json, read_query
 from simulator.vendors._base import backend
 from simulator.vendors.crmcom import errors
 from simulator.vendors.crmcom.models import CrmcomBackend
@@ -34,6 +33,10 @@ def _body() -> dict[str, Any]:
     except BadBody as exc:
         if exc.reason == "encoding":
             description = "The body is not UTF-8."
+        elif exc.detail == TOO_DEEP:  # over PHP json_decode's depth of 512
+            description = "The JSON is nested too deeply."
+        elif exc.detail == LONE_SURROGATE:
+            description = "The body contains an unpaired surrogate."
         elif exc.detail.startswith("invalid JSON"):
             description = "The body is not valid JSON (RFC 8259)."
         else:
@@ -41,10 +44,6 @@ def _body() -> dict[str, Any]:
         raise errors.InvalidRequestBody(description) from exc
     if not isinstance(doc, dict):
         raise errors.InvalidRequestBody("The body must be a JSON object.")
-    try:
-        json.dumps(doc, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise errors.InvalidRequestBody("The body contains an unpaired surrogate.") from exc
     return doc
 
 
