@@ -16,15 +16,15 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from simulator import __version__
+from simulator import __version__, guard
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json
-from simulator.journal import Raw
+from simulator.journal import ENTRY_OVERHEAD, Raw
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
-from simulator.world import DEFAULT, NAME, Namespaces, World
+from simulator.world import DEFAULT, NAME, Namespaces, TooManyNamespaces, World
 
 log = logging.getLogger("crmsim")
 CONTROL_PREFIX = "/__sim"
@@ -83,6 +83,10 @@ def _drop_connection(environ: dict[str, Any], result: Iterable[bytes]) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.close()  # with a zero linger: the client sees a reset
+    elif "REMOTE_PORT" in environ:  # granian (simulator/rsgi.py) owns the socket: reset it
+        from simulator.rsgi import reset_client
+
+        reset_client(environ)
     # Servers treat a broken pipe as the client having gone away: nothing is written.
     raise BrokenPipeError(errno.EPIPE, "connection dropped by a crmsim fault rule")
 
@@ -106,6 +110,7 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
     for vendor in sim.vendors:
         app.register_blueprint(vendor.blueprint)
 
+    guard.install(app, config)  # first: a refused control request touches nothing
     _install_hooks(app, sim)
     _install_error_handlers(app, sim)
     app.wsgi_app = NamespaceMiddleware(app.wsgi_app)  # type: ignore[method-assign]
@@ -126,6 +131,8 @@ class Call:
     checked: bool = False
     fault: str | None = None
     locked: bool = False
+    # what the vendor did with each item (AntCRM listener items), for the journal
+    outcomes: list[Any] | None = None
 
 
 def _install_hooks(app: Flask, sim: Simulator) -> None:
@@ -133,7 +140,10 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
     def enter_namespace() -> None:
         started = time.perf_counter()
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        world = sim.namespaces.get(req.environ.get("crmsim.namespace", DEFAULT))
+        name = req.environ.get("crmsim.namespace", DEFAULT)
+        world = sim.namespaces.find(name)
+        if world is None:
+            world = _open_namespace(sim, req, name)
         g.world = world
         if req.path.startswith(CONTROL_PREFIX):
             # control documents (whole states) may be far larger than vendor bodies
@@ -144,6 +154,10 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
         operation = endpoint if vendor and endpoint.startswith(vendor.slug + ".") else None
         call = g.call = Call(req, world, vendor, operation, started)
         _apply_fault(call)
+        # the body first (bounded by max_body_bytes; over it the route answers), then the lock:
+        # a slow upload must not hold the namespace while it trickles in
+        with contextlib.suppress(HTTPException):
+            req.get_data(cache=True)
         world.lock.acquire()
         call.locked = True
         _check_contract(sim, call)
@@ -167,6 +181,26 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
         if call is not None and call.locked:
             call.locked = False
             call.world.lock.release()
+
+
+def _open_namespace(sim: Simulator, req: Request, name: str) -> World:
+    """A request to a namespace that does not exist yet. A matched vendor route (its journal
+    entry is a write) or a control write creates it, up to ``max_namespaces`` (then 429,
+    in the vendor's shape on vendor routes); a read or an unmatched route sees a blank
+    namespace that is never stored (docs/control-plane.md, "Bounded resources")."""
+    control = req.path.startswith(CONTROL_PREFIX)
+    creates = req.url_rule is not None and (
+        not control or (req.method not in READ_ONLY and req.endpoint != "sim.drop_namespace")
+    )
+    if not creates:
+        return sim.namespaces.blank(name)
+    try:
+        return sim.namespaces.create(name)
+    except TooManyNamespaces as exc:
+        vendor = None if control else sim.vendor_for(req.path)
+        if vendor is not None:
+            raise vendor.http_error(429) from exc
+        raise
 
 
 class FaultAnswer(SimulatorError):
@@ -298,19 +332,33 @@ def _record(call: Call, response: Response) -> None:
         "request": {
             "method": req.method,
             "path": req.path,
-            "raw": Raw(headers, request_data, req.mimetype, environ.get("QUERY_STRING", ""), True),
+            "raw": Raw(
+                headers,
+                request_data,
+                req.mimetype,
+                environ.get("QUERY_STRING", ""),
+                True,
+                keep=call.world.journal_body_bytes,
+            ),
         },
         "response": {
             "status": None if dropped else response.status_code,
             "raw": Raw([], b"", None)
             if dropped
-            else Raw(response.headers.to_wsgi_list(), response.get_data(), response.mimetype),
+            else Raw(
+                response.headers.to_wsgi_list(),
+                response.get_data(),
+                response.mimetype,
+                keep=call.world.journal_body_bytes,
+            ),
         },
         "duration_ms": round((time.perf_counter() - call.started) * 1000, 3),
         "violations": call.violations,
         "fault": call.fault,
+        "outcomes": call.outcomes,
     }
-    call.world.journal.append(entry)
+    size = ENTRY_OVERHEAD + entry["request"]["raw"].size() + entry["response"]["raw"].size()
+    call.world.journal.append(entry, size)
 
 
 def closest_routes(app: Flask, path: str) -> list[str]:

@@ -19,14 +19,22 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 2  # measured: see docs/serving.md (worker and threads)
+    server: str = "granian"  # or "gunicorn": measured, see docs/serving.md
     vendors: tuple[str, ...] = ALL_VENDORS
     seed: int | None = None
     strict_contract: bool = False
     validate_responses: bool = False
+    # the control plane's door (simulator/guard.py, docs/control-plane.md)
+    control_token: str | None = None
+    open_control_plane: bool = False
     journal_limit: int = 1000
     outbox_limit: int = 10000
+    # bounded resources (docs/control-plane.md): namespaces, journal bytes, control bodies
+    max_namespaces: int = 1000
+    journal_max_bytes: int = 16 * 1024 * 1024  # per namespace
+    journal_body_bytes: int = 64 * 1024  # bodies past this are kept truncated, with a hash
     max_body_bytes: int = 1024 * 1024
-    max_control_bytes: int = 1024 * 1024 * 1024
+    max_control_bytes: int = 256 * 1024 * 1024
     schemas_dir: Path | None = None
     data: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -39,7 +47,10 @@ class Config:
             raw = env.get("CRMSIM_" + f.name.upper())
             if raw is None or f.name == "extra":
                 continue
-            values[f.name] = _convert(f.name, raw)
+            try:
+                values[f.name] = _convert(f.name, raw)
+            except ValueError as exc:
+                raise BadSetting(f"CRMSIM_{f.name.upper()}={raw!r}: {exc}") from None
         return cls(**values)
 
     def merged(self, overrides: Mapping[str, Any] | None) -> Config:
@@ -53,6 +64,15 @@ class Config:
         return replace(self, **values, extra={**self.extra, **extra})
 
 
+class BadSetting(ValueError):
+    """A ``CRMSIM_*`` variable that cannot be read; the message names it and what it takes."""
+
+
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off", "")
+SERVERS = ("granian", "gunicorn")
+
+
 def _convert(name: str, raw: str) -> Any:
     if name in (
         "port",
@@ -61,20 +81,47 @@ def _convert(name: str, raw: str) -> Any:
         "outbox_limit",
         "max_body_bytes",
         "max_control_bytes",
+        "max_namespaces",
+        "journal_max_bytes",
+        "journal_body_bytes",
         "seed",
     ):
-        return int(raw)
-    if name in ("strict_contract", "validate_responses"):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        try:
+            number = int(raw)
+        except ValueError:
+            raise ValueError("not an integer") from None
+        if name == "port" and not 0 <= number <= 65535:
+            raise ValueError("not a port (0 to 65535)")
+        if name == "threads" and number < 1:
+            raise ValueError("must be at least 1")
+        return number
+    if name == "control_token":
+        return raw.strip() or None  # an empty token is no token
+    if name in ("strict_contract", "validate_responses", "open_control_plane"):
+        word = raw.strip().lower()
+        if word not in TRUE + FALSE:
+            raise ValueError(f"not a boolean (one of {', '.join(TRUE + FALSE[:-1])})")
+        return word in TRUE
+    if name == "server":
+        if raw.strip().lower() not in SERVERS:
+            raise ValueError(f"not a server (one of {', '.join(SERVERS)})")
+        return raw.strip().lower()
     if name == "vendors":
         chosen = tuple(v.strip() for v in raw.split(",") if v.strip())
         unknown = set(chosen) - set(ALL_VENDORS)
         if unknown:
-            raise ValueError(f"CRMSIM_VENDORS names unknown vendors: {', '.join(sorted(unknown))}")
+            raise ValueError(f"unknown vendors: {', '.join(sorted(unknown))}")
         return chosen
     if name in ("schemas_dir", "data"):
         return Path(raw)
     return raw
+
+
+def control_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """``CRMSIM_CONTROL_TOKEN``, for clients of a crmsim (the Python client, the pytest
+    plugin, ``crmsim replay`` and ``record``); None when unset or empty."""
+    env = os.environ if environ is None else environ
+    return env.get("CRMSIM_CONTROL_TOKEN", "").strip() or None
 
 
 def hypothesis_profile(environ: Mapping[str, str] | None = None) -> str | None:

@@ -89,5 +89,93 @@ def check_workers(workers: int) -> None:
         raise WorkersRefused(f"refusing --workers {workers}: {ONE_WORKER}")
 
 
+class PortUnavailable(OSError):
+    pass
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind ``host:port`` once before the banner, as the server will (SO_REUSEADDR): a busy
+    port or an address not on this machine is said in one line naming both ways to change it."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise PortUnavailable(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another port with "
+                "--port or CRMSIM_PORT (or another address with --host or CRMSIM_HOST)"
+            ) from None
+
+
+SERVERS = ("granian", "gunicorn")
+
+
 def serve(config: Config) -> None:
-    Server(config).run()
+    if config.server == "gunicorn":
+        Server(config).run()
+    else:
+        serve_granian(config)
+
+
+# -- granian ------------------------------------------------------------------------------
+def _build(config: Config) -> Any:
+    """In granian's worker process: the app (its state restored with ``--data``) wrapped in
+    the RSGI bridge; the bridge writes the last snapshot when the worker stops."""
+    import os
+    import sys
+
+    from simulator.app import CONTROL_PREFIX, create_app
+    from simulator.persist import Persister, SnapshotRefused
+    from simulator.rsgi import Bridge
+
+    app = create_app(config)
+    persister = None
+    if config.data is not None:
+        sim = app.extensions["crmsim"]
+        interval = float(config.extra.get("snapshot_interval", 1.0))
+        persister = Persister(sim.namespaces, sim.schemas, Path(config.data), interval)
+        try:
+            persister.load()
+        except SnapshotRefused as exc:
+            print(str(exc), file=sys.stderr, flush=True)
+            os._exit(4)  # as under gunicorn: the app failed to load
+        persister.start()
+        sim.persister = persister  # its problems show in /__sim/health
+    gc.collect()
+    gc.freeze()
+
+    def max_body(path: str) -> int:
+        if path.startswith("/__ns/"):
+            path = "/" + path[len("/__ns/") :].partition("/")[2]
+        control = path.startswith(CONTROL_PREFIX)
+        return config.max_control_bytes if control else config.max_body_bytes
+
+    return Bridge(app, config.threads, max_body, persister.stop if persister else None)
+
+
+def serve_granian(config: Config) -> None:
+    """granian (Rust, asynchronous I/O): one worker process, the app in ``config.threads``
+    threads; a slow or idle client costs a socket, never a thread."""
+    from functools import partial
+
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server as Granian
+
+    server = Granian(
+        "crmsim",
+        address=config.host,
+        port=config.port,
+        interface=Interfaces.RSGI,
+        workers=1,
+        log_level=LogLevels.warning,
+        workers_kill_timeout=60 if config.data is not None else 10,
+    )
+    server.serve(target_loader=partial(_build, config), wrap_loader=False)

@@ -1,0 +1,222 @@
+"""crmsim's WSGI app served by granian through its RSGI interface.
+
+granian's own WSGI interface hides the client's port, so a fault rule's ``drop`` could not
+find the connection to reset. Through RSGI the scope names the client (``ip:port``): the
+bridge reads the body on granian's event loop (a slow upload holds neither a thread nor a
+lock), then runs the WSGI app in a small thread pool and answers with its bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import io
+import logging
+import os
+import socket
+import struct
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+log = logging.getLogger("crmsim.serve")
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_LINGER_ZERO = struct.pack("ii", 1, 0)
+
+
+class _Sockaddr(ctypes.Structure):
+    _fields_ = [("family", ctypes.c_ushort), ("data", ctypes.c_char * 14)]
+
+
+_libc: Any = None
+
+
+def _disconnect(fd: int) -> bool:
+    """Reset the TCP connection of ``fd`` without closing the descriptor (the server owns it):
+    zero linger, then ``connect(AF_UNSPEC)``, which Linux answers with ``tcp_disconnect``:
+    an RST to the peer. The server's next read of the socket fails and it closes it."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    sock = socket.socket(fileno=fd)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_ZERO)
+    finally:
+        sock.detach()
+    addr = _Sockaddr(socket.AF_UNSPEC)
+    return bool(_libc.connect(fd, ctypes.byref(addr), ctypes.sizeof(addr)) == 0)
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def find_connection(peer: tuple[str, int], local_port: int) -> int | None:
+    """The descriptor of this process's TCP socket connected to ``peer`` on ``local_port``."""
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in fds:
+        fd = int(name)
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            sock = socket.socket(fileno=fd)
+        except OSError:
+            continue
+        try:
+            if sock.type != socket.SOCK_STREAM:
+                continue
+            there = sock.getpeername()
+            here = sock.getsockname()
+        except OSError:
+            continue
+        finally:
+            sock.detach()
+        if not (isinstance(there, tuple) and isinstance(here, tuple)):
+            continue  # a Unix socket
+        if (there[0].removeprefix("::ffff:"), there[1]) == peer and here[1] == local_port:
+            return fd
+    return None
+
+
+def reset_client(environ: dict[str, Any]) -> bool:
+    """Reset the connection that carried this request (RSGI-served: REMOTE_PORT is set)."""
+    try:
+        peer = (environ["REMOTE_ADDR"], int(environ["REMOTE_PORT"]))
+        port = int(environ["SERVER_PORT"])
+    except (KeyError, ValueError):
+        return False
+    fd = find_connection(peer, port)
+    if fd is None:
+        return False
+    with contextlib.suppress(OSError):
+        return _disconnect(fd)
+    return False
+
+
+def _split(address: str, default_port: int) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        return address, default_port
+    host = host.strip("[]")
+    try:
+        return host, int(port)
+    except ValueError:
+        return address, default_port
+
+
+class Bridge:
+    """An RSGI application that serves a WSGI app: ``__rsgi__`` per request, ``__rsgi_del__``
+    when the worker stops (``on_stop``: the last snapshot)."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        threads: int,
+        max_body: Callable[[str], int],
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmsim")
+        self.max_body = max_body
+        self.on_stop = on_stop
+        self.base: dict[str, Any] = {
+            "SCRIPT_NAME": "",
+            "wsgi.version": (1, 0),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+        }
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def __rsgi_del__(self, _loop: asyncio.AbstractEventLoop) -> None:
+        self.pool.shutdown(wait=True)
+        if self.on_stop is not None:
+            self.on_stop()
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return
+        environ = self.environ(scope)
+        length = environ.get("CONTENT_LENGTH")
+        limit = self.max_body(environ["PATH_INFO"])
+        body = b""
+        if length and length.isdigit() and int(length) > limit:
+            pass  # the app answers 413 (or the vendor's own) without reading it
+        elif length and length.isdigit():
+            body = await proto()  # granian reads Content-Length bytes, no more
+        elif "HTTP_TRANSFER_ENCODING" in environ:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in proto:
+                size += len(chunk)
+                if size > limit:
+                    environ["CONTENT_LENGTH"] = str(size)  # over the limit: the app refuses it
+                    chunks = []
+                    break
+                chunks.append(chunk)
+            else:
+                environ["CONTENT_LENGTH"] = str(size)
+            body = b"".join(chunks)
+        environ["wsgi.input"] = io.BytesIO(body)
+        status, headers, data = await asyncio.get_running_loop().run_in_executor(
+            self.pool, self.call, environ
+        )
+        if status:
+            proto.response_bytes(status, headers, data)
+        else:  # reset by a fault rule: nothing can be written any more
+            proto.response_empty(503, [])
+
+    def environ(self, scope: Any) -> dict[str, Any]:
+        server_host, server_port = _split(scope.server, 80)
+        client_host, client_port = _split(scope.client, 0)
+        environ = {
+            **self.base,
+            "REQUEST_METHOD": scope.method,
+            "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
+            "QUERY_STRING": scope.query_string,
+            "SERVER_NAME": server_host,
+            "SERVER_PORT": str(server_port),
+            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+            "REMOTE_ADDR": client_host,
+            "REMOTE_PORT": str(client_port),
+            "wsgi.url_scheme": scope.scheme,
+        }
+        for key, value in scope.headers.items():
+            name = key.upper().replace("-", "_")
+            if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                environ[name] = value
+                continue
+            name = "HTTP_" + name
+            if name in environ:
+                environ[name] += "," + value
+            else:
+                environ[name] = value
+        return environ
+
+    def call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        answer: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
+            answer[:] = [int(status.split(" ", 1)[0]), headers]
+            return None
+
+        try:
+            result = self.app(environ, start_response)
+        except BrokenPipeError:  # a fault rule's drop: the connection is reset
+            return 0, [], b""
+        try:
+            data = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return answer[0], answer[1], data
