@@ -16,15 +16,15 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from simulator import __version__, guard
+from simulator import __version__
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json
-from simulator.journal import ENTRY_OVERHEAD, Raw
+from simulator.journal import Raw
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
-from simulator.world import DEFAULT, NAME, Namespaces, TooManyNamespaces, World
+from simulator.world import DEFAULT, NAME, Namespaces, World
 
 log = logging.getLogger("crmsim")
 CONTROL_PREFIX = "/__sim"
@@ -110,7 +110,6 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
     for vendor in sim.vendors:
         app.register_blueprint(vendor.blueprint)
 
-    guard.install(app, config)  # first: a refused control request touches nothing
     _install_hooks(app, sim)
     _install_error_handlers(app, sim)
     app.wsgi_app = NamespaceMiddleware(app.wsgi_app)  # type: ignore[method-assign]
@@ -131,8 +130,6 @@ class Call:
     checked: bool = False
     fault: str | None = None
     locked: bool = False
-    # what the vendor did with each item (AntCRM listener items), for the journal
-    outcomes: list[Any] | None = None
 
 
 def _install_hooks(app: Flask, sim: Simulator) -> None:
@@ -140,10 +137,7 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
     def enter_namespace() -> None:
         started = time.perf_counter()
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        name = req.environ.get("crmsim.namespace", DEFAULT)
-        world = sim.namespaces.find(name)
-        if world is None:
-            world = _open_namespace(sim, req, name)
+        world = sim.namespaces.get(req.environ.get("crmsim.namespace", DEFAULT))
         g.world = world
         if req.path.startswith(CONTROL_PREFIX):
             # control documents (whole states) may be far larger than vendor bodies
@@ -181,26 +175,6 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
         if call is not None and call.locked:
             call.locked = False
             call.world.lock.release()
-
-
-def _open_namespace(sim: Simulator, req: Request, name: str) -> World:
-    """A request to a namespace that does not exist yet. A matched vendor route (its journal
-    entry is a write) or a control write creates it, up to ``max_namespaces`` (then 429,
-    in the vendor's shape on vendor routes); a read or an unmatched route sees a blank
-    namespace that is never stored (docs/control-plane.md, "Bounded resources")."""
-    control = req.path.startswith(CONTROL_PREFIX)
-    creates = req.url_rule is not None and (
-        not control or (req.method not in READ_ONLY and req.endpoint != "sim.drop_namespace")
-    )
-    if not creates:
-        return sim.namespaces.blank(name)
-    try:
-        return sim.namespaces.create(name)
-    except TooManyNamespaces as exc:
-        vendor = None if control else sim.vendor_for(req.path)
-        if vendor is not None:
-            raise vendor.http_error(429) from exc
-        raise
 
 
 class FaultAnswer(SimulatorError):
@@ -332,33 +306,19 @@ def _record(call: Call, response: Response) -> None:
         "request": {
             "method": req.method,
             "path": req.path,
-            "raw": Raw(
-                headers,
-                request_data,
-                req.mimetype,
-                environ.get("QUERY_STRING", ""),
-                True,
-                keep=call.world.journal_body_bytes,
-            ),
+            "raw": Raw(headers, request_data, req.mimetype, environ.get("QUERY_STRING", ""), True),
         },
         "response": {
             "status": None if dropped else response.status_code,
             "raw": Raw([], b"", None)
             if dropped
-            else Raw(
-                response.headers.to_wsgi_list(),
-                response.get_data(),
-                response.mimetype,
-                keep=call.world.journal_body_bytes,
-            ),
+            else Raw(response.headers.to_wsgi_list(), response.get_data(), response.mimetype),
         },
         "duration_ms": round((time.perf_counter() - call.started) * 1000, 3),
         "violations": call.violations,
         "fault": call.fault,
-        "outcomes": call.outcomes,
     }
-    size = ENTRY_OVERHEAD + entry["request"]["raw"].size() + entry["response"]["raw"].size()
-    call.world.journal.append(entry, size)
+    call.world.journal.append(entry)
 
 
 def closest_routes(app: Flask, path: str) -> list[str]:

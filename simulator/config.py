@@ -24,17 +24,10 @@ class Config:
     seed: int | None = None
     strict_contract: bool = False
     validate_responses: bool = False
-    # the control plane's door (simulator/guard.py, docs/control-plane.md)
-    control_token: str | None = None
-    open_control_plane: bool = False
     journal_limit: int = 1000
     outbox_limit: int = 10000
-    # bounded resources (docs/control-plane.md): namespaces, journal bytes, control bodies
-    max_namespaces: int = 1000
-    journal_max_bytes: int = 16 * 1024 * 1024  # per namespace
-    journal_body_bytes: int = 64 * 1024  # bodies past this are kept truncated, with a hash
     max_body_bytes: int = 1024 * 1024
-    max_control_bytes: int = 256 * 1024 * 1024
+    max_control_bytes: int = 1024 * 1024 * 1024
     schemas_dir: Path | None = None
     data: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -81,9 +74,6 @@ def _convert(name: str, raw: str) -> Any:
         "outbox_limit",
         "max_body_bytes",
         "max_control_bytes",
-        "max_namespaces",
-        "journal_max_bytes",
-        "journal_body_bytes",
         "seed",
     ):
         try:
@@ -95,9 +85,7 @@ def _convert(name: str, raw: str) -> Any:
         if name == "threads" and number < 1:
             raise ValueError("must be at least 1")
         return number
-    if name == "control_token":
-        return raw.strip() or None  # an empty token is no token
-    if name in ("strict_contract", "validate_responses", "open_control_plane"):
+    if name in ("strict_contract", "validate_responses"):
         word = raw.strip().lower()
         if word not in TRUE + FALSE:
             raise ValueError(f"not a boolean (one of {', '.join(TRUE + FALSE[:-1])})")
@@ -115,13 +103,6 @@ def _convert(name: str, raw: str) -> Any:
     if name in ("schemas_dir", "data"):
         return Path(raw)
     return raw
-
-
-def control_token(environ: Mapping[str, str] | None = None) -> str | None:
-    """``CRMSIM_CONTROL_TOKEN``, for clients of a crmsim (the Python client, the pytest
-    plugin, ``crmsim replay`` and ``record``); None when unset or empty."""
-    env = os.environ if environ is None else environ
-    return env.get("CRMSIM_CONTROL_TOKEN", "").strip() or None
 
 
 def hypothesis_profile(environ: Mapping[str, str] | None = None) -> str | None:
