@@ -1,5 +1,8 @@
 # crmsim in a container: docker build -t crmsim . && docker run -p 8080:8080 crmsim
 # Keep state across restarts: docker run -p 8080:8080 -v crmsim:/data crmsim --data /data/crmsim.json
+# The control plane (/__sim) needs a token: choose it with -e CRMSIM_CONTROL_TOKEN=..., or the
+# container makes one up and prints it (docker logs). -e CRMSIM_OPEN_CONTROL_PLANE=1 opens it
+# to anyone who reaches the port, on purpose. /__sim/health stays open (HEALTHCHECK).
 # The install steps are tested without Docker in tests/test_docker.py (a fresh venv).
 
 FROM python:3.11-slim AS build
@@ -27,4 +30,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/__sim/health', timeout=2).status != 200)"]
 # Arguments of `docker run IMAGE ...` are added to `crmsim serve`, e.g. --data /data/crmsim.json
-ENTRYPOINT ["crmsim", "serve", "--host", "0.0.0.0", "--port", "8080"]
+ENTRYPOINT ["crmsim", "serve", "--host", "0.0.0.0", "--port", "8080", "--generate-control-token"]

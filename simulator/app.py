@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from simulator import __version__
+from simulator import __version__, guard
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json
@@ -110,6 +110,7 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
     for vendor in sim.vendors:
         app.register_blueprint(vendor.blueprint)
 
+    guard.install(app, config)  # first: a refused control request touches nothing
     _install_hooks(app, sim)
     _install_error_handlers(app, sim)
     app.wsgi_app = NamespaceMiddleware(app.wsgi_app)  # type: ignore[method-assign]

@@ -59,6 +59,26 @@ def main() -> None:
     show_default=True,
     help="With --data: seconds between snapshots while anything changes.",
 )
+@click.option(
+    "--control-token",
+    default=None,
+    help="Require 'Authorization: Bearer TOKEN' on /__sim (CRMSIM_CONTROL_TOKEN, which "
+    "other users of the machine cannot read in the process list).",
+)
+@click.option(
+    "--open-control-plane",
+    is_flag=True,
+    default=None,
+    help="Serve the control plane without a token beyond loopback, on purpose "
+    "(CRMSIM_OPEN_CONTROL_PLANE).",
+)
+@click.option(
+    "--generate-control-token",
+    is_flag=True,
+    default=False,
+    help="Without a token (and without --open-control-plane), make one up and print it "
+    "(the Docker image's default).",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -69,6 +89,9 @@ def serve(
     strict_contract: bool | None,
     data: str | None,
     snapshot_interval: float,
+    control_token: str | None,
+    open_control_plane: bool | None,
+    generate_control_token: bool,
 ) -> None:
     """Serve every vendor and the control plane (granian, or gunicorn)."""
     from simulator.serve import WorkersRefused, check_workers
@@ -88,6 +111,8 @@ def serve(
         "strict_contract": strict_contract,
         "data": Path(data) if data else None,
         "snapshot_interval": snapshot_interval,
+        "control_token": control_token,
+        "open_control_plane": open_control_plane,
     }
     from simulator.config import BadSetting
 
@@ -97,6 +122,8 @@ def serve(
         click.echo(f"crmsim: bad setting {exc}", err=True)
         sys.exit(2)
     from simulator.vendors import VENDORS
+
+    config = _control_plane_door(config, generate_control_token)
 
     if config.data is not None:
         from simulator.persist import SnapshotRefused, precheck
@@ -119,6 +146,35 @@ def serve(
         err=True,
     )
     run(config)
+
+
+def _control_plane_door(config: Config, generate: bool) -> Config:
+    """The config to serve, with a generated token if asked for one; exits 2 when the control
+    plane would be open beyond loopback by accident (simulator/guard.py)."""
+    from dataclasses import replace
+
+    from simulator.guard import exposure, is_loopback
+
+    if generate and not config.control_token and not config.open_control_plane:
+        import secrets
+
+        config = replace(config, control_token=secrets.token_urlsafe(24))
+        click.echo(
+            f"crmsim: control token (generated; send 'Authorization: Bearer <token>' to "
+            f"/__sim, or set CRMSIM_CONTROL_TOKEN to choose one): {config.control_token}",
+            err=True,
+        )
+    refused = exposure(config)
+    if refused:
+        click.echo(f"crmsim: {refused}", err=True)
+        sys.exit(2)
+    if config.open_control_plane and not config.control_token and not is_loopback(config.host):
+        click.echo(
+            f"crmsim: the control plane is open to anyone who reaches {config.host}:"
+            f"{config.port} (--open-control-plane)",
+            err=True,
+        )
+    return config
 
 
 @main.command()
@@ -189,17 +245,25 @@ def fake(seed: int, size: int, vendors: str | None, output: str) -> None:
     default=None,
     help="Cap property scenarios' examples (HYPOTHESIS_PROFILE=ci caps at 25).",
 )
+@click.option(
+    "--control-token",
+    default=None,
+    help="The --target's control token (default: CRMSIM_CONTROL_TOKEN).",
+)
 def replay(
     paths: tuple[str, ...],
     target: str | None,
     junit: str | None,
     jobs: int,
     max_examples: int | None,
+    control_token: str | None,
 ) -> None:
     """Run scenario files (directories: their *.yaml), each in a fresh namespace."""
+    from simulator.config import control_token as token_from_env
     from simulator.replay import replay as run
 
-    sys.exit(run(paths, target, junit, jobs, max_examples))
+    token = control_token or token_from_env()
+    sys.exit(run(paths, target, junit, jobs, max_examples, control_token=token))
 
 
 @main.command()
@@ -213,10 +277,21 @@ def replay(
 )
 @click.option("--name", default="Recorded session", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+@click.option(
+    "--control-token",
+    default=None,
+    help="The --target's control token (default: CRMSIM_CONTROL_TOKEN).",
+)
 def record(
-    target: str, namespace: str | None, since_state: str | None, name: str, output: str
+    target: str,
+    namespace: str | None,
+    since_state: str | None,
+    name: str,
+    output: str,
+    control_token: str | None,
 ) -> None:
     """Write a namespace's journal as a scenario that replays green."""
+    from simulator.config import control_token as token_from_env
     from simulator.replay import record as run
 
-    sys.exit(run(target, namespace, since_state, output, name))
+    sys.exit(run(target, namespace, since_state, output, name, control_token or token_from_env()))

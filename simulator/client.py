@@ -2,7 +2,7 @@
 
 from simulator.client import Client
 
-sim = Client("http://127.0.0.1:8080", namespace="test-42")
+sim = Client("http://127.0.0.1:8080", namespace="test-42")  # token: CRMSIM_CONTROL_TOKEN
 sim.put_state({"botw": {"api_keys": {"KEY": ["123"]}}})
 sim.vendor_url("botw")          # http://127.0.0.1:8080/__ns/test-42/crm
 sim.journal(operation="botw.create_contact")
@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+
+from simulator.config import control_token
 
 # Where each vendor's routes start, relative to the simulator's base URL.
 VENDOR_PATHS = {
@@ -46,7 +48,11 @@ class SimulatorProblem(Exception):
 
 
 class Client:
-    """The control plane of one namespace (``namespace=None`` is ``default``)."""
+    """The control plane of one namespace (``namespace=None`` is ``default``).
+
+    ``token`` is the crmsim's control token (default: ``CRMSIM_CONTROL_TOKEN``), sent as
+    ``Authorization: Bearer`` on control calls only (vendor calls carry the vendors' keys).
+    """
 
     def __init__(
         self,
@@ -54,12 +60,14 @@ class Client:
         namespace: str | None = None,
         session: requests.Session | None = None,
         timeout: float = 30.0,
+        token: str | None = None,
     ) -> None:
         self.server = base_url.rstrip("/")
         self.namespace = namespace
         self.base_url = self.server + (f"/__ns/{namespace}" if namespace else "")
         self.session = session or requests.Session()
         self.timeout = timeout
+        self.token = token or control_token()
 
     # -- plumbing -------------------------------------------------------------------------
     def vendor_url(self, vendor: str) -> str:
@@ -67,7 +75,7 @@ class Client:
         return self.base_url + VENDOR_PATHS[vendor]
 
     def namespace_client(self, namespace: str) -> Client:
-        return Client(self.server, namespace, self.session, self.timeout)
+        return Client(self.server, namespace, self.session, self.timeout, self.token)
 
     def _call(self, method: str, path: str, json: Any = None, params: Any = None) -> Any:
         try:
@@ -76,6 +84,7 @@ class Client:
                 self.base_url + "/__sim" + path,
                 json=json,
                 params=params,
+                headers={"Authorization": f"Bearer {self.token}"} if self.token else None,
                 timeout=self.timeout,
             )
         except requests.ConnectionError as exc:

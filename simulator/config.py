@@ -24,6 +24,9 @@ class Config:
     seed: int | None = None
     strict_contract: bool = False
     validate_responses: bool = False
+    # the control plane's door (simulator/guard.py, docs/control-plane.md)
+    control_token: str | None = None
+    open_control_plane: bool = False
     journal_limit: int = 1000
     outbox_limit: int = 10000
     max_body_bytes: int = 1024 * 1024
@@ -85,7 +88,9 @@ def _convert(name: str, raw: str) -> Any:
         if name == "threads" and number < 1:
             raise ValueError("must be at least 1")
         return number
-    if name in ("strict_contract", "validate_responses"):
+    if name == "control_token":
+        return raw.strip() or None  # an empty token is no token
+    if name in ("strict_contract", "validate_responses", "open_control_plane"):
         word = raw.strip().lower()
         if word not in TRUE + FALSE:
             raise ValueError(f"not a boolean (one of {', '.join(TRUE + FALSE[:-1])})")
@@ -103,6 +108,13 @@ def _convert(name: str, raw: str) -> Any:
     if name in ("schemas_dir", "data"):
         return Path(raw)
     return raw
+
+
+def control_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """``CRMSIM_CONTROL_TOKEN``, for clients of a crmsim (the Python client, the pytest
+    plugin, ``crmsim replay`` and ``record``); None when unset or empty."""
+    env = os.environ if environ is None else environ
+    return env.get("CRMSIM_CONTROL_TOKEN", "").strip() or None
 
 
 def hypothesis_profile(environ: Mapping[str, str] | None = None) -> str | None:

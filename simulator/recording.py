@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from simulator.scenarios import TargetUnreachable, check_target, escape
+from simulator.scenarios import TargetUnreachable, check_control_answer, check_target, escape
 
 # What the simulator generates, and the pattern a recorded expectation matches it with.
 GENERATED: list[tuple[re.Pattern[str], str]] = [
@@ -219,17 +219,25 @@ def _expected(node: Any, saved: dict[str, str], later: list[str], names: _Names,
     return matcher
 
 
-def fetch(target: str, namespace: str | None) -> dict[str, Any]:
-    """The journal, seed, clock and fault rules of a namespace of a running crmsim."""
+def fetch(target: str, namespace: str | None, token: str | None = None) -> dict[str, Any]:
+    """The journal, seed, clock and fault rules of a namespace of a running crmsim
+    (``token``: its control token)."""
     import requests
 
     check_target(target)
     base = target.rstrip("/") + (f"/__ns/{namespace}" if namespace else "") + "/__sim"
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(path: str) -> Any:
+        r = requests.get(base + path, headers=headers, timeout=30)
+        check_control_answer(r, target)
+        return r.json()
+
     try:
-        journal = requests.get(base + "/journal", timeout=30).json()["entries"]
-        seed = requests.get(base + "/seed", timeout=30).json()["seed"]
-        clock = requests.get(base + "/clock", timeout=30).json()
-        faults = requests.get(base + "/faults", timeout=30).json()["faults"]
+        journal = get("/journal")["entries"]
+        seed = get("/seed")["seed"]
+        clock = get("/clock")
+        faults = get("/faults")["faults"]
     except requests.RequestException as exc:
         raise TargetUnreachable(f"crmsim stopped answering at {target}: {exc}") from exc
     rules = [

@@ -40,6 +40,7 @@ def replay(
     max_examples: int | None = None,
     echo: Echo = click.echo,
     app: Any = None,
+    control_token: str | None = None,
 ) -> int:
     """Run scenario files; 0 when all pass, 1 when any fails, 2 when none could run."""
     try:
@@ -52,7 +53,9 @@ def replay(
     if max_examples is None and hypothesis_profile() == "ci":
         max_examples = CI_MAX_EXAMPLES
     try:
-        runner = Runner(target=target, app=app, max_examples=max_examples)
+        runner = Runner(
+            target=target, app=app, max_examples=max_examples, control_token=control_token
+        )
     except TargetUnreachable as exc:
         _err(f"crmsim replay: {exc}")
         return 2
@@ -97,6 +100,7 @@ def record(
     since_state: str | None,
     output: str,
     name: str,
+    control_token: str | None = None,
 ) -> int:
     """Write the namespace's journal as a scenario file; 2 when the target cannot be read."""
     from simulator.recording import fetch, scenario_from_journal
@@ -109,7 +113,7 @@ def record(
             _err(f"crmsim record: cannot read --since-state {since_state}: {exc}")
             return 2
     try:
-        found = fetch(target, namespace)
+        found = fetch(target, namespace, control_token)
     except TargetUnreachable as exc:
         _err(f"crmsim record: {exc}")
         return 2

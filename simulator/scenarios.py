@@ -761,16 +761,22 @@ class InProcess:
         return Answer(r.status_code, dict(r.headers.items()), _decode(r.get_data()))
 
     def control(self, method: str, path: str, doc: Any = None) -> tuple[int, Any]:
-        r = self.client.open(self.prefix + "/__sim" + path, method=method, json=doc)
+        token = self.client.application.extensions["crmsim"].config.control_token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        r = self.client.open(
+            self.prefix + "/__sim" + path, method=method, json=doc, headers=headers
+        )
         return r.status_code, _decode(r.get_data())
 
 
 class Remote:
     """A namespace of a running crmsim, over HTTP."""
 
-    def __init__(self, session: Any, target: str, namespace: str) -> None:
+    def __init__(self, session: Any, target: str, namespace: str, token: str | None = None) -> None:
         self.session = session
         self.base = target.rstrip("/") + f"/__ns/{namespace}"
+        self.target = target
+        self.control_headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def send(
         self,
@@ -791,7 +797,10 @@ class Remote:
         return Answer(r.status_code, dict(r.headers.items()), _decode(r.content))
 
     def control(self, method: str, path: str, doc: Any = None) -> tuple[int, Any]:
-        r = self.session.request(method, self.base + "/__sim" + path, json=doc, timeout=60)
+        r = self.session.request(
+            method, self.base + "/__sim" + path, json=doc, headers=self.control_headers, timeout=60
+        )
+        check_control_answer(r, self.target)
         return r.status_code, _decode(r.content)
 
 
@@ -815,6 +824,15 @@ def check_target(target: str) -> None:
     if not ok:
         raise TargetUnreachable(
             f"{target} answered GET /__sim/health with {r.status_code}: it is not a crmsim"
+        )
+
+
+def check_control_answer(r: Any, target: str) -> None:
+    """Raise ``TargetUnreachable`` when ``target``'s control plane refused the token (401)."""
+    if r.status_code == 401:
+        raise TargetUnreachable(
+            f"{target} wants a control token: pass --control-token or set CRMSIM_CONTROL_TOKEN"
+            + (" (the one sent is not it)" if "Authorization" in r.request.headers else "")
         )
 
 
@@ -889,8 +907,10 @@ class Runner:
         target: str | None = None,
         app: Any = None,
         max_examples: int | None = None,
+        control_token: str | None = None,
     ) -> None:
         self.target = target.rstrip("/") if target else None
+        self.control_token = control_token
         if app is None and not self.target:
             # Built once, before any worker thread: scenarios running in parallel must share
             # it (namespaces keep them apart), and building apps on several threads at once
@@ -908,6 +928,8 @@ class Runner:
             check_target(self.target)
             self._session = requests.Session()
             self._session.mount("http://", HTTPAdapter(pool_maxsize=32))
+            # the control token, before any scenario runs (a 401 stops the run: exit 2)
+            Remote(self._session, self.target, "default", control_token).control("GET", "/seed")
 
     @property
     def app(self) -> Any:
@@ -915,7 +937,7 @@ class Runner:
 
     def transport(self, namespace: str) -> Transport:
         if self.target:
-            return Remote(self._session, self.target, namespace)
+            return Remote(self._session, self.target, namespace, self.control_token)
         return InProcess(self.app, namespace)
 
     def run(self, scenario: Scenario) -> Result:
@@ -950,6 +972,9 @@ class Runner:
 
             if isinstance(exc, requests.RequestException):
                 result.error = f"crmsim stopped answering at {self.target}: {exc}"
+                return result
+            if isinstance(exc, TargetUnreachable):
+                result.error = str(exc)
                 return result
             raise
         finally:

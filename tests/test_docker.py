@@ -35,7 +35,11 @@ def test_the_dockerfile_says_what_the_issue_asks():
     assert re.search(r"^USER (?!root|0\b)", text, re.M)
     assert "HEALTHCHECK" in text and "/__sim/health" in text
     assert re.search(r'^VOLUME \["/data"\]', text, re.M)
-    assert 'ENTRYPOINT ["crmsim", "serve", "--host", "0.0.0.0", "--port", "8080"]' in text
+    assert (
+        'ENTRYPOINT ["crmsim", "serve", "--host", "0.0.0.0", "--port", "8080", '
+        '"--generate-control-token"]'
+    ) in text
+    assert "CRMSIM_CONTROL_TOKEN" in text  # the token is documented where it is used
 
 
 def test_the_install_steps_serve_from_a_fresh_venv(tmp_path):
@@ -65,15 +69,20 @@ def test_the_install_steps_serve_from_a_fresh_venv(tmp_path):
         cwd=tmp_path,
     ).stdout.strip()
     assert schemas.endswith("site-packages/simulator/_schemas"), schemas
-    # ENTRYPOINT crmsim serve --host 0.0.0.0 --port 8080, then the HEALTHCHECK
+    # ENTRYPOINT crmsim serve --host 0.0.0.0 --port 8080 --generate-control-token, then the
+    # HEALTHCHECK (open), then a control call with the token the container printed
     port = free_port()
     proc = subprocess.Popen(
-        [str(env / "bin" / "crmsim"), "serve", "--host", "0.0.0.0", "--port", str(port)],
+        [str(env / "bin" / "crmsim"), "serve", "--host", "0.0.0.0", "--port", str(port)]
+        + ["--generate-control-token"],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     try:
+        line = proc.stderr.readline().decode()
+        assert "control token (generated" in line, line
+        token = line.rsplit(": ", 1)[1].strip()
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -85,7 +94,9 @@ def test_the_install_steps_serve_from_a_fresh_venv(tmp_path):
                 time.sleep(0.05)
         assert health.status_code == 200 and health.json()["status"] == "ok"
         botw = requests.put(
-            f"http://127.0.0.1:{port}/__sim/state/botw", json={"api_keys": {"K": ["1"]}}
+            f"http://127.0.0.1:{port}/__sim/state/botw",
+            json={"api_keys": {"K": ["1"]}},
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert botw.status_code == 200, botw.text  # schema validation works from the wheel
     finally:

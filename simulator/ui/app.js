@@ -44,6 +44,47 @@ function sim(path) {
   return `${ROOT}${ns}/__sim${path}`;
 }
 
+// -- the control token ---------------------------------------------------------------------
+// A crmsim started with a control token (CRMSIM_CONTROL_TOKEN) answers 401 without it. The
+// page then asks for it once, keeps it in sessionStorage (this tab only, gone when the tab
+// closes) and sends it as "Authorization: Bearer" on every control-plane call.
+
+const TOKEN_KEY = "crmsim.controlToken";
+let tokenQuestion = null; // the pending question: every call that got a 401 awaits its answer
+let tokenDeclined = false; // cancelled: do not ask again until the page is reloaded
+
+function askToken(refused) {
+  if (!tokenQuestion) {
+    tokenQuestion = Promise.resolve().then(() => {
+      const answer = (window.prompt(
+        refused
+          ? "That control token was refused. The crmsim control token:"
+          : "This crmsim's control plane needs its control token (CRMSIM_CONTROL_TOKEN):",
+      ) || "").trim();
+      if (answer) sessionStorage.setItem(TOKEN_KEY, answer);
+      else tokenDeclined = true;
+      tokenQuestion = null;
+      return answer;
+    });
+  }
+  return tokenQuestion;
+}
+
+/** fetch() for the control plane, with the control token when there is one. */
+async function control(url, init = {}) {
+  for (;;) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    const headers = { ...(init.headers || {}) };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(url, { ...init, headers });
+    if (response.status !== 401 || tokenDeclined) return response;
+    const now = sessionStorage.getItem(TOKEN_KEY);
+    if (now && now !== token) continue; // answered meanwhile, for another call
+    if (token) sessionStorage.removeItem(TOKEN_KEY);
+    if (!(await askToken(Boolean(token)))) return response;
+  }
+}
+
 /** Call the control plane; a problem document becomes an Error naming each bad field. */
 async function call(method, path, body) {
   const init = { method, headers: {} };
@@ -51,7 +92,7 @@ async function call(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(sim(path), init);
+  const response = await control(sim(path), init);
   const text = await response.text();
   const doc = text ? JSON.parse(text) : null;
   if (!response.ok) {
@@ -100,7 +141,8 @@ const isEmpty = (v) =>
 /** Fetch a document; true when it differs from the last one seen. */
 async function load(name, path) {
   const namespace = ui.namespace;
-  const response = await fetch(sim(path));
+  const response = await control(sim(path));
+  if (response.status === 401) throw new Error("the control plane needs its control token (reload the page to enter it)");
   if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
   const text = await response.text();
   if (namespace !== ui.namespace) return false; // the picker changed meanwhile
@@ -153,7 +195,7 @@ async function act(what, fn) {
 // -- namespaces ----------------------------------------------------------------------------
 
 async function loadNamespaces() {
-  const response = await fetch(`${ROOT}/__sim/namespaces`);
+  const response = await control(`${ROOT}/__sim/namespaces`);
   const names = (await response.json()).namespaces;
   if (!names.includes(ui.namespace)) names.push(ui.namespace);
   const select = $("#namespace");
