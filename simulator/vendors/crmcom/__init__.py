@@ -4,7 +4,10 @@ from simulator.http import read_json, read_query
 from simulator.vendors._base import Operation, Vendor
 from simulator.vendors.crmcom.errors import http_error
 from simulator.vendors.crmcom.models import CrmcomBackend
-from simulator.vendors.crmcom.routes import blueprint
+from simulator.vendors.crmcom.routes import blueprint, read_body_or_empty
+
+# POST operations whose parameters are all optional: an empty body is {} (CC-B1)
+ALL_OPTIONAL = ("authenticate_web_api_key",)
 
 VENDOR = Vendor(
     slug="crmcom",
@@ -27,7 +30,11 @@ VENDOR = Vendor(
     contract=tuple(
         Operation(
             name,
-            read_query if name.startswith(("show_", "get_")) else read_json,
+            read_query
+            if name.startswith(("show_", "get_"))
+            else read_body_or_empty
+            if name in ALL_OPTIONAL
+            else read_json,
             "query" if name.startswith(("show_", "get_")) else "json",
             {200: (f"{name}.response", "error"), **dict.fromkeys((404, 405, 413), "error")},
         )

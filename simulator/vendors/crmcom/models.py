@@ -52,8 +52,9 @@ UNIQUENESS_CHOICES = (
 )
 TYPES = ("PERSON", "COMPANY")
 GENDERS = ("MALE", "FEMALE")
-UDF_STRINGS = tuple(f"udf_string_{i}" for i in range(1, 6))
-UDF_FLOATS = tuple(f"udf_float_{i}" for i in range(1, 6))
+# the vendor's public show example returns up to these (vendors.md §3.6 rev. 2; CC-C2)
+UDF_STRINGS = tuple(f"udf_string_{i}" for i in range(1, 17))
+UDF_FLOATS = tuple(f"udf_float_{i}" for i in range(1, 8))
 TOP_STRINGS = (
     "title",
     "first_name",
@@ -326,6 +327,10 @@ def _date_of_birth(value: Any, param: str) -> dict[str, int] | None:
 
 
 def valid_date(parts: Mapping[str, int]) -> bool:
+    """Day, month and year are integers (not ``153.0``, which JSON Schema calls an integer)
+    making a real date."""
+    if not all(type(parts.get(k)) is int for k in ("day", "month", "year")):
+        return False
     try:
         date(parts["year"], parts["month"], parts["day"])
     except (ValueError, OverflowError):
@@ -595,13 +600,9 @@ class CrmcomBackend(VendorBackend):
     ) -> str:
         now = self.ctx.clock.now()
         while True:
-            claims = {"jti": self._hex32(), "iat": int(now.timestamp())}
-            payload = (
-                base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
-                .rstrip(b"=")
-                .decode()
+            token = self._mint(
+                now, user=username or web_api_key, organisation=organisation, unit=unit
             )
-            token = f"{JWT_HEADER}.{payload}.{self.ctx.ids.token(43, URLSAFE)}"
             if not self.tokens.lookup_ids("token", token):
                 break
         self.tokens.insert(
@@ -616,6 +617,30 @@ class CrmcomBackend(VendorBackend):
             }
         )
         return token
+
+    def _mint(
+        self, now: datetime, *, user: str | None, organisation: str | None, unit: str | None
+    ) -> str:
+        """A JWT like the vendor's (CC-T1): HS256 header; payload ``usr``, ``org``, ``oun``,
+        ``exp``, ``iat``, ``jti`` with numbers as strings and ``exp - iat`` the lifetime; a
+        43-character signature. Times come from the namespace's clock, ``jti`` and the
+        signature from its seeded source. ``exp`` is integer arithmetic on epoch seconds,
+        so no lifetime or clock (9999-12-31 included) can overflow it."""
+        iat = math.floor(now.timestamp())
+        claims = {
+            "usr": user or "",
+            "org": organisation or "",
+            "oun": unit or "",
+            "exp": str(iat + int(self.token_ttl_seconds)),
+            "iat": str(iat),
+            "jti": self._hex32(),
+        }
+        payload = (
+            base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode())
+            .rstrip(b"=")
+            .decode()
+        )
+        return f"{JWT_HEADER}.{payload}.{self.ctx.ids.token(43, URLSAFE)}"
 
     def authenticate(self, *, username: Any, password: Any, organisation: Any, unit: Any) -> str:
         """POST authentication/token: a new token for a user of an organisation."""

@@ -26,10 +26,18 @@ def _api() -> CrmcomBackend:
     return backend(CrmcomBackend)
 
 
-def _body() -> dict[str, Any]:
+def read_body_or_empty() -> Any:
+    """The JSON body, or ``{}`` when there is none (CC-B1: an operation whose parameters
+    are all optional reads an empty body as ``{}``, as PHP curl with no fields sends it)."""
+    if not request.get_data(cache=True):
+        return {}
+    return read_json()
+
+
+def _body(all_optional: bool = False) -> dict[str, Any]:
     """The POST body: a JSON object (RFC 8259, UTF-8, no unpaired surrogates)."""
     try:
-        doc = read_json()
+        doc = read_body_or_empty() if all_optional else read_json()
     except BadBody as exc:
         if exc.reason == "encoding":
             description = "The body is not UTF-8."
@@ -96,7 +104,7 @@ def authenticate() -> Response:
 
 @blueprint.post("/authentication/web_api_key/token")
 def authenticate_web_api_key() -> Response:
-    body = _body()
+    body = _body(all_optional=True)
     token = _api().authenticate_web_api_key(web_api_key=_basic_user(), unit=body.get("unit"))
     return ok({"token": token}, auth=True)
 
