@@ -316,7 +316,7 @@ def contacts(sim):
     [
         "",
         "/",
-        "/contact_information/list",
+        "/contact_information/search",  # list exists since issue 12 (CC-L1)
         "/contact_information/show/",
         "/authentication",
         "/provisioning/generic_provisioning_requests/get_pending/extra",

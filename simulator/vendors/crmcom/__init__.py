@@ -8,6 +8,17 @@ from simulator.vendors.crmcom.routes import blueprint, read_body_or_empty
 
 # POST operations whose parameters are all optional: an empty body is {} (CC-B1)
 ALL_OPTIONAL = ("authenticate_web_api_key",)
+OPERATIONS = (
+    "authenticate",
+    "authenticate_web_api_key",
+    "release_token",
+    "show_contact_information",
+    "list_contact_information",
+    "create_contact_information",
+    "update_contact_information",
+    "get_pending_provisioning_requests",
+)
+GETS = ("show_contact_information", "list_contact_information", "get_pending_provisioning_requests")
 
 VENDOR = Vendor(
     slug="crmcom",
@@ -16,37 +27,21 @@ VENDOR = Vendor(
     blueprint=blueprint,
     backend=CrmcomBackend,
     http_error=http_error,
-    operations=(
-        "authenticate",
-        "authenticate_web_api_key",
-        "release_token",
-        "show_contact_information",
-        "create_contact_information",
-        "update_contact_information",
-        "get_pending_provisioning_requests",
-    ),
+    operations=OPERATIONS,
     # Application errors are HTTP 200 too (A-C1): 200 is the operation's answer or the error
     # envelope; transport errors keep the envelope.
     contract=tuple(
         Operation(
             name,
             read_query
-            if name.startswith(("show_", "get_"))
+            if name in GETS
             else read_body_or_empty
             if name in ALL_OPTIONAL
             else read_json,
-            "query" if name.startswith(("show_", "get_")) else "json",
+            "query" if name in GETS else "json",
             {200: (f"{name}.response", "error"), **dict.fromkeys((404, 405, 413), "error")},
         )
-        for name in (
-            "authenticate",
-            "authenticate_web_api_key",
-            "release_token",
-            "show_contact_information",
-            "create_contact_information",
-            "update_contact_information",
-            "get_pending_provisioning_requests",
-        )
+        for name in OPERATIONS
     ),
 )
 

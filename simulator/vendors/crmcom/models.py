@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import itertools
 import json
 import math
 import re
@@ -37,6 +38,8 @@ IDENTIFIER_FIELDS = (
     "vat_registration_number",
     "registration_number",
 )
+# contact_information/list filters: the identifier fields and the name (CC-L1)
+LIST_FILTERS = (*IDENTIFIER_FIELDS, "name")
 ONLY_FOR_TYPE = {
     "social_security_number": "PERSON",
     "vat_registration_number": "COMPANY",
@@ -510,6 +513,15 @@ def _contact_keys(contact: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
         value = contact_value(contact, field)
         if isinstance(value, str) and value:
             yield (field, value)
+    name = contact_name(contact)
+    if name:
+        yield ("name", name)  # the list filter (CC-L1)
+
+
+def _creation_order(_contact: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
+    """Every contact in one group, ordered by document id: the order contacts were loaded
+    or created (CC-L1), which an update does not change."""
+    return [(None, 0)]
 
 
 def contact_name(contact: Mapping[str, Any]) -> str | None:
@@ -564,7 +576,11 @@ class CrmcomBackend(VendorBackend):
         # provider id -> (cutoff, eligible [(order key, doc id)]) for get_pending paging
         self._eligible: dict[str, tuple[datetime, list[tuple[Any, int]]]] = {}
         self.tokens = self.store.table("tokens", indexes={"token": lambda t: [t["token"]]})
-        self.contacts = self.store.table("contacts", indexes={"value": _contact_keys})
+        self.contacts = self.store.table(
+            "contacts",
+            indexes={"value": _contact_keys},
+            ordered={"created": _creation_order},
+        )
         self.requests = self.store.table(
             "provisioning_requests",
             indexes={"number": lambda r: [r["number"]]},
@@ -725,6 +741,58 @@ class CrmcomBackend(VendorBackend):
         field, value = query_identifier(contact_information_identifier, param, IDENTIFIER_FIELDS)
         fields_set_filter(fields_set, ())
         return self.representation(self._find_contact(field, value)[1], fields_set)
+
+    def list_contact_information(
+        self,
+        *,
+        token: Any,
+        number_of_results: str | None,
+        offset: str | None,
+        filters: Mapping[str, str],
+        fields_set: str | None,
+    ) -> list[dict[str, Any]]:
+        """GET contact_information/list: one page of contacts, oldest first (CC-L1).
+
+        ``filters`` maps identifier fields and ``name`` to values that must all match
+        exactly; a blank value is no filter. The page comes from the indexes: with filters
+        the ids of the most selective one (each then checked against the others), without
+        them the creation-ordered index, sliced; its cost does not grow with the contacts
+        stored, only with those matching the most selective filter.
+        """
+        self.authorize(token)
+        for name, value in (("number_of_results", number_of_results), ("offset", offset)):
+            if missing(value):
+                raise errors.MandatoryParameterMissing(name)
+        assert number_of_results is not None and offset is not None
+        size = paging_value(number_of_results, "number_of_results", 1)
+        if size > MAX_RESULTS:
+            raise errors.MaximumNumberOfResultsExceeded(MAX_RESULTS)
+        skip = paging_value(offset, "offset", 0)
+        fields_set_filter(fields_set, ())
+        given = {f: v for f, v in filters.items() if v}
+        page: Iterable[int]
+        if not given:
+            page = [i for _, i in self.contacts.ordered("created", None)[skip : skip + size]]
+        else:
+            candidates = min(
+                (self.contacts.lookup_ids("value", item) for item in given.items()), key=len
+            )
+            page = itertools.islice(
+                (i for i in candidates if self._matches(i, given)), skip, skip + size
+            )
+        found = (self.contacts.doc(doc_id) for doc_id in page)
+        return [self.representation(doc, fields_set) for doc in found if doc is not None]
+
+    def _matches(self, doc_id: int, filters: Mapping[str, str]) -> bool:
+        doc = self.contacts.doc(doc_id)
+        if doc is None:
+            return False
+        for field, value in filters.items():
+            actual = contact_name(doc) if field == "name" else contact_value(doc, field)
+            only = ONLY_FOR_TYPE.get(field)
+            if actual != value or (only is not None and doc.get("type") != only):
+                return False
+        return True
 
     def create_contact_information(
         self, *, token: Any, contact: Mapping[str, Any], fields_set: Any

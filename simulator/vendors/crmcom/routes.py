@@ -17,7 +17,7 @@ from simulator.errors import json_response
 from simulator.http import LONE_SURROGATE, TOO_DEEP, BadBody, read_json, read_query
 from simulator.vendors._base import backend
 from simulator.vendors.crmcom import errors
-from simulator.vendors.crmcom.models import CrmcomBackend
+from simulator.vendors.crmcom.models import LIST_FILTERS, CrmcomBackend
 
 blueprint = Blueprint("crmcom", __name__, url_prefix="/crmapi/rest/v2")
 
@@ -122,6 +122,19 @@ def show_contact_information() -> Response:
     data = _api().show_contact_information(
         token=q.get("token"),
         contact_information_identifier=q.get("contact_information_identifier"),
+        fields_set=q.get("fields_set"),
+    )
+    return ok(data)
+
+
+@blueprint.get("/contact_information/list")
+def list_contact_information() -> Response:
+    q = _query()
+    data = _api().list_contact_information(
+        token=q.get("token"),
+        number_of_results=q.get("number_of_results"),
+        offset=q.get("offset"),
+        filters={f: q[f] for f in LIST_FILTERS if f in q},
         fields_set=q.get("fields_set"),
     )
     return ok(data)
