@@ -167,7 +167,16 @@ def serve_granian(config: Config) -> None:
 
     from granian.constants import Interfaces
     from granian.log import LogLevels
-    from granian.server import Server as Granian
+    from granian.server.mp import MPServer
+
+    class Granian(MPServer):
+        failed_to_load = False
+
+        def _stop_workers(self) -> None:
+            # the worker exits 4 when the --data file is refused; say so as gunicorn does
+            codes = [getattr(getattr(w, "inner", None), "exitcode", None) for w in self.wrks]
+            self.failed_to_load = self.failed_to_load or 4 in codes
+            super()._stop_workers()  # type: ignore[no-untyped-call]
 
     server = Granian(
         "crmsim",
@@ -178,4 +187,9 @@ def serve_granian(config: Config) -> None:
         log_level=LogLevels.warning,
         workers_kill_timeout=60 if config.data is not None else 10,
     )
-    server.serve(target_loader=partial(_build, config), wrap_loader=False)
+    try:
+        server.serve(target_loader=partial(_build, config), wrap_loader=False)
+    except SystemExit:
+        if server.failed_to_load:
+            raise SystemExit(4) from None
+        raise

@@ -296,3 +296,21 @@ def test_a_busy_port_is_refused_by_the_command_itself():
         )
     assert proc.returncode == 2
     assert proc.stderr.startswith("crmsim: cannot listen on") and "CRMSIM_PORT" in proc.stderr
+
+
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_a_snapshot_refused_while_loading_exits_4_on_each_server(tmp_path, server):
+    path = tmp_path / "data.json"
+    bad = {"botw": {"contacts": [{"contact_id": 0, "listing_id": "1"}]}}
+    doc = {"format": "crmsim-snapshot", "version": 1, "namespaces": {"default": {"state": bad}}}
+    path.write_text(json.dumps(doc, separators=(",", ":")))  # begins as snapshots do
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulator", "serve", "--server", server]
+        + ["--port", str(free_port()), "--data", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 4, proc.stderr
+    assert "/botw/contacts/0/contact_id" in proc.stderr
+    assert json.loads(path.read_text()) == doc
