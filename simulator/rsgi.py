@@ -86,7 +86,7 @@ def find_connection(peer: tuple[str, int], local_port: int) -> int | None:
 def reset_client(environ: dict[str, Any]) -> bool:
     """Reset the connection that carried this request (RSGI-served: REMOTE_PORT is set)."""
     try:
-        peer = (environ["REMOTE_ADDR"], int(environ["REMOTE_PORT"]))
+        peer = (environ["REMOTE_ADDR"].removeprefix("::ffff:"), int(environ["REMOTE_PORT"]))
         port = int(environ["SERVER_PORT"])
     except (KeyError, ValueError):
         return False

@@ -314,3 +314,32 @@ def test_a_snapshot_refused_while_loading_exits_4_on_each_server(tmp_path, serve
     assert proc.returncode == 4, proc.stderr
     assert "/botw/contacts/0/contact_id" in proc.stderr
     assert json.loads(path.read_text()) == doc
+
+
+def test_reset_client_resets_the_connection_and_leaves_the_descriptor_to_its_owner():
+    from simulator.rsgi import reset_client
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+            served, _ = listener.accept()
+            with served, socket.create_connection(("127.0.0.1", port), timeout=5) as other:
+                bystander, _ = listener.accept()
+                with bystander:
+                    host, client_port = client.getsockname()
+                    environ = {
+                        "REMOTE_ADDR": host,
+                        "REMOTE_PORT": str(client_port),
+                        "SERVER_PORT": str(port),
+                    }
+                    assert reset_client(environ) is True
+                    with pytest.raises(ConnectionResetError):
+                        client.recv(10)
+                    assert served.fileno() >= 0  # still open: its owner closes it
+                    bystander.sendall(b"ok")  # the other connection is untouched
+                    assert other.recv(10) == b"ok"
+    assert (
+        reset_client({"REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "1", "SERVER_PORT": "2"}) is False
+    )
