@@ -29,5 +29,7 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/__sim/health', timeout=2).status != 200)"]
+# The HTTP server is granian (no slow or idle client can stall the others); `--server gunicorn`
+# selects gunicorn (docs/serving.md, "Choosing the HTTP server").
 # Arguments of `docker run IMAGE ...` are added to `crmsim serve`, e.g. --data /data/crmsim.json
 ENTRYPOINT ["crmsim", "serve", "--host", "0.0.0.0", "--port", "8080", "--generate-control-token"]
