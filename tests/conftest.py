@@ -86,7 +86,7 @@ def free_port():
 
 @pytest.fixture(scope="session")
 def served():
-    """A real ``crmsim serve`` (gunicorn, one worker, threads) on a free port."""
+    """A real ``crmsim serve`` (the default server, granian: one worker, threads) on a free port."""
     port = free_port()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
