@@ -21,6 +21,7 @@ from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json
 from simulator.journal import Raw
+from simulator.mounts import mount
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
@@ -40,7 +41,10 @@ class Simulator:
         self.config = config
         self.version = __version__
         self.schemas = load((config.schemas_dir or default_schemas_dir()).resolve())
-        self.vendors: list[Vendor] = [VENDORS[s] for s in config.vendors if s in VENDORS]
+        # each at its default base path, or where config.mounts puts it (CC-M1)
+        self.vendors: list[Vendor] = mount(
+            (VENDORS[s] for s in config.vendors if s in VENDORS), config.mounts
+        )
         self.namespaces = Namespaces(config, self.vendors)
         # With ``validate_responses``: vendor answers that their schemas do not describe.
         self.response_problems: list[dict[str, Any]] = []
@@ -108,7 +112,7 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
 
     app.register_blueprint(admin_blueprint)
     for vendor in sim.vendors:
-        app.register_blueprint(vendor.blueprint)
+        app.register_blueprint(vendor.blueprint, url_prefix=vendor.prefixes[0])
 
     guard.install(app, config)  # first: a refused control request touches nothing
     _install_hooks(app, sim)

@@ -73,6 +73,14 @@ def main() -> None:
     "(CRMSIM_OPEN_CONTROL_PLANE).",
 )
 @click.option(
+    "--mount",
+    "mounts",
+    multiple=True,
+    metavar="VENDOR=/PATH",
+    help="Serve VENDOR under /PATH instead of its default base path, e.g. crmcom=/crm "
+    "(repeatable; CRMSIM_MOUNTS=crmcom=/crm,botw=/botw). Overlapping paths are refused.",
+)
+@click.option(
     "--generate-control-token",
     is_flag=True,
     default=False,
@@ -91,6 +99,7 @@ def serve(
     snapshot_interval: float,
     control_token: str | None,
     open_control_plane: bool | None,
+    mounts: tuple[str, ...],
     generate_control_token: bool,
 ) -> None:
     """Serve every vendor and the control plane (granian, or gunicorn)."""
@@ -113,6 +122,7 @@ def serve(
         "snapshot_interval": snapshot_interval,
         "control_token": control_token,
         "open_control_plane": open_control_plane,
+        "mounts": mounts or None,
     }
     from simulator.config import BadSetting
 
@@ -123,6 +133,13 @@ def serve(
         sys.exit(2)
     from simulator.vendors import VENDORS
 
+    try:  # overlapping base paths are refused before anything starts (CC-M1)
+        from simulator.mounts import mount
+
+        served_vendors = mount((VENDORS[v] for v in config.vendors if v in VENDORS), config.mounts)
+    except BadSetting as exc:
+        click.echo(f"crmsim: {exc}", err=True)
+        sys.exit(2)
     config = _control_plane_door(config, generate_control_token)
 
     if config.data is not None:
@@ -140,7 +157,9 @@ def serve(
     except PortUnavailable as exc:
         click.echo(f"crmsim: {exc}", err=True)
         sys.exit(2)
-    served = ", ".join(v for v in config.vendors if v in VENDORS)
+    served = ", ".join(
+        v.slug + (f" at {v.prefixes[0]}" if v.slug in config.mounts else "") for v in served_vendors
+    )
     click.echo(
         f"crmsim {__version__} serving on http://{config.host}:{config.port} (vendors: {served})",
         err=True,

@@ -6,7 +6,8 @@ This is the only module that reads the environment.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ class Config:
     max_control_bytes: int = 1024 * 1024 * 1024
     schemas_dir: Path | None = None
     data: Path | None = None
+    # vendor -> base path replacing its default one (simulator/mounts.py, CC-M1)
+    mounts: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +60,11 @@ class Config:
         extra = {k: v for k, v in overrides.items() if k not in known}
         if "vendors" in values:
             values["vendors"] = tuple(values["vendors"])
+        if "mounts" in values:
+            try:
+                values["mounts"] = parse_mounts(values["mounts"])
+            except ValueError as exc:
+                raise BadSetting(f"mounts: {exc}") from None
         return replace(self, **values, extra={**self.extra, **extra})
 
 
@@ -107,7 +115,48 @@ def _convert(name: str, raw: str) -> Any:
         return chosen
     if name in ("schemas_dir", "data"):
         return Path(raw)
+    if name == "mounts":
+        return parse_mounts(raw)
     return raw
+
+
+MOUNT_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+")
+
+
+def parse_mounts(value: str | Mapping[str, str] | Iterable[str]) -> dict[str, str]:
+    """``crmcom=/crm,botw=/b`` (or a mapping, or ``VENDOR=/PATH`` items) as a mapping of
+    vendor to base path: known vendors, each once; paths of one or more segments, without
+    a trailing slash. Overlaps are checked where the vendors are (simulator/mounts.py)."""
+    if isinstance(value, str):
+        value = [item for item in value.split(",") if item.strip()]
+    items = (
+        list(value.items())
+        if isinstance(value, Mapping)
+        else [tuple(item.partition("=")[::2]) for item in value]
+    )
+    mounts: dict[str, str] = {}
+    for vendor, path in items:
+        vendor, path = vendor.strip(), path.strip()
+        if vendor not in ALL_VENDORS:
+            raise ValueError(
+                f"{vendor or '(none)'}={path} names no vendor (one of {', '.join(ALL_VENDORS)}; "
+                "write VENDOR=/PATH)"
+            )
+        if vendor in mounts:
+            raise ValueError(f"{vendor} is mounted twice")
+        base = path.rstrip("/")
+        segments = base.split("/")[1:]
+        if (
+            not path.startswith("/")
+            or not segments
+            or not all(MOUNT_SEGMENT.fullmatch(s) and s not in (".", "..") for s in segments)
+        ):
+            raise ValueError(
+                f"{vendor}={path}: a base path is /SEGMENT[/SEGMENT...] (e.g. /crm), "
+                "without '..', '<', '>' or '//'"
+            )
+        mounts[vendor] = base
+    return mounts
 
 
 def control_token(environ: Mapping[str, str] | None = None) -> str | None:
