@@ -114,3 +114,105 @@ def test_a_blacklist_of_phones_only_blocks_those_phones(client, sim):
     assert client.post("/crm/1", data={"phone": "15550000001"}, headers=H).status_code == 201
     r = client.post("/crm/1", data={"email": "ok@example.com"}, headers=H)
     assert r.status_code == 201
+
+
+FULL_STATE = {
+    "api_keys": {KEY: ["1", "2"], "OTHER": ["3"]},
+    "blacklist": {
+        "1": {"emails": ["spam@example.com"], "phones": ["15550000000"]},
+        "2": {"emails": [], "phones": ["15551111111"]},
+    },
+    "contacts": [
+        {
+            "contact_id": 4,
+            "listing_id": "1",
+            "unique_id": "l-00000004",
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "email": "ann@example.com",
+            "phone": "15552223333",
+            "created_date": "2024-01-02 03:04:05",
+            "ip_address": "10.0.0.9",
+            "source": "import",
+            "status": "inactive",
+        }
+    ],
+}
+
+
+def test_a_full_state_reads_back_exactly_as_loaded(client):
+    r = client.put("/__sim/state/botw", json=FULL_STATE)
+    assert r.status_code == 200, r.get_json()
+    assert client.get("/__sim/state/botw").get_json() == FULL_STATE
+    r = client.get("/crm/1?id=4", headers=H)
+    [found] = r.get_json()["data"]["results"]
+    assert (found["contact_created_date"], found["contact_ip_address"]) == (
+        "2024-01-02 03:04:05",
+        "10.0.0.9",
+    )
+
+
+def test_loaded_contacts_get_the_documented_defaults(client, sim):
+    sim.put_state(
+        {"contacts": [{"contact_id": 1, "listing_id": "1", "email": "a@example.com"}]}, "botw"
+    )
+    [contact] = sim.state("botw")["contacts"]
+    assert (contact["source"], contact["status"], contact["ip_address"]) == (
+        "api",
+        "active",
+        None,
+    )
+    assert contact["unique_id"].startswith("l-") and len(contact["unique_id"]) == 10
+
+
+def test_a_blacklist_of_emails_only_loads_and_blocks_those_emails(client, sim):
+    sim.put_state(
+        {"api_keys": {KEY: ["1"]}, "blacklist": {"1": {"emails": ["Spam@Example.com"]}}},
+        vendor="botw",
+    )
+    assert sim.state("botw")["blacklist"] == {"1": {"emails": ["Spam@Example.com"], "phones": []}}
+    r = client.post("/crm/1", data={"email": "spam@example.com"}, headers=H)
+    assert (r.status_code, r.get_json()) == (400, BLACKLISTED)
+
+
+def test_every_reused_contact_id_is_reported(client):
+    contacts = [
+        {"contact_id": 1, "listing_id": "1", "email": "a@example.com"},
+        {"contact_id": 1, "listing_id": "1", "email": "b@example.com"},
+        {"contact_id": 1, "listing_id": "1", "email": "c@example.com"},
+    ]
+    r = client.put("/__sim/state/botw", json={"contacts": contacts})
+    assert r.status_code == 400
+    assert [(e["pointer"], e["message"]) for e in r.get_json()["errors"]] == [
+        ("/contacts/1/contact_id", "contact_id 1 is used twice"),
+        ("/contacts/2/contact_id", "contact_id 1 is used twice"),
+    ]
+
+
+def test_update_contact_refuses_a_blacklisted_phone(client, sim):
+    sim.put_state(
+        {"api_keys": {KEY: ["1"]}, "blacklist": {"1": {"phones": ["+1 555 000 0000"]}}},
+        vendor="botw",
+    )
+    r = client.put("/crm/1", data={"phone": "1 (555) 000-0000"}, headers=H)
+    assert (r.status_code, r.get_json()) == (400, BLACKLISTED)
+    assert sim.state("botw")["contacts"] == []
+
+
+def test_name_search_never_matches_a_missing_half_of_the_name(client, sim):
+    """A contact with a last name only has no full name: "None Lee" must not find it."""
+    sim.put_state({"api_keys": {KEY: ["1"]}}, vendor="botw")
+    client.post("/crm/1", data={"last_name": "Lee", "email": "lee@example.com"}, headers=H)
+    assert client.get("/crm/1?name=lee", headers=H).status_code == 200
+    for name in ("None Lee", "none lee"):
+        assert client.get("/crm/1", query_string={"name": name}, headers=H).status_code == 404
+
+
+def test_case_is_folded_by_lowercasing(client, sim):
+    """Searches compare lowercased values: "STRASSE" is not "Straße" lowercased."""
+    sim.put_state({"api_keys": {KEY: ["1"]}}, vendor="botw")
+    client.post("/crm/1", data={"first_name": "Straße", "email": "straße@example.de"}, headers=H)
+    assert client.get("/crm/1?first_name=STRASSE", headers=H).status_code == 404
+    assert client.get("/crm/1?email=STRASSE@example.de", headers=H).status_code == 404
+    assert client.get("/crm/1?first_name=STRAßE", headers=H).status_code == 200
+    assert client.get("/crm/1?email=STRAßE@EXAMPLE.DE", headers=H).status_code == 200
