@@ -20,12 +20,12 @@ from simulator import __version__, guard
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json
-from simulator.journal import Raw
+from simulator.journal import ENTRY_OVERHEAD, Raw
 from simulator.mounts import mount
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
-from simulator.world import DEFAULT, NAME, Namespaces, World
+from simulator.world import DEFAULT, NAME, Namespaces, TooManyNamespaces, World
 
 log = logging.getLogger("crmsim")
 CONTROL_PREFIX = "/__sim"
@@ -142,7 +142,10 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
     def enter_namespace() -> None:
         started = time.perf_counter()
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        world = sim.namespaces.get(req.environ.get("crmsim.namespace", DEFAULT))
+        name = req.environ.get("crmsim.namespace", DEFAULT)
+        world = sim.namespaces.find(name)
+        if world is None:
+            world = _open_namespace(sim, req, name)
         g.world = world
         if req.path.startswith(CONTROL_PREFIX):
             # control documents (whole states) may be far larger than vendor bodies
@@ -180,6 +183,26 @@ def _install_hooks(app: Flask, sim: Simulator) -> None:
         if call is not None and call.locked:
             call.locked = False
             call.world.lock.release()
+
+
+def _open_namespace(sim: Simulator, req: Request, name: str) -> World:
+    """A request to a namespace that does not exist yet. A matched vendor route (its journal
+    entry is a write) or a control write creates it, up to ``max_namespaces`` (then 429,
+    in the vendor's shape on vendor routes); a read or an unmatched route sees a blank
+    namespace that is never stored (docs/control-plane.md, "Bounded resources")."""
+    control = req.path.startswith(CONTROL_PREFIX)
+    creates = req.url_rule is not None and (
+        not control or (req.method not in READ_ONLY and req.endpoint != "sim.drop_namespace")
+    )
+    if not creates:
+        return sim.namespaces.blank(name)
+    try:
+        return sim.namespaces.create(name)
+    except TooManyNamespaces as exc:
+        vendor = None if control else sim.vendor_for(req.path)
+        if vendor is not None:
+            raise vendor.http_error(429) from exc
+        raise
 
 
 class FaultAnswer(SimulatorError):
@@ -303,6 +326,13 @@ def _record(call: Call, response: Response) -> None:
         for k, v in environ.items()
         if k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")
     ]
+    keep = call.world.journal_body_bytes
+    sent = Raw(headers, request_data, req.mimetype, environ.get("QUERY_STRING", ""), True, keep)
+    answered = (
+        Raw([], b"", None)
+        if dropped
+        else Raw(response.headers.to_wsgi_list(), response.get_data(), response.mimetype, keep=keep)
+    )
     entry = {
         "at": call.world.clock.now(),
         "vendor": vendor.slug if vendor else None,
@@ -311,19 +341,17 @@ def _record(call: Call, response: Response) -> None:
         "request": {
             "method": req.method,
             "path": req.path,
-            "raw": Raw(headers, request_data, req.mimetype, environ.get("QUERY_STRING", ""), True),
+            "raw": sent,
         },
         "response": {
             "status": None if dropped else response.status_code,
-            "raw": Raw([], b"", None)
-            if dropped
-            else Raw(response.headers.to_wsgi_list(), response.get_data(), response.mimetype),
+            "raw": answered,
         },
         "duration_ms": round((time.perf_counter() - call.started) * 1000, 3),
         "violations": call.violations,
         "fault": call.fault,
     }
-    call.world.journal.append(entry)
+    call.world.journal.append(entry, ENTRY_OVERHEAD + sent.size() + answered.size())
 
 
 def closest_routes(app: Flask, path: str) -> list[str]:

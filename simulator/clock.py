@@ -60,23 +60,38 @@ class Ids:
     ``restart()`` rewinds it to the start of its seed's stream.
     """
 
+    __slots__ = ("seed", "_random")
+
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
-        self.random = random.Random(self.seed)
+        # A Mersenne Twister holds 2.5 KiB: built on first use, so an unused namespace
+        # costs none of it (docs/control-plane.md, "Bounded resources").
+        self._random: random.Random | None = None
+
+    @property
+    def random(self) -> random.Random:
+        found = self._random
+        if found is None:
+            found = self._random = random.Random(self.seed)
+        return found
 
     def reseed(self, seed: int) -> None:
         self.seed = seed
         self.restart()
 
     def restart(self) -> None:
-        self.random.seed(self.seed)
+        """Rewind to the start of the seed's stream (rebuilt from the seed on next use)."""
+        self._random = None
 
     def digits(self, n: int) -> str:
-        return "".join(self.random.choice(string.digits) for _ in range(n))
+        choice = self.random.choice
+        return "".join(choice(string.digits) for _ in range(n))
 
     def hex(self, n: int, upper: bool = True) -> str:
         alphabet = "0123456789ABCDEF" if upper else "0123456789abcdef"
-        return "".join(self.random.choice(alphabet) for _ in range(n))
+        choice = self.random.choice
+        return "".join(choice(alphabet) for _ in range(n))
 
     def token(self, n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
-        return "".join(self.random.choice(alphabet) for _ in range(n))
+        choice = self.random.choice
+        return "".join(choice(alphabet) for _ in range(n))

@@ -30,8 +30,12 @@ class Config:
     open_control_plane: bool = False
     journal_limit: int = 1000
     outbox_limit: int = 10000
+    # bounded resources (docs/control-plane.md): namespaces, journal bytes, control bodies
+    max_namespaces: int = 1000
+    journal_max_bytes: int = 16 * 1024 * 1024  # per namespace
+    journal_body_bytes: int = 64 * 1024  # bodies past this are kept truncated, with a hash
     max_body_bytes: int = 1024 * 1024
-    max_control_bytes: int = 1024 * 1024 * 1024
+    max_control_bytes: int = 256 * 1024 * 1024
     schemas_dir: Path | None = None
     data: Path | None = None
     # vendor -> base path replacing its default one (simulator/mounts.py, CC-M1)
@@ -85,6 +89,9 @@ def _convert(name: str, raw: str) -> Any:
         "outbox_limit",
         "max_body_bytes",
         "max_control_bytes",
+        "max_namespaces",
+        "journal_max_bytes",
+        "journal_body_bytes",
         "seed",
     ):
         try:

@@ -16,6 +16,14 @@ from typing import Any, Self, TypeVar
 from flask import Response
 
 
+def encode_json(body: Any) -> bytes:
+    """``body`` as UTF-8 JSON."""
+    try:
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (valid JSON escape, not UTF-8): keep it escaped
+        return json.dumps(body).encode("ascii")
+
+
 def json_response(
     body: Any,
     status: int,
@@ -23,11 +31,7 @@ def json_response(
     mimetype: str = "application/json",
 ) -> Response:
     """A JSON response with compact separators, as the vendors send them."""
-    try:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (valid JSON escape, not UTF-8): keep it escaped
-        data = json.dumps(body).encode("ascii")
-    return Response(data, status=status, mimetype=mimetype, headers=headers or {})
+    return Response(encode_json(body), status=status, mimetype=mimetype, headers=headers or {})
 
 
 class SimulatorError(Exception):

@@ -54,8 +54,21 @@ class Faults:
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
-        # Separate from the id source, so that adding a rule never changes generated ids.
-        self.random = random.Random(f"faults:{self.seed}")
+        self._random: random.Random | None = None
+
+    @property
+    def random(self) -> random.Random:
+        """Separate from the id source, so that adding a rule never changes generated ids;
+        built on first use (2.5 KiB an unused namespace does not pay)."""
+        found = self._random
+        if found is None:
+            found = self._random = random.Random(f"faults:{self.seed}")
+        return found
+
+    def reseed(self, seed: int) -> None:
+        """Restart the random draws from ``seed`` (the rules stay)."""
+        self.seed = seed
+        self._random = None
 
     def add(self, spec: Mapping[str, Any]) -> FaultRule:
         rule = FaultRule(str(next(self._ids)), dict(spec))
@@ -74,7 +87,7 @@ class Faults:
         self.seed = seed
         self.rules.clear()
         self._ids = itertools.count(1)
-        self.random = random.Random(f"faults:{seed}")
+        self._random = None
 
     def pick(
         self, vendor: str | None, operation: str | None, method: str, path: str

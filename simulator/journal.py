@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -13,6 +14,8 @@ from simulator.clock import Clock, iso
 from simulator.http import BadBody, parse_json, parse_urlencoded
 
 JOURNAL_BODY_LIMIT = 64 * 1024
+RAW_OVERHEAD = 256  # bytes an entry part costs beyond its body, headers and query
+ENTRY_OVERHEAD = 512  # bytes an entry costs beyond its two parts
 
 
 class Raw:
@@ -23,7 +26,7 @@ class Raw:
     once. Request headers are kept as the WSGI environ's ``HTTP_*`` items.
     """
 
-    __slots__ = ("headers", "data", "mimetype", "query", "environ_headers")
+    __slots__ = ("headers", "data", "mimetype", "query", "environ_headers", "length", "sha256")
 
     def __init__(
         self,
@@ -32,12 +35,29 @@ class Raw:
         mimetype: str | None,
         query: str | None = None,
         environ_headers: bool = False,
+        keep: int | None = None,
     ) -> None:
+        """``keep``: a body longer than this many bytes is kept truncated to them, with its
+        length and SHA-256 (the journal's bound in bytes, docs/control-plane.md)."""
         self.headers = headers
-        self.data = data
         self.mimetype = mimetype
         self.query = query
         self.environ_headers = environ_headers
+        self.length = len(data)
+        self.sha256: str | None = None
+        if keep is not None and len(data) > keep:
+            self.sha256 = hashlib.sha256(data).hexdigest()
+            data = data[:keep]
+        self.data = data
+
+    def size(self) -> int:
+        """Roughly the bytes this part holds (what the journal's byte bound counts)."""
+        return (
+            RAW_OVERHEAD
+            + len(self.data)
+            + len(self.query or "")
+            + sum(len(k) + len(v) for k, v in self.headers)
+        )
 
     def header_map(self) -> dict[str, str]:
         if not self.environ_headers:
@@ -52,6 +72,8 @@ class Raw:
         data, mimetype = self.data, self.mimetype
         if not data:
             return None
+        if self.sha256 is not None:  # kept truncated: no longer parseable, shown as text
+            return data.decode("utf-8", errors="replace") + "…"
         try:
             if mimetype and mimetype.endswith("json"):
                 return parse_json(data)
@@ -75,68 +97,140 @@ def _query_map(query: str) -> dict[str, Any]:
 
 
 def render(entry: dict[str, Any]) -> dict[str, Any]:
-    """Decode an entry's raw parts in place (once) and return it."""
-    if isinstance(entry.get("at"), datetime):
-        entry["at"] = iso(entry["at"])
+    """A JSON-ready copy of an entry, its raw parts decoded. The stored entry keeps its raw
+    bytes: decoded bodies (parsed JSON) are many times larger, and reads are rare."""
+    out = {k: v for k, v in entry.items() if k != "_bytes"}
+    if isinstance(out.get("at"), datetime):
+        out["at"] = iso(out["at"])
     for part in ("request", "response"):
-        raw = entry[part].pop("raw", None) if part in entry else None
-        if raw is not None:
-            if raw.query is not None:
-                entry[part]["query"] = _query_map(raw.query)
-            entry[part]["headers"] = raw.header_map()
-            entry[part]["body"] = raw.body()
-    return entry
+        section = out.get(part)
+        raw = section.get("raw") if isinstance(section, dict) else None
+        if raw is None:
+            continue
+        decoded = {k: v for k, v in section.items() if k != "raw"}
+        if raw.query is not None:
+            decoded["query"] = _query_map(raw.query)
+        decoded["headers"] = raw.header_map()
+        decoded["body"] = raw.body()
+        if raw.sha256 is not None:
+            decoded.update(truncated=True, length=raw.length, sha256=raw.sha256)
+        out[part] = decoded
+    return out
 
 
 class Log:
-    """An append-only log of entries with increasing integer ids, keeping the newest ``limit``."""
+    """An append-only log of entries with increasing integer ids, keeping the newest ``limit``
+    and, with ``max_bytes``, the newest that fit in that many bytes (the newest one always).
 
-    def __init__(self, limit: int) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+    The deque is built on first append, so an unused log costs almost nothing.
+    """
+
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
+        self._entries: deque[dict[str, Any]] | None = None
+        self._limit = limit
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._ids = itertools.count(1)
 
     @property
     def limit(self) -> int:
-        return self._entries.maxlen or 0
+        return self._limit
 
-    def set_limit(self, limit: int) -> None:
-        self._entries = deque(self._entries, maxlen=limit)
+    @property
+    def max_bytes(self) -> int | None:
+        return self._max_bytes
 
-    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+    @property
+    def bytes(self) -> int:
+        """The bytes the kept entries count (``size`` as appended)."""
+        return self._bytes
+
+    def set_limit(self, limit: int, max_bytes: int | None = None) -> None:
+        self._limit = limit
+        if max_bytes is not None:
+            self._max_bytes = max_bytes
+        self._evict()
+
+    def append(self, entry: dict[str, Any], size: int = 0) -> dict[str, Any]:
         entry = {"id": next(self._ids), **entry}
-        self._entries.append(entry)
+        entries = self._entries
+        if entries is None:
+            entries = self._entries = deque()
+        if size:
+            entry["_bytes"] = size
+            self._bytes += size
+        entries.append(entry)
+        if len(entries) > self._limit or (
+            self._max_bytes is not None and self._bytes > self._max_bytes
+        ):
+            self._evict()
         return entry
 
+    def _evict(self) -> None:
+        entries = self._entries
+        if not entries:
+            return
+        while len(entries) > self._limit or (
+            self._max_bytes is not None and self._bytes > self._max_bytes and len(entries) > 1
+        ):
+            self._bytes -= entries.popleft().get("_bytes", 0)
+
     def clear(self) -> None:
-        self._entries.clear()
+        self._entries = None
+        self._bytes = 0
 
     def restart(self) -> None:
-        self._entries.clear()
+        self.clear()
         self._ids = itertools.count(1)
 
     def get(self, entry_id: int) -> dict[str, Any] | None:
         # Ids increase by one, so the entry's position follows from the oldest kept id.
-        if not self._entries:
+        entries = self._entries
+        if not entries:
             return None
-        at = entry_id - self._entries[0]["id"]
-        if 0 <= at < len(self._entries) and self._entries[at]["id"] == entry_id:
-            return render(self._entries[at])
+        at = entry_id - entries[0]["id"]
+        if 0 <= at < len(entries) and entries[at]["id"] == entry_id:
+            return render(entries[at])
         return None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter([render(e) for e in self._entries])
+        return iter([render(e) for e in self._entries or ()])
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries or ())
+
+    def select(
+        self,
+        keep: Callable[[dict[str, Any]], bool] | None = None,
+        limit: int | None = None,
+        after: int | None = None,
+        before: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The stored entries (not decoded: pass each to ``render``) that ``keep`` accepts,
+        oldest first. ``after``/``before``: only ids above/below; ``limit``: at most that many,
+        the first ones after ``after`` when it is given, else the newest."""
+        entries = self._entries
+        if not entries:
+            return []
+        first = entries[0]["id"]
+        lo = 0 if after is None else max(0, after + 1 - first)
+        hi = len(entries) if before is None else max(0, min(len(entries), before - first))
+        if lo >= hi:
+            return []
+        window = itertools.islice(entries, lo, hi)
+        found = [e for e in window if keep is None or keep(e)]
+        if limit is not None:
+            if after is not None:
+                found = found[:limit]
+            else:
+                found = found[max(0, len(found) - limit) :] if limit > 0 else []
+        return found
 
     def query(
         self, keep: Callable[[dict[str, Any]], bool], limit: int | None = None
     ) -> list[dict[str, Any]]:
-        """Entries ``keep`` accepts, oldest first; ``limit`` keeps the newest that many."""
-        found = [e for e in self._entries if keep(e)]
-        if limit is not None:
-            found = found[-limit:] if limit > 0 else []
-        return [render(e) for e in found]
+        """Entries ``keep`` accepts, decoded, oldest first; ``limit`` keeps the newest that many."""
+        return [render(e) for e in self.select(keep, limit)]
 
 
 class Outbox(Log):

@@ -196,6 +196,8 @@ def _control_operation(route: Any, params: list[dict[str, Any]]) -> dict[str, An
                 ("operation", {"type": "string"}),
                 ("status", {"type": "integer", "minimum": 100}),
                 ("limit", {"type": "integer", "minimum": 0}),
+                ("after", {"type": "integer", "minimum": 0}),
+                ("before", {"type": "integer", "minimum": 0}),
             )
         ]
     if route.view.__name__ == "get_outbox":

@@ -153,8 +153,8 @@ class Bridge:
             pass  # the app answers 413 (or the vendor's own) without reading it
         elif length and length.isdigit():
             body = await proto()  # granian reads Content-Length bytes, no more
-        elif "HTTP_TRANSFER_ENCODING" in environ:
-            chunks: list[bytes] = []
+        elif "HTTP_TRANSFER_ENCODING" in environ or scope.http_version == "2":
+            chunks: list[bytes] = []  # a body of unknown length: read up to the limit
             size = 0
             async for chunk in proto:
                 size += len(chunk)
@@ -200,6 +200,8 @@ class Bridge:
                 environ[name] += "," + value
             else:
                 environ[name] = value
+        if "HTTP_HOST" not in environ and scope.authority:  # HTTP/2: the :authority
+            environ["HTTP_HOST"] = scope.authority
         return environ
 
     def call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -6,12 +6,12 @@ import contextlib
 import gc
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from simulator.clock import Clock, Ids
 from simulator.config import Config
-from simulator.errors import InvalidDocument, StateInvalid
+from simulator.errors import InvalidDocument, Problem, StateInvalid
 from simulator.faults import Faults
 from simulator.journal import Log, Outbox
 from simulator.schemas import Schemas
@@ -22,36 +22,86 @@ NAME = re.compile(r"^(?=[_.-]*[A-Za-z0-9])[A-Za-z0-9_.-]{1,64}$")
 DEFAULT = "default"
 
 
+class Backends(MutableMapping[str, VendorBackend]):
+    """A namespace's vendor backends, each built on first use.
+
+    Every vendor the app serves is a key; an unused one costs nothing until a request or a
+    state load reaches it (an empty namespace stays under 4 KiB). Deleting a key returns that
+    vendor to empty.
+    """
+
+    __slots__ = ("_vendors", "_ctx", "_built")
+
+    def __init__(self, vendors: Mapping[str, Vendor], ctx: Context) -> None:
+        self._vendors = vendors
+        self._ctx = ctx
+        self._built: dict[str, VendorBackend] = {}
+
+    def __getitem__(self, slug: str) -> VendorBackend:
+        found = self._built.get(slug)
+        if found is None:
+            found = self._built[slug] = self._vendors[slug].backend(self._ctx)
+        return found
+
+    def __setitem__(self, slug: str, backend: VendorBackend) -> None:
+        self._built[slug] = backend
+
+    def __delitem__(self, slug: str) -> None:
+        self._built.pop(slug, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vendors)
+
+    def __len__(self) -> int:
+        return len(self._vendors)
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self._vendors
+
+    def built(self, slug: str) -> VendorBackend | None:
+        """The vendor's backend if anything has used it yet."""
+        return self._built.get(slug)
+
+    def clear(self) -> None:
+        self._built.clear()
+
+
 class World:
     """One namespace. Hold ``lock`` around anything that reads-then-writes its state."""
 
-    def __init__(self, name: str, config: Config, vendors: Sequence[Vendor]) -> None:
+    def __init__(
+        self, name: str, config: Config, vendors: Sequence[Vendor] | Mapping[str, Vendor]
+    ) -> None:
         self.name = name
         self.lock = threading.RLock()
         # Bumped by every request that may change the namespace (vendor writes, control
         # writes): the snapshot thread of ``serve --data`` saves only what changed.
         self.changes = 0
-        self.vendors = {v.slug: v for v in vendors}
+        # shared by every namespace of an app when given as a mapping (it never changes)
+        self.vendors = vendors if isinstance(vendors, Mapping) else {v.slug: v for v in vendors}
         self.settings: dict[str, Any] = {
             "strict_contract": config.strict_contract,
             "journal_limit": config.journal_limit,
             "outbox_limit": config.outbox_limit,
+            "journal_max_bytes": config.journal_max_bytes,
         }
         self.clock = Clock()
         self.ids = Ids(config.seed)
-        self.journal = Log(config.journal_limit)
+        self.journal = Log(config.journal_limit, config.journal_max_bytes)
+        # request and response bodies longer than this are journaled truncated
+        self.journal_body_bytes = config.journal_body_bytes
         self.outbox = Outbox(config.outbox_limit, self.clock)
         self.faults = Faults(self.ids.seed)
         self.ctx = Context(self.clock, self.ids, self.outbox)
-        self.backends: dict[str, VendorBackend] = {v.slug: v.backend(self.ctx) for v in vendors}
+        self.backends = Backends(self.vendors, self.ctx)
 
     def reset(self, vendors: Iterable[str] | None = None) -> None:
         """Empty the namespace; with ``vendors``, only those vendors' state."""
         if vendors is not None:
             for slug in vendors:
-                self.backends[slug] = self.vendors[slug].backend(self.ctx)
+                del self.backends[slug]
             return
-        self.backends = {slug: v.backend(self.ctx) for slug, v in self.vendors.items()}
+        self.backends.clear()
         self.journal.restart()
         self.outbox.restart()
         self.clock.freeze(None)
@@ -61,20 +111,28 @@ class World:
     def reseed(self, seed: int) -> None:
         """Seed the id source and the fault rules' random draws."""
         self.ids.reseed(seed)
-        self.faults.random.seed(f"faults:{seed}")
-        self.faults.seed = seed
+        self.faults.reseed(seed)
 
     def apply_settings(self, changes: Mapping[str, Any]) -> None:
         # JSON Schema's "integer" admits 3.0: store it as 3
-        self.settings.update({k: int(v) if k.endswith("_limit") else v for k, v in changes.items()})
-        self.journal.set_limit(self.settings["journal_limit"])
+        self.settings.update(
+            {k: int(v) if k.endswith(("_limit", "_bytes")) else v for k, v in changes.items()}
+        )
+        self.journal.set_limit(self.settings["journal_limit"], self.settings["journal_max_bytes"])
         self.outbox.set_limit(self.settings["outbox_limit"])
 
     # -- the state document ------------------------------------------------------------
     def dump_state(self, vendor: str | None = None) -> dict[str, Any]:
         if vendor is not None:
-            return self.backends[vendor].dump_state()
-        return {slug: b.dump_state() for slug, b in self.backends.items()}
+            return self._dump(vendor)
+        return {slug: self._dump(slug) for slug in self.vendors}
+
+    def _dump(self, slug: str) -> dict[str, Any]:
+        # a vendor nothing has used yet answers as an empty one, and stays unbuilt
+        found = self.backends.built(slug)
+        if found is None:
+            found = self.vendors[slug].backend(self.ctx)
+        return found.dump_state()
 
     def build_state(
         self, schemas: Schemas, doc: Any, vendor: str | None = None
@@ -149,26 +207,57 @@ def bulk_load(records: int = 0) -> Iterator[None]:
                 gc.enable()
 
 
+class TooManyNamespaces(Problem):
+    """A request would create a namespace beyond ``max_namespaces``."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(
+            429,
+            "Too many namespaces",
+            f"Namespace '{name}' does not exist and {limit} namespace(s) exist already, the "
+            "max_namespaces setting (CRMSIM_MAX_NAMESPACES, --max-namespaces); drop one "
+            "(DELETE /__ns/<name>/__sim) or raise the setting. Nothing was evicted.",
+            setting="max_namespaces",
+            limit=limit,
+        )
+
+
 class Namespaces:
-    """Every namespace of one app, created on first use."""
+    """Every namespace of one app. Requests that write create theirs (``create``, up to
+    ``max_namespaces``); reads of a namespace that does not exist see a ``blank`` one that
+    is never stored."""
 
     def __init__(self, config: Config, vendors: Sequence[Vendor]) -> None:
         self._config = config
-        self._vendors = vendors
+        self._vendors = {v.slug: v for v in vendors}
         self._worlds: dict[str, World] = {}
         self._lock = threading.Lock()
         self.version = 0  # bumped when a namespace is created or dropped
 
     def get(self, name: str) -> World:
+        """The namespace, created if need be whatever the cap (restoring a snapshot)."""
+        return self._get(name, None)
+
+    def create(self, name: str) -> World:
+        """The namespace, created if need be; ``TooManyNamespaces`` beyond the cap."""
+        return self._get(name, self._config.max_namespaces)
+
+    def _get(self, name: str, cap: int | None) -> World:
         world = self._worlds.get(name)
         if world is None:
             with self._lock:
                 world = self._worlds.get(name)
                 if world is None:
+                    if cap is not None and len(self._worlds) >= cap:
+                        raise TooManyNamespaces(name, cap)
                     world = World(name, self._config, self._vendors)
                     self._worlds[name] = world
                     self.version += 1
         return world
+
+    def blank(self, name: str) -> World:
+        """A new empty namespace that is not stored: what a read of a missing one sees."""
+        return World(name, self._config, self._vendors)
 
     def find(self, name: str) -> World | None:
         """The namespace if it exists (never creates one)."""

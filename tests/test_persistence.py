@@ -73,7 +73,7 @@ def test_only_changes_make_a_snapshot_and_dropped_namespaces_leave_it(tmp_path):
     saver = _persister(app, path)
     saver.load()
     client = app.test_client()
-    client.get("/__ns/gone/__sim/state")  # creates the namespace
+    client.put("/__ns/gone/__sim/seed", json={"seed": 1})  # a write creates the namespace
     assert saver.save() is True
     client.get("/__ns/gone/__sim/journal")  # a read changes nothing
     assert saver.save() is False

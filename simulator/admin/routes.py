@@ -3,7 +3,7 @@ anything. Every body is validated against ``schemas/sim/<name>.json``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,8 +12,9 @@ from flask import Blueprint, Response, current_app, g, request
 
 from simulator.clock import iso, parse_iso
 from simulator.dashboard import ui_asset, ui_page
-from simulator.errors import InvalidDocument, Problem, json_response
+from simulator.errors import InvalidDocument, Problem, encode_json, json_response
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
+from simulator.journal import render
 from simulator.world import World
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
@@ -92,39 +93,76 @@ def reset() -> Response:
 
 
 # -- state --------------------------------------------------------------------------------
+BATCH = 1000  # records encoded at a time in a streamed state document
+
+
+def _json_chunks(node: Any, depth: int = 2) -> Iterator[bytes]:
+    """``node`` as ``json_response`` would encode it, in pieces: the top ``depth`` levels of
+    objects key by key and long lists ``BATCH`` records at a time, so that a whole state
+    document is never one string in memory."""
+    if isinstance(node, dict) and depth > 0:
+        yield b"{"
+        for i, (key, value) in enumerate(node.items()):
+            yield (b", " if i else b"") + encode_json(key) + b": "
+            yield from _json_chunks(value, depth - 1)
+        yield b"}"
+    elif isinstance(node, list) and len(node) > BATCH:
+        yield b"["
+        for at in range(0, len(node), BATCH):
+            yield (b", " if at else b"") + encode_json(node[at : at + BATCH])[1:-1]
+        yield b"]"
+    else:
+        yield encode_json(node)
+
+
+def _state_answer(doc: dict[str, Any], depth: int = 2) -> Response:
+    return Response(_json_chunks(doc, depth), status=200, mimetype="application/json")
+
+
+def _state_doc() -> Any:
+    """The request's state document. Peak memory matters here (docs/control-plane.md,
+    "Bounded resources"): the raw body is not cached and the text is dropped once parsed."""
+    try:
+        text = request.get_data(cache=False).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(400, "Invalid JSON", "the body is not UTF-8") from exc
+    try:
+        return parse_json(text, CONTROL_MAX_DEPTH)
+    except BadBody as exc:
+        raise Problem(400, "Invalid JSON", exc.detail) from exc
+
+
 def get_state() -> Response:
     """The whole state document."""
     with _world().lock:
-        return ok(_world().dump_state())
+        return _state_answer(_world().dump_state())
 
 
 def put_state() -> Response:
     """Replace the whole state; nothing changes if the document is invalid."""
-    doc = _body("state.schema")
+    doc = _state_doc()
     world = _world()
     with world.lock:
         world.backends.update(world.build_state(_sim().schemas, doc))
-        return ok(world.dump_state())
+        del doc  # the sent document's containers go before the answer is built
+        return _state_answer(world.dump_state())
 
 
 def get_vendor_state(vendor: str) -> Response:
     """One vendor's part of the state document."""
     with _world().lock:
-        return ok(_world().dump_state(_vendor_slug(vendor)))
+        return _state_answer(_world().dump_state(_vendor_slug(vendor)), 1)
 
 
 def put_vendor_state(vendor: str) -> Response:
     """Replace one vendor's state; nothing changes if the document is invalid."""
     slug = _vendor_slug(vendor)
-    raw = request.get_data(cache=True)
-    try:
-        doc = parse_json(raw, CONTROL_MAX_DEPTH)
-    except BadBody as exc:
-        raise Problem(400, "Invalid JSON", exc.detail) from exc
+    doc = _state_doc()
     world = _world()
     with world.lock:
         world.backends.update(world.build_state(_sim().schemas, doc, slug))
-        return ok(world.dump_state(slug))
+        del doc
+        return _state_answer(world.dump_state(slug), 1)
 
 
 # -- clock, seed, settings ----------------------------------------------------------------
@@ -257,20 +295,36 @@ def _int_arg(name: str, minimum: int = 0) -> int | None:
     return value
 
 
+def _stream(entries: list[dict[str, Any]]) -> Response:
+    """``{"entries": [...], "count": n}``, each entry decoded and encoded as it is sent: a read
+    holds one decoded entry at a time, however long the journal (docs/control-plane.md)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"entries": ['
+        for i, entry in enumerate(entries):
+            yield (b", " if i else b"") + encode_json(render(entry))
+        yield f'], "count": {len(entries)}}}'.encode()
+
+    return Response(chunks(), status=200, mimetype="application/json")
+
+
 def get_journal() -> Response:
-    """Recorded vendor requests, oldest first; filters vendor, operation, status, limit."""
+    """Recorded vendor requests, oldest first; filters vendor, operation, status; pages with
+    limit and after or before (entry ids)."""
     fields = {k: request.args[k] for k in ("vendor", "operation") if k in request.args}
     status = _int_arg("status", 100)
     limit = _int_arg("limit", 0)
+    after = _int_arg("after", 0)
+    before = _int_arg("before", 0)
 
     def keep(entry: dict[str, Any]) -> bool:
         return all(entry[k] == v for k, v in fields.items()) and (
             status is None or entry["response"]["status"] == status
         )
 
-    with _world().lock:
-        entries = _world().journal.query(keep, limit)
-    return ok({"entries": entries, "count": len(entries)})
+    with _world().lock:  # references only: decoding happens while the answer is sent
+        entries = _world().journal.select(keep, limit, after, before)
+    return _stream(entries)
 
 
 def get_journal_entry(entry_id: int) -> Response:
@@ -292,8 +346,8 @@ def get_outbox() -> Response:
     """Side effects that would have left the vendor; filters vendor, kind."""
     fields = {k: request.args[k] for k in ("vendor", "kind") if k in request.args}
     with _world().lock:
-        entries = _world().outbox.query(lambda e: all(e[k] == v for k, v in fields.items()))
-    return ok({"entries": entries, "count": len(entries)})
+        entries = _world().outbox.select(lambda e: all(e[k] == v for k, v in fields.items()))
+    return _stream(entries)
 
 
 def clear_outbox() -> Response:

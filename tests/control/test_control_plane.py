@@ -47,7 +47,7 @@ def test_namespace_reset_does_not_touch_others(client, sim):
 
 
 def test_namespaces_list_and_drop(client):
-    client.get("/__ns/alpha/__sim/health")
+    client.put("/__ns/alpha/__sim/seed", json={"seed": 1})
     client.put("/__ns/beta.1/__sim/state/botw", json=BOTW)
     names = client.get("/__sim/namespaces").get_json()["namespaces"]
     assert {"alpha", "beta.1"} <= set(names)
@@ -290,7 +290,12 @@ def test_seed_rejects_non_integers(client):
 # -- settings -----------------------------------------------------------------------------
 def test_settings_defaults_and_partial_update(client):
     s = client.get("/__sim/settings").get_json()
-    assert s == {"strict_contract": False, "journal_limit": 1000, "outbox_limit": 10000}
+    assert s == {
+        "strict_contract": False,
+        "journal_limit": 1000,
+        "outbox_limit": 10000,
+        "journal_max_bytes": 16 * 1024 * 1024,
+    }
     r = client.put("/__sim/settings", json={"journal_limit": 2})
     assert r.get_json() == {**s, "journal_limit": 2}
     r = client.put("/__sim/settings", json={"journal_limit": 0, "bogus": 1})
