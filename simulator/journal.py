@@ -104,9 +104,9 @@ def render(entry: dict[str, Any]) -> dict[str, Any]:
         out["at"] = iso(out["at"])
     for part in ("request", "response"):
         section = out.get(part)
-        raw = section.get("raw") if isinstance(section, dict) else None
-        if raw is None:
+        if not isinstance(section, dict) or section.get("raw") is None:
             continue
+        raw = section["raw"]
         decoded = {k: v for k, v in section.items() if k != "raw"}
         if raw.query is not None:
             decoded["query"] = _query_map(raw.query)
