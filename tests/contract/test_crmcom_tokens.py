@@ -90,6 +90,11 @@ def test_minting_at_the_end_of_time_never_fails(client, sim, ttl):
     c = claims(r.get_json()["data"]["token"])
     assert int(c["exp"]) - int(c["iat"]) == ttl
     assert c["iat"] == "253402300740"
+    token = r.get_json()["data"]["token"]
+    show = {"token": token, "contact_information_identifier": "number=CI1"}
+    r = client.get(BASE + "/contact_information/show", query_string=show)
+    assert r.status_code == 200  # the token is still valid: the lookup answers
+    assert r.get_json()["status"]["code"].endswith("ENTITYNOTFOUNDEXCEPTION")
 
 
 # -- CC-B1 ----------------------------------------------------------------------------------
