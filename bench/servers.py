@@ -61,9 +61,10 @@ def call(method: str, url: str, body: bytes | None = None, ctype: str = "") -> i
 
 def start(name: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    args = SERVERS[name][:-1] + ["--port", str(port), SERVERS[name][-1]]
-    if name != "granian-wsgi":
-        args = SERVERS[name] + ["--port", str(port)]
+    kind, _, threads = name.partition(":")  # "granian:4": granian with --threads 4
+    args = SERVERS[kind][:-1] + ["--port", str(port), SERVERS[kind][-1]]
+    if kind != "granian-wsgi":
+        args = SERVERS[kind] + ["--port", str(port)] + (["--threads", threads] if threads else [])
     proc = subprocess.Popen(
         [sys.executable, *args],
         cwd=ROOT,
@@ -125,7 +126,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument(
+        "--servers", default=",".join(SERVERS), help="e.g. granian:1,granian:4 (--threads)"
+    )
     args = parser.parse_args()
     names = args.servers.split(",")
     work = Path(tempfile.mkdtemp(prefix="crmsim-servers-"))
