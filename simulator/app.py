@@ -135,6 +135,8 @@ class Call:
     checked: bool = False
     fault: str | None = None
     locked: bool = False
+    # what the vendor did with each item (AntCRM listener items), for the journal
+    outcomes: list[Any] | None = None
 
 
 def _install_hooks(app: Flask, sim: Simulator) -> None:
@@ -350,6 +352,7 @@ def _record(call: Call, response: Response) -> None:
         "duration_ms": round((time.perf_counter() - call.started) * 1000, 3),
         "violations": call.violations,
         "fault": call.fault,
+        "outcomes": call.outcomes,
     }
     call.world.journal.append(entry, ENTRY_OVERHEAD + sent.size() + answered.size())
 

@@ -7,7 +7,7 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from simulator.clock import Clock, iso
@@ -85,6 +85,25 @@ class Raw:
         return text + ("…" if len(data) > JOURNAL_BODY_LIMIT else "")
 
 
+class Outcome(NamedTuple):
+    """What a vendor did with one item of a request (AntCRM listener items): ``result`` is
+    ``created``, ``updated``, ``duplicate``, ``sent`` or ``ignored``; ``id`` the record it
+    touched (``PID-4``, deal ``3``); ``detail`` why, in words. Kept as a tuple on the hot path
+    and turned into an object when the journal is read."""
+
+    action: str | None
+    result: str
+    id: str | None = None
+    detail: str | None = None
+
+
+def _outcomes(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    return [
+        {"item": i, "actionType": o.action, "result": o.result, "id": o.id, "detail": o.detail}
+        for i, o in enumerate(outcomes)
+    ]
+
+
 def _query_map(query: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
@@ -115,6 +134,9 @@ def render(entry: dict[str, Any]) -> dict[str, Any]:
         if raw.sha256 is not None:
             decoded.update(truncated=True, length=raw.length, sha256=raw.sha256)
         out[part] = decoded
+    outcomes = out.get("outcomes")
+    if outcomes and isinstance(outcomes[0], Outcome):
+        out["outcomes"] = _outcomes(outcomes)
     return out
 
 

@@ -59,6 +59,13 @@ def backend(cls: type[B]) -> B:
     return cast(B, g.world.backends[cls.slug])
 
 
+def report_outcomes(outcomes: list[Any]) -> None:
+    """Hand what the vendor did with each item of this request to its journal entry."""
+    call = g.get("call")
+    if call is not None:
+        call.outcomes = outcomes
+
+
 @dataclass(frozen=True)
 class Operation:
     """One vendor operation as the contract checks and the OpenAPI document see it.

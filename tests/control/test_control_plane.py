@@ -332,7 +332,9 @@ def test_journal_records_and_filters(client, sim):
         "duration_ms",
         "violations",
         "fault",
+        "outcomes",
     }
+    assert first["outcomes"] is None  # only AntCRM listener requests have items
     assert first["request"]["method"] == "POST"
     assert first["request"]["headers"]["Authorization"] == "Bearer K"
     assert first["response"]["headers"]["Content-Type"] == "application/json"

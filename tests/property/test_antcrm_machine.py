@@ -133,6 +133,18 @@ def norm_name(value):
     return value.strip().casefold()
 
 
+def is_account(data):
+    """``type`` 1 or a numeric string worth 1 is an Account; any other number or string is a
+    Contact (AC-TYPE-1)."""
+    value = data.get("type")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return False
+    return value == 1
+
+
 def tag_list(data):
     """``tag``: split on commas, trimmed, empties dropped; nothing left = not provided."""
     tag = data.get("tag")
@@ -162,7 +174,7 @@ def customer_data(draw, codes, adding):
         if draw(st.booleans()):
             data[key] = draw(strategy)
     if draw(st.integers(0, 3)) == 0:
-        data["type"] = draw(st.sampled_from([0, 1]))
+        data["type"] = draw(st.sampled_from([0, 1, 2, "1", " 1.0 ", "0", "Account"]))
     if draw(st.booleans()):
         data["companyContact"] = draw(COMPANY)
     if draw(st.integers(0, 12)) == 0:
@@ -254,7 +266,9 @@ class AntcrmMachine(RuleBasedStateMachine):
     # -- the model's lookups --------------------------------------------------------------
     def pool(self, pool):
         """The records of a pool, oldest first (lowest <n>; ties: created first)."""
-        kinds = {"lead": ("lead",), "account": ("account",)}.get(pool, ("contact", "account"))
+        kinds = {"lead": ("lead",), "account": ("account",), "contact": ("contact",)}.get(
+            pool, ("contact", "account")
+        )
         found = [(int(c["code"][4:]), i, c) for i, c in enumerate(self.customers)]
         return [c for _, _, c in sorted(found, key=lambda t: t[:2]) if c["kind"] in kinds]
 
@@ -359,7 +373,7 @@ class AntcrmMachine(RuleBasedStateMachine):
         if dup is not None:
             self.history(dup, "duplicate", listener, sender)
             return "duplicate"
-        kind = "lead" if lead else ("account" if data.get("type") == 1 else "contact")
+        kind = "lead" if lead else ("account" if is_account(data) else "contact")
         company_id = None
         if kind == "contact" and data.get("companyContact"):
             company_id = self.company_for(listener, sender, data["companyContact"], False)
@@ -421,6 +435,9 @@ class AntcrmMachine(RuleBasedStateMachine):
                 else []
             )
             if wanted:
+                if not lead and key not in ("customerId", "contactId"):
+                    # AC-UPD-1: by another key, type 1 looks among Accounts, else Contacts
+                    pool = "account" if is_account(data) else "contact"
                 target = self.having(pool, key, wanted)
                 break
         if target is None:

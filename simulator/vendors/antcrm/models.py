@@ -22,6 +22,7 @@ from tinydb.table import Document
 
 from simulator.clock import iso
 from simulator.errors import StateInvalid
+from simulator.journal import Outcome
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.antcrm import errors
 from simulator.vendors.antcrm.payload import (
@@ -53,9 +54,22 @@ from simulator.vendors.antcrm.payload import (
 VENDOR = "antcrm"
 PREFIX = {"contact": "PID", "account": "CID", "lead": "LID"}
 KIND_BY_PREFIX = {prefix: kind for kind, prefix in PREFIX.items()}
-# The lookup pools each kind of customer belongs to.
-POOLS = {"contact": ("customer",), "account": ("customer", "account"), "lead": ("lead",)}
-CATALOGUES = ("stages", "categories", "packages", "currencies", "channels")
+# The lookup pools each kind of customer belongs to: ``customer`` (Contacts and Accounts),
+# ``contact`` and ``account`` (update-contact by a key other than a code, AC-UPD-1), ``lead``.
+POOLS = {
+    "contact": ("customer", "contact"),
+    "account": ("customer", "account"),
+    "lead": ("lead",),
+}
+CATALOGUES = ("stages", "categories", "packages", "currencies", "channels", "slas")
+# What an action returns: (result, the record's id, why) -- see ``Outcome`` (AC-OUTCOME-1).
+Result = tuple[str, str | None, str | None]
+POOL_WORDS = {
+    "customer": "Contact or Account",
+    "contact": "Contact",
+    "account": "Account",
+    "lead": "Lead",
+}
 
 CUSTOMER_DEFAULTS: dict[str, Any] = {
     "name": None,
@@ -163,6 +177,8 @@ class AntcrmBackend(VendorBackend):
         self._codes: dict[tuple[str, str], int] = {}
         self._deal_ids: dict[str, int] = {}
         self._ticket_ids: dict[str, int] = {}
+        # values of the item being processed that were not kept (AC-EMAIL-1, AC-CONF-1)
+        self._dropped: list[str] = []
         self.customers = self.store.table(
             "customers",
             indexes={"code": lambda c: [(c["org_id"], c["customerId"])]},
@@ -201,11 +217,12 @@ class AntcrmBackend(VendorBackend):
             raise errors.IpNotAllowed()
         return listener
 
-    def listener(self, *, listener_id: str, client_ip: str | None, document: Any) -> list[str]:
+    def listener(self, *, listener_id: str, client_ip: str | None, document: Any) -> list[Outcome]:
         """``POST /antcrm/webhook/listener/{listener_id}`` with a parsed JSON body (§2.3).
 
         Checks the envelope in the documented order, then processes the items one by one;
-        returns one outcome per item (for tests and logs; the vendor answers only success).
+        returns one ``Outcome`` per item for the journal (AC-OUTCOME-1); the vendor itself
+        answers only ``{"success": true}``.
         """
         listener = self.admit(listener_id=listener_id, client_ip=client_ip)
         if not isinstance(document, dict):
@@ -227,22 +244,28 @@ class AntcrmBackend(VendorBackend):
         call = Call(listener, org, user)
         return [self._dispatch(call, item) for item in items]
 
-    def _dispatch(self, call: Call, item: Any) -> str:
+    def _dispatch(self, call: Call, item: Any) -> Outcome:
         if not isinstance(item, dict):
-            return "ignored: the item is not an object"
+            return Outcome(None, "ignored", None, "the item is not an object")
         action = item.get("actionType")
         data = item.get("data")
         method = self._actions().get(action) if isinstance(action, str) else None
         if method is None:
-            return f"ignored: unknown actionType {action!r}"
+            name = action if isinstance(action, str) else None
+            return Outcome(name, "ignored", None, f"unknown actionType {action!r}")
         if not isinstance(data, dict):
-            return "ignored: data is not an object"
+            return Outcome(action, "ignored", None, "data is not an object")
+        self._dropped = []
         try:
-            return method(call, data)
+            result, record_id, detail = method(call, data)
         except Invalid as exc:
-            return f"ignored: {exc}"
+            return Outcome(action, "ignored", None, str(exc))
+        if self._dropped:
+            kept = "not kept: " + "; ".join(self._dropped)
+            detail = f"{detail}; {kept}" if detail else kept
+        return Outcome(action, result, record_id, detail)
 
-    def _actions(self) -> dict[str, Callable[[Call, Mapping[str, Any]], str]]:
+    def _actions(self) -> dict[str, Callable[[Call, Mapping[str, Any]], Result]]:
         return {
             "add-contact": self.add_contact,
             "add-lead": self.add_lead,
@@ -255,49 +278,57 @@ class AntcrmBackend(VendorBackend):
         }
 
     # == actions ==========================================================================
-    def add_contact(self, call: Call, data: Mapping[str, Any]) -> str:
-        """add-contact: a Contact (``type`` 0) or an Account (``type`` 1), unless a duplicate."""
-        return self._add(call, data, "customer")
+    def add_contact(self, call: Call, data: Mapping[str, Any]) -> Result:
+        """add-contact: an Account for ``type`` 1, else a Contact (AC-TYPE-1), unless a
+        duplicate."""
+        return self._add(call, self._profile(call, data, "add-contact"), "customer")
 
-    def add_lead(self, call: Call, data: Mapping[str, Any]) -> str:
+    def add_lead(self, call: Call, data: Mapping[str, Any]) -> Result:
         """add-lead: a Lead, unless a duplicate among the org's Leads (A-A10)."""
-        return self._add(call, data, "lead")
+        return self._add(call, self._profile(call, data, "add-lead"), "lead")
 
-    def _add(self, call: Call, data: Mapping[str, Any], pool: str) -> str:
+    def _add(self, call: Call, p: Profile, pool: str) -> Result:
         """Create in ``pool`` unless a duplicate exists there (which gets a History line)."""
-        p = profile(data)
         if p.name is None:
             raise Invalid("name is required")
         duplicate = self._duplicate(call.org_id, pool, p)
         if duplicate is not None:
             self._history(duplicate, call, "duplicate")
-            return f"duplicate of {duplicate['customerId']}"
+            code = duplicate["customerId"]
+            return "duplicate", code, f"{code} already exists: nothing created, History line added"
         kind = "lead" if pool == "lead" else "account" if p.type == 1 else "contact"
-        return "created " + self._create(call, kind, p)
+        return "created", self._create(call, kind, p), None
 
-    def update_contact(self, call: Call, data: Mapping[str, Any]) -> str:
+    def update_contact(self, call: Call, data: Mapping[str, Any]) -> Result:
         """update-contact: merge into one Contact or Account; never creates it (A-A8)."""
-        return self._update(call, profile(data), "customer")
+        return self._update(call, self._profile(call, data, "update-contact"), "customer")
 
-    def update_lead(self, call: Call, data: Mapping[str, Any]) -> str:
+    def update_lead(self, call: Call, data: Mapping[str, Any]) -> Result:
         """update-lead: merge into one Lead; never creates it (A-A8)."""
-        return self._update(call, profile(data), "lead")
+        return self._update(call, self._profile(call, data, "update-lead"), "lead")
 
-    def add_note(self, call: Call, data: Mapping[str, Any]) -> str:
+    def _profile(self, call: Call, data: Mapping[str, Any], action: str) -> Profile:
+        """Read a customer payload; emails that are not addresses (AC-EMAIL-1) and permit
+        values the org does not configure (AC-CONF-1) are left out and reported."""
+        p = profile(data, action, self._dropped)
+        p.permit = self._permit(call, p.permit)
+        return p
+
+    def add_note(self, call: Call, data: Mapping[str, Any]) -> Result:
         """add-note: a note on a customer (``model`` contact) or a deal (``model`` deal)."""
         body = text(data, "body")
         model = word(data, "model", NOTE_MODELS) or "contact"
         pool = _pool(word(data, "contactType", CONTACT_TYPES))
         customer_id, passport = text(data, "customerId"), text(data, "passport")
+        contact_code = text(data, "contactId")
         emails = single_points(data, "email", "emails")
         phones = single_points(data, "phone", "phones")
         deal_id, deal_name = identifier(data, "dealId"), text(data, "name")
-        text(data, "contactId")
         note = {
             "body": body,
             "tag": text(data, "tag"),
-            "channel": text(data, "channel"),
-            "permit": permit(data),
+            "channel": self._kept(call, "channels", text(data, "channel"), "channel"),
+            "permit": self._permit(call, permit(data)),
             "created_by": call.sender,
             "at": self._now(),
         }
@@ -308,25 +339,32 @@ class AntcrmBackend(VendorBackend):
                 raise Invalid("a deal note needs dealId or name")
             deal = self._deal(call.org_id, deal_id, deal_name)
             if deal is None:
-                return "no deal found"
+                how = f"dealId {deal_id!r}" if deal_id is not None else f"name {deal_name!r}"
+                return "ignored", None, f"no deal has {how}"
             self.deals.update({"notes": [*deal["notes"], note]}, doc_ids=[deal.doc_id])
-            return f"note on deal {deal['dealId']}"
+            return "created", deal["dealId"], f"note on deal {deal['dealId']}"
+        if customer_id is None:
+            customer_id = contact_code  # AC-NOTE-1: contactId is the customer's code
         if customer_id is not None:
+            how = f"customerId {customer_id!r}"
             target = self._first("customerId", call.org_id, pool, customer_id)
         elif passport is not None:
+            how = f"passport {passport!r}"
             target = self._first("passport", call.org_id, pool, passport)
         elif emails:
+            how = f"email {emails}"
             target = self._oldest("email", call.org_id, pool, map(norm_email, emails))
         elif phones:
+            how = f"phone {phones}"
             target = self._oldest("phone", call.org_id, pool, map(digits, phones))
         else:
-            raise Invalid("a contact note needs customerId, passport, email or phone")
+            raise Invalid("a contact note needs customerId, contactId, passport, email or phone")
         if target is None:
-            return "no customer found"
+            return "ignored", None, f"no {POOL_WORDS[pool]} has {how}"
         self.customers.update({"notes": [*target["notes"], note]}, doc_ids=[target.doc_id])
-        return f"note on {target['customerId']}"
+        return "created", target["customerId"], f"note on {target['customerId']}"
 
-    def add_deal(self, call: Call, data: Mapping[str, Any]) -> str:
+    def add_deal(self, call: Call, data: Mapping[str, Any]) -> Result:
         """add-deal: update the deal found by ``dealId`` (else by ``name``), or create one."""
         org = call.org_id
         name, deal_id = text(data, "name"), identifier(data, "dealId")
@@ -334,8 +372,8 @@ class AntcrmBackend(VendorBackend):
             "value": scalar(data, "value"),
             "description": text(data, "description"),
             "closeDate": number(data, "closeDate"),
-            "owner_opportunity": owner(data),
-            "permit": permit(data),
+            "owner_opportunity": self._owner(call, owner(data)),
+            "permit": self._permit(call, permit(data)),
         }
         configured = {
             "currency": self._configured(org, "currencies", text(data, "currency")),
@@ -344,8 +382,12 @@ class AntcrmBackend(VendorBackend):
             "stage": self._configured(org, "stages", text(data, "stage")),
         }
         custom = cus_fields(data)
-        deal_with = profile(data["dealWith"]) if _object(data, "dealWith") else None
-        contacts = profiles(data, "contacts")
+        deal_with = (
+            self._profile(call, data["dealWith"], "dealWith") if _object(data, "dealWith") else None
+        )
+        contacts = profiles(data, "contacts", self._dropped)
+        for c in contacts:
+            c.permit = self._permit(call, c.permit)
         if name is None:
             raise Invalid("name is required")
         deal = self._deal(org, deal_id, None if deal_id is not None else name)
@@ -376,7 +418,8 @@ class AntcrmBackend(VendorBackend):
                     "notes": [],
                 }
             )
-            return f"created deal {new_id}"
+            made = "created" if found is None else "found"
+            return "created", str(new_id), f"deal {new_id} with customer {customer} ({made})"
 
         changes: dict[str, Any] = {"name": name}
         changes.update({k: v for k, v in fields.items() if v is not None})
@@ -393,9 +436,9 @@ class AntcrmBackend(VendorBackend):
         if resolved:
             changes["contacts"] = resolved
         self.deals.update(changes, doc_ids=[deal.doc_id])
-        return f"updated deal {deal['dealId']}"
+        return "updated", deal["dealId"], f"deal {deal['dealId']}"
 
-    def add_ticket(self, call: Call, data: Mapping[str, Any]) -> str:
+    def add_ticket(self, call: Call, data: Mapping[str, Any]) -> Result:
         """add-ticket: a ticket, linked to the first key's customer and to ``dealId``."""
         org = call.org_id
         contact_type = word(data, "contactType", CONTACT_TYPES) or "customer"
@@ -412,8 +455,8 @@ class AntcrmBackend(VendorBackend):
             "title": text(data, "title"),
             "body": body,
             "tag": text(data, "tag"),
-            "groupName": text(data, "groupName"),
-            "slaName": text(data, "slaName"),
+            "groupName": self._kept(call, "groups", text(data, "groupName"), "groupName"),
+            "slaName": self._kept(call, "slas", text(data, "slaName"), "slaName"),
             "channel": text(data, "channel"),
             "cusFields": cus_fields(data),
         }
@@ -434,19 +477,20 @@ class AntcrmBackend(VendorBackend):
         deal = self.deals.lookup("dealId", (org, deal_id)) if deal_id is not None else []
         ticket_id = self._ticket_ids.get(org, 0) + 1
         self._ticket_ids[org] = ticket_id
+        linked = customer["customerId"] if customer else None
         self.tickets.insert(
             {
                 "ticketId": str(ticket_id),
                 "org_id": org,
                 **_copy(TICKET_DEFAULTS),
                 **record,
-                "customer": customer["customerId"] if customer else None,
+                "customer": linked,
                 "dealId": deal[0]["dealId"] if deal else None,
             }
         )
-        return f"created ticket {ticket_id}"
+        return "created", str(ticket_id), f"ticket {ticket_id}, customer {linked or 'none'}"
 
-    def send_sms(self, call: Call, data: Mapping[str, Any]) -> str:
+    def send_sms(self, call: Call, data: Mapping[str, Any]) -> Result:
         """send-sms: one SMS per phone while the org may send (account or trial counter)."""
         content = text(data, "content")
         phones = [e["value"] for e in points(data, "phones")]
@@ -458,7 +502,67 @@ class AntcrmBackend(VendorBackend):
                 break
             self._sms(call, phone, content, None, "send-sms")
             sent += 1
-        return f"sent {sent} sms"
+        if not sent:
+            return "ignored", None, "the org may not send SMS (no SMS account, no trial SMS left)"
+        return "sent", None, f"{sent} of {len(phones)} SMS sent"
+
+    # == values configured in CRM (AC-CONF-1) ==============================================
+    def _kept(self, call: Call, catalogue: str, value: str | None, what: str) -> str | None:
+        """A group, channel or SLA name in the org's spelling; ``None`` (reported) when the
+        org lists names of that kind and this is not one; as given when it lists none."""
+        if value is None:
+            return None
+        names = self._catalogues[call.org_id][catalogue]
+        if not names:
+            return value
+        found = names.get(value.casefold())
+        if found is None:
+            self._dropped.append(f"{what} {value!r} is not one of the org's {catalogue}")
+        return found
+
+    def _kept_users(self, call: Call, users: Iterable[str], what: str) -> list[str]:
+        """The org's users among ``users`` (case-insensitive, the org's spelling)."""
+        known = self._users[call.org_id]
+        found: list[str] = []
+        for user in users:
+            spelling = known.get(user.strip().lower()) if known else user
+            if spelling is None:
+                self._dropped.append(f"{what} {user!r} is not a user of the org")
+            elif spelling not in found:
+                found.append(spelling)
+        return found
+
+    def _permit(self, call: Call, given: Entry | None) -> Entry | None:
+        """``permit`` with its ``group`` and ``users`` kept only when the org has them."""
+        if given is None:
+            return None
+        found: Entry = {}
+        if "status" in given:
+            found["status"] = given["status"]
+        group = self._kept(call, "groups", given.get("group"), "permit.group")
+        if group is not None:
+            found["group"] = group
+        users = self._kept_users(call, given.get("users", []), "permit.users")
+        if users:
+            found["users"] = users
+        return found or None
+
+    def _owner(self, call: Call, given: Entry | None) -> Entry | None:
+        """``owner_opportunity`` with the org's users and groups only."""
+        if given is None:
+            return None
+        found: Entry = {}
+        users = self._kept_users(call, given.get("users", []), "owner_opportunity.users")
+        if users:
+            found["users"] = users
+        groups = [
+            g
+            for name in given.get("groups", [])
+            if (g := self._kept(call, "groups", name, "owner_opportunity.groups")) is not None
+        ]
+        if groups:
+            found["groups"] = list(dict.fromkeys(groups))
+        return found or None
 
     # == customers ========================================================================
     def _first(self, index: str, org: str, pool: str, key: Hashable | None) -> Document | None:
@@ -548,12 +652,19 @@ class AntcrmBackend(VendorBackend):
         )
         return self._create(call, "account", p, auto_company=True)
 
-    def _create(self, call: Call, kind: str, p: Profile, auto_company: bool = False) -> str:
+    def _create(
+        self,
+        call: Call,
+        kind: str,
+        p: Profile,
+        auto_company: bool = False,
+        company_by_code: bool = False,
+    ) -> str:
         """Insert a new customer with History ``created`` and its side effects (§2.6)."""
         listener = call.listener
         company_id = None
         if kind == "contact" and p.company is not None:
-            company_id = self._company_for(call, p.company, by_code=False)
+            company_id = self._company_for(call, p.company, by_code=company_by_code)
         if auto_company:
             tag_list: list[str] = []
         elif p.tags is not None:
@@ -588,10 +699,12 @@ class AntcrmBackend(VendorBackend):
         return code
 
     def _create_from(self, call: Call, p: Profile) -> str:
-        """Create a dealWith/contacts customer exactly as add-contact/add-lead would."""
+        """Create a dealWith/contacts customer exactly as add-contact/add-lead would, except
+        that ``companyContact.customerId`` names its Account first (AC-DEAL-1)."""
         if _pool(p.contact_type) == "lead":
             return self._create(call, "lead", p)
-        return self._create(call, "account" if p.type == 1 else "contact", p)
+        kind = "account" if p.type == 1 else "contact"
+        return self._create(call, kind, p, company_by_code=True)
 
     def _resolve_all(self, call: Call, contacts: Iterable[Profile]) -> list[str]:
         """A deal's ``contacts``: find-or-create each; unresolvable entries are skipped."""
@@ -604,13 +717,13 @@ class AntcrmBackend(VendorBackend):
                 codes.append(self._create_from(call, p))
         return list(dict.fromkeys(codes))
 
-    def _update(self, call: Call, p: Profile, pool: str) -> str:
+    def _update(self, call: Call, p: Profile, pool: str) -> Result:
         """update-contact / update-lead (§2.5): requirement, target, merge, History."""
         if not (p.contact_id or p.passport or p.emails or p.phones or p.customer_id):
             raise Invalid("one of contactId, passport, emails, phones, customerId is required")
-        target = self._target(call.org_id, pool, p)
+        target, how, searched = self._target(call.org_id, pool, p)
         if target is None:
-            return "no customer found"
+            return "ignored", None, f"no {POOL_WORDS[searched]} has {how}"
         changes = {k: v for k, v in p.scalars().items() if v is not None}
         merges = (
             ("emails", p.emails, lambda e: norm_email(e["value"])),
@@ -634,21 +747,35 @@ class AntcrmBackend(VendorBackend):
                 changes["companyId"] = company_id
         changes["history"] = [*target["history"], self._history_line(call, "updated")]
         self.customers.update(changes, doc_ids=[target.doc_id])
-        return f"updated {target['customerId']}"
+        return "updated", target["customerId"], None
 
-    def _target(self, org: str, pool: str, p: Profile) -> Document | None:
-        """customerId → contactId → name → emails → phones → passport: first given only."""
+    def _target(self, org: str, pool: str, p: Profile) -> tuple[Document | None, str, str]:
+        """customerId → contactId → name → emails → phones → passport: first given only.
+
+        Returns the record (or None), the key in words and the pool searched. A code names
+        its record in the whole pool; on update-contact the other keys search Accounts for
+        ``type`` 1 and Contacts otherwise (AC-UPD-1).
+        """
         if p.customer_id is not None:
-            return self._first("customerId", org, pool, p.customer_id)
+            found = self._first("customerId", org, pool, p.customer_id)
+            return found, f"customerId {p.customer_id!r}", pool
         if p.contact_id is not None:
-            return self._first("contactId", org, pool, p.contact_id)
+            found = self._first("contactId", org, pool, p.contact_id)
+            return found, f"contactId {p.contact_id!r}", pool
+        if pool == "customer":
+            pool = "account" if p.type == 1 else "contact"
         if p.name is not None:
-            return self._first("name", org, pool, norm_name(p.name))
+            found = self._first("name", org, pool, norm_name(p.name))
+            return found, f"name {p.name!r}", pool
         if p.emails:
-            return self._oldest("email", org, pool, (norm_email(e["value"]) for e in p.emails))
+            keys = (norm_email(e["value"]) for e in p.emails)
+            found = self._oldest("email", org, pool, keys)
+            return found, f"email {[e['value'] for e in p.emails]}", pool
         if p.phones:
-            return self._oldest("phone", org, pool, (digits(e["value"]) for e in p.phones))
-        return self._first("passport", org, pool, p.passport)
+            found = self._oldest("phone", org, pool, (digits(e["value"]) for e in p.phones))
+            return found, f"phone {[e['value'] for e in p.phones]}", pool
+        found = self._first("passport", org, pool, p.passport)
+        return found, f"passport {p.passport!r}", pool
 
     def _history(self, record: Document, call: Call, kind: str) -> None:
         line = self._history_line(call, kind)
@@ -759,7 +886,8 @@ class AntcrmBackend(VendorBackend):
                 u.strip().lower(): u for u in reversed(config["users"])
             }
             self._catalogues[config["org_id"]] = {
-                c: {v.strip().casefold(): v for v in reversed(config[c])} for c in CATALOGUES
+                c: {v.strip().casefold(): v for v in reversed(config[c])}
+                for c in (*CATALOGUES, "groups")
             }
 
         for i, li in enumerate(doc.get("listeners", [])):

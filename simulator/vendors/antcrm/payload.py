@@ -8,6 +8,7 @@ Nothing here knows the store or Flask.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,30 @@ def choice(data: Mapping[str, Any], key: str, allowed: tuple[int, ...]) -> int |
     return number
 
 
+def customer_type(data: Mapping[str, Any]) -> int | None:
+    """``type``: 1 (or a numeric string worth 1) is an Account, any other number or string a
+    Contact (AC-TYPE-1); add-lead's table types it String, so strings are never refused."""
+    value = data.get("type")
+    if absent(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise Invalid("type must be a number or a string")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return 0
+    return 1 if value == 1 else 0
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def is_email(value: str) -> bool:
+    """An email address: ``local@domain.tld`` without blanks (AC-EMAIL-1)."""
+    return EMAIL.fullmatch(value) is not None
+
+
 def finite(value: Any, key: str) -> Any:
     """A JSON number that JSON can give back (no overflow to infinity)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -162,6 +187,18 @@ def points(data: Mapping[str, Any], key: str) -> list[Entry]:
         value = text(item, "value")
         if value is not None:
             found.append({"type": text(item, "type"), "value": value})
+    return found
+
+
+def email_points(data: Mapping[str, Any], key: str, dropped: list[str]) -> list[Entry]:
+    """``emails`` to keep: values that are not email addresses are left out (AC-EMAIL-1) and
+    named in ``dropped``."""
+    found: list[Entry] = []
+    for entry in points(data, key):
+        if is_email(entry["value"]):
+            found.append(entry)
+        else:
+            dropped.append(f"{key} {entry['value']!r} is not an email address")
     return found
 
 
@@ -312,6 +349,24 @@ def number(data: Mapping[str, Any], key: str) -> int | float | None:
 
 
 # -- the customer payload shared by add/update-contact, add/update-lead, dealWith ----------
+# The keys each action documents besides the common ones (AC-SCHEMA-2): a key an action does
+# not document is ignored, whatever its value, exactly as its schema says.
+COMMON_KEYS = frozenset(
+    (
+        "name", "lastname", "type", "title", "passport", "gender", "bgInfo", "dateOfBirth",
+        "emails", "phones", "addresses", "websites", "im", "tag", "cusFields", "permit",
+        "contactId",
+    )
+)  # fmt: skip
+PROFILE_KEYS = {
+    "add-contact": COMMON_KEYS | {"companyContact", "contactType"},
+    "add-lead": COMMON_KEYS | {"companyLead"},
+    "update-contact": COMMON_KEYS | {"customerId", "companyContact"},
+    "update-lead": COMMON_KEYS | {"customerId", "companyLead"},
+    "dealWith": COMMON_KEYS | {"customerId", "contactType", "companyContact", "companyLead"},
+}
+
+
 @dataclass
 class Company:
     """``companyContact``: the Account a Contact belongs to."""
@@ -366,14 +421,14 @@ class Profile:
         }
 
 
-def company(data: Mapping[str, Any]) -> Company | None:
+def company(data: Mapping[str, Any], dropped: list[str]) -> Company | None:
     value = obj(data, "companyContact")
     if value is None:
         return None
     return Company(
         customer_id=text(value, "customerId"),
         name=text(value, "name"),
-        emails=points(value, "emails"),
+        emails=email_points(value, "emails", dropped),
         phones=points(value, "phones"),
         websites=websites(value),
         addresses=addresses(value),
@@ -381,8 +436,19 @@ def company(data: Mapping[str, Any]) -> Company | None:
     )
 
 
-def profile(data: Mapping[str, Any]) -> Profile:
-    """Read every documented customer field; raises ``Invalid`` on a wrong type."""
+def profile(data: Mapping[str, Any], action: str, dropped: list[str]) -> Profile:
+    """Read the customer fields ``action`` documents; raises ``Invalid`` on a wrong type.
+
+    ``contactType`` picks a pool only in a deal's ``dealWith``/``contacts``; add-contact
+    documents it but ignores its value (A-A17), so any String is accepted there.
+    """
+    keys = PROFILE_KEYS[action]
+    pooled = action == "dealWith"
+    contact_type = None
+    if pooled:
+        contact_type = word(data, "contactType", CONTACT_TYPES)
+    elif "contactType" in keys:
+        text(data, "contactType")
     return Profile(
         name=text(data, "name"),
         lastname=text(data, "lastname"),
@@ -391,12 +457,12 @@ def profile(data: Mapping[str, Any]) -> Profile:
         gender=choice(data, "gender", (0, 1, 2)),
         bg_info=text(data, "bgInfo"),
         date_of_birth=text(data, "dateOfBirth"),
-        type=choice(data, "type", (0, 1)),
-        contact_type=word(data, "contactType", CONTACT_TYPES),
-        customer_id=text(data, "customerId"),
+        type=customer_type(data),
+        contact_type=contact_type,
+        customer_id=text(data, "customerId") if "customerId" in keys else None,
         contact_id=text(data, "contactId"),
-        company_lead=text(data, "companyLead"),
-        emails=points(data, "emails"),
+        company_lead=text(data, "companyLead") if "companyLead" in keys else None,
+        emails=email_points(data, "emails", dropped),
         phones=points(data, "phones"),
         addresses=addresses(data),
         websites=websites(data),
@@ -404,11 +470,11 @@ def profile(data: Mapping[str, Any]) -> Profile:
         tags=tags(data),
         cus_fields=cus_fields(data),
         permit=permit(data),
-        company=company(data),
+        company=company(data, dropped) if "companyContact" in keys else None,
     )
 
 
-def profiles(data: Mapping[str, Any], key: str) -> list[Profile]:
+def profiles(data: Mapping[str, Any], key: str, dropped: list[str]) -> list[Profile]:
     """An array of customer payloads (``contacts`` of a deal)."""
     found: list[Profile] = []
     for item in array(data, key):
@@ -416,5 +482,5 @@ def profiles(data: Mapping[str, Any], key: str) -> list[Profile]:
             continue
         if not isinstance(item, dict):
             raise Invalid(f"{key} entries must be objects")
-        found.append(profile(item))
+        found.append(profile(item, "dealWith", dropped))
     return found

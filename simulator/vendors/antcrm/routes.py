@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from simulator.errors import json_response
 from simulator.http import BadBody, read_json
-from simulator.vendors._base import backend
+from simulator.vendors._base import backend, report_outcomes
 from simulator.vendors.antcrm import errors
 from simulator.vendors.antcrm.models import AntcrmBackend
 
@@ -23,5 +23,6 @@ def listener(listener_id: str) -> Response:
         document = read_json()
     except BadBody as exc:
         raise errors.InvalidJson() from exc
-    api.listener(listener_id=listener_id, client_ip=client_ip, document=document)
+    outcomes = api.listener(listener_id=listener_id, client_ip=client_ip, document=document)
+    report_outcomes(outcomes)  # AC-OUTCOME-1: the journal shows what became of each item
     return json_response({"success": True}, 200)
