@@ -20,7 +20,7 @@ from simulator import __version__, guard
 from simulator.config import Config
 from simulator.errors import Problem, SimulatorError, json_response
 from simulator.http import BadBody, parse_json
-from simulator.journal import ENTRY_OVERHEAD, Raw
+from simulator.journal import ENTRY_OVERHEAD, Raw, outcomes_size
 from simulator.mounts import mount
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
@@ -354,7 +354,8 @@ def _record(call: Call, response: Response) -> None:
         "fault": call.fault,
         "outcomes": call.outcomes,
     }
-    call.world.journal.append(entry, ENTRY_OVERHEAD + sent.size() + answered.size())
+    size = ENTRY_OVERHEAD + sent.size() + answered.size() + outcomes_size(call.outcomes)
+    call.world.journal.append(entry, size)
 
 
 def closest_routes(app: Flask, path: str) -> list[str]:

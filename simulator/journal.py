@@ -97,6 +97,16 @@ class Outcome(NamedTuple):
     detail: str | None = None
 
 
+OUTCOME_OVERHEAD = 120  # bytes an Outcome costs beyond its id and detail strings
+
+
+def outcomes_size(outcomes: list[Outcome] | None) -> int:
+    """Roughly the bytes a list of outcomes holds (the journal's byte bound counts them)."""
+    if not outcomes:
+        return 0
+    return sum(OUTCOME_OVERHEAD + len(o.id or "") + len(o.detail or "") for o in outcomes)
+
+
 def _outcomes(outcomes: list[Outcome]) -> list[dict[str, Any]]:
     return [
         {"item": i, "actionType": o.action, "result": o.result, "id": o.id, "detail": o.detail}

@@ -244,7 +244,50 @@ function flags(entry) {
       : null,
     entry.fault ? h("span", { class: "badge bad", title: "the fault rule that fired" }, `fault ${entry.fault}`) : null,
     entry.operation === null ? h("span", { class: "badge muted" }, "no route") : null,
+    outcomeBadge(entry.outcomes),
   ];
+}
+
+/** "2 created · 1 ignored": what the vendor did with the request's items (AntCRM). */
+function outcomeSummary(outcomes) {
+  const counts = new Map();
+  for (const o of outcomes) counts.set(o.result, (counts.get(o.result) || 0) + 1);
+  return [...counts].map(([result, n]) => `${n} ${result}`).join(" · ");
+}
+
+function outcomeBadge(outcomes) {
+  if (!outcomes || !outcomes.length) return null;
+  const ignored = outcomes.some((o) => o.result === "ignored");
+  return h(
+    "span",
+    { class: `badge outcomes ${ignored ? "warn" : "info"}`, title: "what became of the request's items" },
+    outcomeSummary(outcomes),
+  );
+}
+
+function outcomesView(outcomes) {
+  if (!outcomes || !outcomes.length) return null;
+  return h(
+    "section",
+    { class: "outcomes" },
+    h("h3", null, `Items (${outcomeSummary(outcomes)})`),
+    h(
+      "table",
+      { class: "kv outcomes" },
+      h("tr", null, ["#", "action", "result", "id", "detail"].map((c) => h("th", null, c))),
+      outcomes.map((o) =>
+        h(
+          "tr",
+          { class: `result-${o.result}`, "data-item": o.item },
+          h("td", { class: "num" }, o.item),
+          h("td", { class: "mono" }, o.actionType ?? "—"),
+          h("td", null, h("span", { class: `badge ${o.result === "ignored" ? "warn" : "info"}` }, o.result)),
+          h("td", { class: "mono" }, o.id ?? "—"),
+          h("td", null, o.detail ?? ""),
+        ),
+      ),
+    ),
+  );
 }
 
 function renderJournal() {
@@ -399,6 +442,7 @@ function renderDetail(e) {
           ),
         )
       : null,
+    outcomesView(e.outcomes),
     h("h3", null, "Request"),
     Object.keys(q).length ? [h("h4", null, "query"), jsonView(q, marks)] : null,
     headersView(e.request.headers),

@@ -266,6 +266,48 @@ def test_a_click_opens_request_and_response_with_violations_highlighted(page, wo
 
 
 # -- state ----------------------------------------------------------------------------------
+def test_antcrm_item_outcomes_show_in_the_journal_AC_OUTCOME_1(page, world):
+    world.control(
+        "PUT",
+        "/state/antcrm",
+        json={
+            "orgs": [{"org_id": "o1", "users": ["ops@example.com"]}],
+            "listeners": [{"listener_id": "L1", "org_id": "o1"}],
+        },
+    )
+    items = [
+        {"actionType": "add-contact", "data": {"name": "Huy", "emails": ["huy@x.co"]}},
+        {"actionType": "add-contact", "data": {"name": "Huy", "emails": ["HUY@x.co"]}},
+        {"actionType": "update-deal", "data": {"name": "D"}},
+    ]
+    r = world.vendor(
+        "POST",
+        "/antcrm/webhook/listener/L1",
+        json={"senderUser": "ops@example.com", "data": items},
+    )
+    assert r.json() == {"success": True}
+    open_ui(page, world)
+    row = rows(page, "journal").nth(0)
+    expect(row.locator(".flags .badge.outcomes")).to_have_text(
+        "1 created · 1 duplicate · 1 ignored"
+    )
+    expect(row.locator(".flags")).to_contain_text("1 violation")  # update-deal is refused
+    row.click()
+    detail = page.locator("#detail")
+    expect(detail.locator("section.outcomes h3")).to_have_text(
+        "Items (1 created · 1 duplicate · 1 ignored)"
+    )
+    lines = detail.locator("table.outcomes tr[data-item]")
+    expect(lines).to_have_count(3)
+    expect(lines.nth(0).locator("td")).to_have_text(["0", "add-contact", "created", "PID-1", ""])
+    expect(lines.nth(1).locator("td").nth(3)).to_have_text("PID-1")
+    expect(lines.nth(2).locator("td")).to_have_text(
+        ["2", "update-deal", "ignored", "—", "unknown actionType 'update-deal'"]
+    )
+    expect(lines.nth(2)).to_have_class("result-ignored")
+    shoot(page, "journal-outcomes")
+
+
 def contact(contact_id, listing, email, first_name):
     return {
         "contact_id": contact_id,

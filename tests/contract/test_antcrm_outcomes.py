@@ -89,3 +89,19 @@ def test_journal_entries_with_outcomes_match_the_journal_entry_schema(client, si
         "id": None,
         "detail": "no Contact or Account has customerId 'PID-9'",
     }
+
+
+def test_outcomes_count_toward_the_journal_byte_bound_AC_OUTCOME_1(app, client, sim):
+    """A request of many small items holds an outcome for each: the journal's byte bound
+    (journal_max_bytes) counts them, not only the (small) body."""
+    from simulator.world import DEFAULT
+
+    load(sim)
+    journal = app.extensions["crmsim"].namespaces.find(DEFAULT).journal
+    client.post(URL, json={"senderUser": SENDER, "data": []})
+    empty_entry = journal.bytes
+    client.post(URL, json={"senderUser": SENDER, "data": [1] * 500})
+    assert len(entry(sim)["outcomes"]) == 500
+    items_entry = journal.bytes - empty_entry
+    body_growth = len(", 1") * 500
+    assert items_entry - empty_entry >= body_growth + 500 * (120 + len("the item is not an object"))
