@@ -33,7 +33,9 @@ GENERATED: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^l-\d{8}$"), r"^l-\d{8}$"),
 ]
-# Request headers a replay sets itself, or that say nothing about the request.
+# Request headers a replay sets itself, or that say nothing about the request. The framing
+# and hop-by-hop ones say how a client sent the body (a chunked or an Expect: 100-continue
+# client): kept, they would make the replay's own body unreadable (tests/clients).
 DROPPED_HEADERS = {
     "host",
     "user-agent",
@@ -43,6 +45,13 @@ DROPPED_HEADERS = {
     "content-length",
     "content-type",
     "cookie",
+    "transfer-encoding",
+    "expect",
+    "te",
+    "trailer",
+    "keep-alive",
+    "upgrade",
+    "proxy-connection",
 }
 DEFAULT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 
