@@ -55,12 +55,9 @@ VENDOR = "antcrm"
 PREFIX = {"contact": "PID", "account": "CID", "lead": "LID"}
 KIND_BY_PREFIX = {prefix: kind for kind, prefix in PREFIX.items()}
 # The lookup pools each kind of customer belongs to: ``customer`` (Contacts and Accounts),
-# ``contact`` and ``account`` (update-contact by a key other than a code, AC-UPD-1), ``lead``.
-POOLS = {
-    "contact": ("customer", "contact"),
-    "account": ("customer", "account"),
-    "lead": ("lead",),
-}
+# ``account`` (Accounts only) and ``lead``. The Contacts-only pool of update-contact
+# (AC-UPD-1) is the ``customer`` pool without its Accounts: it has no index of its own.
+POOLS = {"contact": ("customer",), "account": ("customer", "account"), "lead": ("lead",)}
 CATALOGUES = ("stages", "categories", "packages", "currencies", "channels", "slas")
 # What an action returns: (result, the record's id, why) -- see ``Outcome`` (AC-OUTCOME-1).
 Result = tuple[str, str | None, str | None]
@@ -565,12 +562,24 @@ class AntcrmBackend(VendorBackend):
         return found or None
 
     # == customers ========================================================================
+    def _entry(self, index: str, org: str, pool: str, key: Hashable) -> tuple[Any, int] | None:
+        """The oldest ``(n, doc id)`` of ``pool`` whose ``index`` key is ``key``; the
+        ``contact`` pool is the ``customer`` pool without its Accounts (AC-UPD-1)."""
+        if pool != "contact":
+            entries = self.customers.ordered(index, (org, pool, key))
+            return entries[0] if entries else None
+        for entry in self.customers.ordered(index, (org, "customer", key)):
+            doc = self.customers.doc(entry[1])
+            if doc is not None and doc["kind"] == "contact":
+                return entry
+        return None
+
     def _first(self, index: str, org: str, pool: str, key: Hashable | None) -> Document | None:
         """The oldest customer of ``pool`` whose ``index`` key is ``key``."""
         if key is None:
             return None
-        entries = self.customers.ordered(index, (org, pool, key))
-        return self.customers.doc(entries[0][1]) if entries else None
+        entry = self._entry(index, org, pool, key)
+        return self.customers.doc(entry[1]) if entry else None
 
     def _oldest(
         self, index: str, org: str, pool: str, keys: Iterable[Hashable | None]
@@ -580,9 +589,9 @@ class AntcrmBackend(VendorBackend):
         for key in keys:
             if key is None:
                 continue
-            entries = self.customers.ordered(index, (org, pool, key))
-            if entries and (best is None or entries[0] < best):
-                best = entries[0]
+            entry = self._entry(index, org, pool, key)
+            if entry and (best is None or entry < best):
+                best = entry
         return self.customers.doc(best[1]) if best else None
 
     def _fall_through(
