@@ -1319,10 +1319,11 @@ def test_create_contact_information_invalid_values(client, crm, token, body, par
     assert len(contacts(sim)) == 2
 
 
-def test_create_contact_information_huge_float_is_not_finite(client, crm, token):
+def test_create_contact_information_huge_float_is_an_unreadable_body(client, crm, token):
+    # a number beyond a double is refused as the body is read (simulator/http.py, 20bcf7f)
     body = json.dumps({"token": token, **PERSON})[:-1] + ', "udf_float_2": 1e400}'
     r = client.post(BASE + "/contact_information/create", data=body)
-    expect(r, invalid("udf_float_2", "must be a finite number"))
+    expect(r, bad_body("The body is not valid JSON (RFC 8259)."))
 
 
 def test_create_contact_information_identifier_with_two_fields(client, crm, token):
