@@ -413,5 +413,4 @@ def test_documented_example(world, stack, quirk, example):
         if e["operation"] == example.partition("[")[0]
     ]
     assert entry["response"]["status"] == status
-    if not example.startswith("antcrm."):  # AntCRM's schemas are another engineer's audit
-        assert entry["violations"] == [], entry["violations"]
+    assert entry["violations"] == [], entry["violations"]
