@@ -216,3 +216,16 @@ def test_case_is_folded_by_lowercasing(client, sim):
     assert client.get("/crm/1?email=STRASSE@example.de", headers=H).status_code == 404
     assert client.get("/crm/1?first_name=STRAßE", headers=H).status_code == 200
     assert client.get("/crm/1?email=STRAßE@EXAMPLE.DE", headers=H).status_code == 200
+
+
+def test_every_reused_unique_id_is_reported(client):
+    contacts = [
+        {"contact_id": i, "listing_id": "1", "unique_id": "l-1", "email": f"{i}@example.com"}
+        for i in (1, 2, 3)
+    ]
+    r = client.put("/__sim/state/botw", json={"contacts": contacts})
+    assert r.status_code == 400
+    assert [e["pointer"] for e in r.get_json()["errors"]] == [
+        "/contacts/1/unique_id",
+        "/contacts/2/unique_id",
+    ]
