@@ -148,7 +148,7 @@ def identifier(data: Mapping[str, Any], key: str) -> str | None:
     if isinstance(value, str):
         return value.strip()
     number = _integral(value)
-    if number is None or number < 0 or isinstance(value, float):
+    if number is None or number < 0:  # 3.0 is the integer 3, as its schema says
         raise Invalid(f"{key} must be a string")
     return str(number)
 
