@@ -81,14 +81,14 @@ def results(work: Path) -> dict[str, str]:
     return found
 
 
-def run(module: str, jobs: int, keep: bool) -> tuple[float, list[str]]:
+def run(module: str, jobs: int, keep: bool, only: list[str]) -> tuple[float, list[str]]:
     tests = MODULES[module]
     work = scratch_copy(module, tests)
     try:
         env = {"HYPOTHESIS_PROFILE": "ci", "PATH": str(Path(sys.executable).parent)}
         with (work / "mutmut.log").open("w") as log:
             subprocess.run(
-                [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *only],
                 cwd=work,
                 check=False,
                 env=env,
@@ -112,7 +112,7 @@ def run(module: str, jobs: int, keep: bool) -> tuple[float, list[str]]:
             shutil.rmtree(work, ignore_errors=True)
         else:
             print(f"kept {work}")
-    counted = {k: v for k, v in found.items() if k not in skip}
+    counted = {k: v for k, v in found.items() if k not in skip and v != "not run"}
     killed = sum(v in ("killed", "timeout") for v in counted.values())
     survivors = sorted(k for k, v in counted.items() if v not in ("killed", "timeout"))
     score = 100.0 * killed / len(counted) if counted else 100.0
@@ -128,6 +128,13 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help=f"of: {', '.join(MODULES)}")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="run only the mutants whose names match (as printed), e.g. to re-check survivors",
+    )
     args = parser.parse_args()
     chosen = args.modules or list(MODULES)
     unknown = [m for m in chosen if m not in MODULES]
@@ -136,7 +143,7 @@ def main() -> int:
     failed = False
     report = []
     for module in chosen:
-        score, survivors = run(module, args.jobs, args.keep)
+        score, survivors = run(module, args.jobs, args.keep, args.only)
         report.append((module, score, survivors))
         failed |= score < TARGET
     print("\nmodule | score | survivors")
