@@ -8,6 +8,7 @@ pools so that duplicates and matches happen often.
 """
 
 import json
+import re
 
 from hypothesis import event, settings
 from hypothesis import strategies as st
@@ -69,7 +70,7 @@ KIND = {"PID": "contact", "CID": "account", "LID": "lead"}
 PREFIX = {kind: prefix for prefix, kind in KIND.items()}
 
 NAMES = st.sampled_from(["Huy", " huy", "Lan", "LAN ", "Old", "Mai"])
-EMAILS = st.sampled_from(["a@x.co", " A@X.co", "b@y.org", "old@x.co", ""])
+EMAILS = st.sampled_from(["a@x.co", " A@X.co", "b@y.org", "old@x.co", "", "not-an-email", "a@x"])
 PHONES = st.sampled_from(["0905 000 001", "0905000001", "0905-111", "(090) 5111", "0977"])
 PASSPORTS = st.sampled_from(["P1", " P1 ", "p1", "P2"])
 CONTACT_IDS = st.sampled_from(["EXT-1", "EXT-1 ", "ext-1", "EXT-2"])
@@ -116,9 +117,16 @@ def trimmed(value):
     return value.strip() if provided(value) else None
 
 
+def is_email(value):
+    """AC-EMAIL-1: local@domain.tld, no blanks, one @."""
+    return re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s.]+", value) is not None
+
+
 def values(data, key):
-    """The provided values of an emails/phones array, trimmed."""
-    return [value_of(e).strip() for e in data.get(key) or [] if provided(value_of(e))]
+    """The provided values of an emails/phones array, trimmed; emails that are not email
+    addresses are not kept and count for nothing (AC-EMAIL-1)."""
+    found = [value_of(e).strip() for e in data.get(key) or [] if provided(value_of(e))]
+    return [v for v in found if is_email(v)] if key == "emails" else found
 
 
 def norm_email(value):
