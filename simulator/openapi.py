@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from flask import Flask
 
 from simulator.admin.routes import ROUTES
+from simulator.guard import CONTROL_PREFIX, OPEN_PATHS, WRITES
 from simulator.schemas import BASE_URI, Schemas
 from simulator.vendors._base import Operation, Vendor
 
@@ -150,9 +151,32 @@ def build(app: Flask) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": {component_name(n): _rewrite(d, n) for n, d in schemas.documents.items()}
+            "schemas": {component_name(n): _rewrite(d, n) for n, d in schemas.documents.items()},
+            "securitySchemes": {
+                "controlToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The control token (CRMSIM_CONTROL_TOKEN), when crmsim "
+                    "has one; without one the control plane needs none.",
+                }
+            },
         },
     }
+
+
+def _guarded(doc: dict[str, Any], route: Any) -> None:
+    """What simulator/guard.py answers before the route: 403 (a foreign Origin, a
+    non-loopback Host on a loopback bind), 401 (the control token, unless the path is open),
+    415 (a write that is not JSON)."""
+    problem = _json_content(_ref("sim/problem.json"), PROBLEM)
+    doc["responses"]["403"] = {"description": "a foreign Origin or Host", "content": problem}
+    if f"{CONTROL_PREFIX}{route.rule}".startswith(OPEN_PATHS) and route.method == "GET":
+        doc["security"] = [{}]
+    else:
+        doc["security"] = [{"controlToken": []}, {}]
+        doc["responses"]["401"] = {"description": "control token required", "content": problem}
+    if route.method in WRITES:
+        doc["responses"]["415"] = {"description": "not JSON", "content": problem}
 
 
 def _control_operation(route: Any, params: list[dict[str, Any]]) -> dict[str, Any]:
@@ -188,6 +212,7 @@ def _control_operation(route: Any, params: list[dict[str, Any]]) -> dict[str, An
             "required": route.body != "reset",
             "content": _json_content(_ref(f"sim/{route.body}.json")),
         }
+    _guarded(doc, route)
     if route.view.__name__ == "get_journal":
         doc["parameters"] += [
             {"name": n, "in": "query", "required": False, "schema": s}
