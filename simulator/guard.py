@@ -97,7 +97,8 @@ def _refuse(status: int, title: str, detail: str) -> Problem:
 def check(req: Request, config: Config) -> None:
     """Raise a ``Problem`` (403, 401 or 415) unless ``req`` may use the control plane."""
     host = req.headers.get("Host", "")
-    if is_loopback(config.host) and not is_loopback(_host_name(host)):
+    # (no Host at all: HTTP/1.0 probes; a browser always sends one, so no rebinding)
+    if host and is_loopback(config.host) and not is_loopback(_host_name(host)):
         raise _refuse(
             403,
             "Host not allowed",

@@ -209,7 +209,7 @@ class Persister:
         # since when (seconds since the epoch). ``GET /__sim/health`` reports it.
         self.problem: str | None = None
         self.problem_since: float | None = None
-        self._logged: str | None = None
+        self._logged: tuple[str, ...] | None = None
         # The last good snapshot entry of each namespace that now fails to encode.
         self._kept: dict[str, bytes | None] = {}
 
@@ -245,7 +245,8 @@ class Persister:
             try:
                 write_atomically(self.path, data)
             except OSError as exc:
-                self._report(f"writing the snapshot {self.path} failed ({exc.strerror or exc})")
+                why = exc.strerror or str(exc)
+                self._report(f"writing the snapshot {self.path} failed ({why})", ("write", why))
                 return False
             self._saved = signature
             self.snapshots += 1
@@ -253,7 +254,8 @@ class Persister:
                 self._report(
                     "the snapshot could not encode namespace(s) "
                     + "; ".join(f"{name!r} ({why})" for name, why in failed)
-                    + "; the file keeps their last good snapshot, every other namespace is saved"
+                    + "; the file keeps their last good snapshot, every other namespace is saved",
+                    ("encode", *(name + ":" + why.partition(":")[0] for name, why in failed)),
                 )
             else:
                 self._recovered()
@@ -302,12 +304,14 @@ class Persister:
             self._kept[name] = entry
         return self._kept[name]
 
-    def _report(self, problem: str) -> None:
+    def _report(self, problem: str, cause: tuple[str, ...]) -> None:
+        """Record ``problem``; log it when its ``cause`` (what failed, and the kind of error,
+        without details that change from one snapshot to the next) is new."""
         if self.problem is None:
             self.problem_since = time.time()
         self.problem = problem
-        if problem != self._logged:  # once per new cause
-            self._logged = problem
+        if cause != self._logged:
+            self._logged = cause
             log.error("crmsim: %s", problem)
 
     def _recovered(self) -> None:
@@ -325,7 +329,10 @@ class Persister:
             try:
                 self.save()
             except Exception as exc:  # a bug: say so, and keep trying
-                self._report(f"taking a snapshot failed ({type(exc).__name__}: {exc})")
+                self._report(
+                    f"taking a snapshot failed ({type(exc).__name__}: {exc})",
+                    ("bug", type(exc).__name__),
+                )
             took = time.monotonic() - started
             if took > self.interval:
                 log.warning("crmsim: a snapshot took %.1f s (interval %.1f s)", took, self.interval)

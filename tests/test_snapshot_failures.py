@@ -44,7 +44,11 @@ def _spoil(app, ns):
     """Make a namespace unencodable (a lone surrogate that got in through a bug)."""
     world = app.extensions["crmsim"].namespaces.find(ns)
     good = world.dump_state
-    world.dump_state = lambda vendor=None: {**good(), "botw": {"x": "bad\ud800"}}
+    # the bad value moves with each change: the log still says it once (same cause)
+    world.dump_state = lambda vendor=None: {
+        **good(),
+        "botw": {"x": "bad" * world.changes + "\ud800"},
+    }
     return lambda: delattr(world, "dump_state")
 
 
@@ -64,6 +68,7 @@ def test_one_namespaces_bad_data_never_stops_the_others_being_saved(tmp_path, ca
     with caplog.at_level(logging.ERROR, logger="crmsim.persist"):
         assert saver.save() is True  # written, without the namespace that failed
         _contact(client, "good", "third@good.example")
+        client.put("/__ns/bad/__sim/seed", json={"seed": 5})
         assert saver.save() is True
     # the good namespace is saved every time; the bad one keeps its last good snapshot
     assert _emails(path, "good") == {f"{n}@good.example" for n in ("first", "second", "third")}

@@ -228,6 +228,11 @@ def test_loopback_hosts_pass(client, host):
     assert client.get("/__sim/state", headers={"Host": host}).status_code == 200
 
 
+def test_a_request_without_host_is_no_rebinding(client):
+    r = client.get("/__sim/state", environ_overrides={"HTTP_HOST": ""})
+    assert r.status_code == 200
+
+
 def test_vendor_routes_answer_any_host_and_origin(client):
     client.put("/__sim/state/botw", json=BOTW)
     r = client.post(
