@@ -203,10 +203,14 @@ class IndexedTable(Table):
     def get(  # type: ignore[override]
         self, cond: Any = None, doc_id: int | None = None, doc_ids: Any = None
     ) -> Document | list[Document] | None:
-        if doc_id is not None and cond is None and doc_ids is None:
-            doc = self._live.get(doc_id)
-            return None if doc is None else Document(doc, doc_id)
-        return super().get(cond=cond, doc_id=doc_id, doc_ids=doc_ids)
+        # as TinyDB: an id wins over ids, ids over a condition. TinyDB's own id paths look
+        # the ids up as strings (its storage's keys), which this table's live dict is not.
+        if doc_id is not None:
+            return self.doc(doc_id)
+        if doc_ids is not None:
+            wanted = set(doc_ids)
+            return [Document(doc, i) for i, doc in self._live.items() if i in wanted]
+        return super().get(cond=cond)
 
     def doc(self, doc_id: int) -> Document | None:
         """The document with this id, or None (typed shortcut for ``get(doc_id=...)``)."""

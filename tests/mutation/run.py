@@ -26,7 +26,7 @@ TARGET = 98.0
 MODULES: dict[str, list[str]] = {
     "faults": ["tests/control/test_faults.py", "tests/control/test_fault_selection.py"],
     "journal": ["tests/control/test_control_plane.py"],
-    "store": ["tests/unit/test_store.py"],
+    "store": ["tests/unit/test_store.py", "tests/unit/test_store_pinned.py"],
     "app": ["tests/control", "tests/contract/test_botw.py"],
     "vendors/botw/models": [
         "tests/contract/test_botw.py",
@@ -39,7 +39,14 @@ MODULES: dict[str, list[str]] = {
         "tests/property/test_omoto_machine.py",
     ],
     "vendors/antcrm/models": ["tests/contract/test_antcrm.py"],
-    "vendors/crmcom/models": ["tests/contract/test_crmcom.py"],
+    "vendors/crmcom/models": [
+        "tests/contract/test_crmcom.py",
+        "tests/contract/test_crmcom_list.py",
+        "tests/contract/test_crmcom_tokens.py",
+        "tests/contract/test_crmcom_pinned.py",
+        "tests/contract/test_request_tolerance.py",
+        "tests/property/test_crmcom_machine.py",
+    ],
 }
 
 STATUS = {0: "survived", 1: "killed", 3: "killed", -24: "timeout", 36: "timeout", 152: "timeout"}

@@ -1,0 +1,1 @@
+"""CRM.COM behaviour pinned down exactly, so that every change to the backend shows."""
