@@ -21,7 +21,10 @@ def iso(dt: datetime) -> str:
 def parse_iso(text: str) -> datetime:
     """Parse an RFC 3339 timestamp; a naive one is taken as UTC. Raises ValueError."""
     dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    try:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except OverflowError as exc:  # 9999-12-31T23:00:00-05:00 is past the year 9999 in UTC
+        raise ValueError(f"{text} is outside the years 0001 to 9999 in UTC") from exc
 
 
 class Clock:

@@ -137,6 +137,12 @@ def build(app: Flask) -> dict[str, Any]:
                 op = vendors[blueprint].operation(name)
                 if op is not None:
                     operation = _vendor_operation(schemas, vendors[blueprint], op, params)
+            elif rule.endpoint in control and "{vendor}" in path:
+                # one path per vendor, each with that vendor's state schema
+                for slug in vendors:
+                    paths.setdefault(path.replace("{vendor}", slug), {})[method.lower()] = (
+                        _control_operation(control[rule.endpoint], [], slug)
+                    )
             elif rule.endpoint in control:
                 operation = _control_operation(control[rule.endpoint], params)
             if operation is not None:
@@ -179,22 +185,31 @@ def _guarded(doc: dict[str, Any], route: Any) -> None:
         doc["responses"]["415"] = {"description": "not JSON", "content": problem}
 
 
-def _control_operation(route: Any, params: list[dict[str, Any]]) -> dict[str, Any]:
+def _control_operation(
+    route: Any, params: list[dict[str, Any]], vendor: str | None = None
+) -> dict[str, Any]:
+    """A control route's operation; with ``vendor``, its ``/state/{vendor}`` path for that
+    vendor (body and answer ``{vendor}/state.json``)."""
+    answer = (
+        _ref(f"{vendor}/state.json")
+        if vendor
+        else _ref(f"sim/{route.answer}.json")
+        if route.answer
+        else {"type": "object"}
+    )
     doc: dict[str, Any] = {
-        "operationId": f"sim.{route.view.__name__}",
+        "operationId": f"sim.{route.view.__name__}" + (f".{vendor}" if vendor else ""),
         "tags": ["control plane"],
         "summary": (route.view.__doc__ or "").strip(),
         "parameters": list(params),
         "responses": {
-            "200": {
+            str(route.status): {
                 "description": "done",
                 "content": (
                     # An answer with a "/" is a media type, not a schema (the dashboard's files).
                     {route.answer: {"schema": {"type": "string"}}}
                     if route.answer and "/" in route.answer
-                    else _json_content(
-                        _ref(f"sim/{route.answer}.json") if route.answer else {"type": "object"}
-                    )
+                    else _json_content(answer)
                 ),
             },
             "400": {
@@ -212,6 +227,12 @@ def _control_operation(route: Any, params: list[dict[str, Any]]) -> dict[str, An
             "required": route.body != "reset",
             "content": _json_content(_ref(f"sim/{route.body}.json")),
         }
+    elif vendor and route.method == "PUT":
+        doc["requestBody"] = {"required": True, "content": _json_content(answer)}
+    if route.method != "GET":
+        problem = _json_content(_ref("sim/problem.json"), PROBLEM)
+        doc["responses"]["413"] = {"description": "over max_control_bytes", "content": problem}
+        doc["responses"]["429"] = {"description": "over max_namespaces", "content": problem}
     _guarded(doc, route)
     if route.view.__name__ == "get_journal":
         doc["parameters"] += [

@@ -366,6 +366,7 @@ class Route:
     view: Callable[..., Response]
     body: str | None = None
     answer: str | None = None
+    status: int = 200  # the status of a successful answer
 
 
 ROUTES: list[Route] = [
@@ -390,7 +391,7 @@ ROUTES: list[Route] = [
     Route("GET", "/journal/<int:entry_id>", get_journal_entry, answer="journal-entry"),
     Route("GET", "/outbox", get_outbox, answer="outbox"),
     Route("GET", "/faults", get_faults, answer="faults"),
-    Route("POST", "/faults", add_fault, body="fault", answer="fault-state"),
+    Route("POST", "/faults", add_fault, body="fault", answer="fault-state", status=201),
     Route("DELETE", "/faults", clear_faults, answer="ok"),
     Route("DELETE", "/faults/<rule_id>", remove_fault, answer="ok"),
     Route("DELETE", "/outbox", clear_outbox, answer="ok"),

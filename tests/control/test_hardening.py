@@ -188,3 +188,41 @@ def test_control_plane_500_shows_no_internals(monkeypatch):
     assert r.mimetype == "application/problem+json"
     text = r.get_data(as_text=True)
     assert "secret" not in text and "RuntimeError" not in text
+
+
+# -- the OpenAPI document says what the control plane does --------------------------------------
+def test_openapi_documents_the_201_of_a_new_fault_rule(client):
+    doc = client.get("/__sim/openapi.json").get_json()
+    responses = doc["paths"]["/__sim/faults"]["post"]["responses"]
+    assert "201" in responses and "200" not in responses
+    assert client.post("/__sim/faults", json={"status": 503}).status_code == 201
+
+
+def test_openapi_clock_time_is_a_date_time_the_clock_accepts(client):
+    doc = client.get("/__sim/openapi.json").get_json()
+    now = doc["components"]["schemas"]["sim.clock"]["properties"]["now"]
+    assert now["format"] == "date-time"
+    r = client.put("/__sim/clock", json={"now": ""})
+    assert r.status_code == 400
+    assert {e["keyword"] for e in r.get_json()["errors"]} <= {"format", "pattern"}
+    for at in (
+        "0001-01-01T00:00:00Z",
+        "2024-06-01T12:00:00.123456789+05:30",
+        "2024-06-01t12:00:00z",
+    ):
+        assert client.put("/__sim/clock", json={"now": at}).status_code == 200, at
+    # past the year 9999 once in UTC: refused, never a 500
+    r = client.put("/__sim/clock", json={"now": "9999-12-31T23:00:00-05:00"})
+    assert r.status_code == 400
+
+
+def test_openapi_documents_each_vendor_state_body(client):
+    doc = client.get("/__sim/openapi.json").get_json()
+    put = doc["paths"]["/__sim/state/botw"]["put"]
+    assert put["requestBody"]["required"] is True
+    assert put["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/botw.state"
+    }
+    assert "/__sim/state/{vendor}" not in doc["paths"]
+    r = client.put("/__sim/state/botw", data=b"", content_type="application/json")
+    assert r.status_code == 400
