@@ -215,7 +215,7 @@ class TooManyNamespaces(Problem):
             429,
             "Too many namespaces",
             f"Namespace '{name}' does not exist and {limit} namespace(s) exist already, the "
-            "max_namespaces setting (CRMSIM_MAX_NAMESPACES, --max-namespaces); drop one "
+            "max_namespaces setting (CRMSIM_MAX_NAMESPACES); drop one "
             "(DELETE /__ns/<name>/__sim) or raise the setting. Nothing was evicted.",
             setting="max_namespaces",
             limit=limit,

@@ -347,3 +347,24 @@ def test_control_bodies_have_a_limit_answered_413():
     assert r.mimetype == "application/problem+json"
     assert client.get("/__sim/state/botw").get_json()["api_keys"] == {}
     assert client.put("/__sim/state", json={"botw": {"api_keys": {"K": ["1"]}}}).status_code == 200
+
+
+def test_streamed_answers_and_the_namespace_rules_over_a_served_instance(served):
+    import requests
+
+    base = served + "/__ns/served-bounded"
+    assert requests.get(base + "/__sim/health", timeout=10).status_code == 200
+    listed = requests.get(served + "/__sim/namespaces", timeout=10).json()["namespaces"]
+    assert "served-bounded" not in listed
+    state = {"botw": {"api_keys": {"K": ["1"]}, "contacts": []}}
+    r = requests.put(base + "/__sim/state", json=state, timeout=30)
+    assert r.status_code == 200 and r.json()["botw"]["api_keys"] == {"K": ["1"]}
+    for i in range(3):
+        requests.post(base + "/crm/1", data={"email": f"{i}@b.co"}, headers=H, timeout=10)
+    r = requests.get(base + "/__sim/journal", params={"after": 1, "limit": 1}, timeout=10)
+    assert r.status_code == 200 and [e["id"] for e in r.json()["entries"]] == [2]
+    assert len(requests.get(base + "/__sim/journal", timeout=10).json()["entries"]) == 3
+    assert requests.get(base + "/__sim/state/botw", timeout=10).json()["contacts"][0]["email"] == (
+        "0@b.co"
+    )
+    requests.delete(base + "/__sim", timeout=10)
