@@ -100,7 +100,7 @@ def _convert(name: str, raw: str) -> Any:
             raise ValueError("not an integer") from None
         if name == "port" and not 0 <= number <= 65535:
             raise ValueError("not a port (0 to 65535)")
-        if name == "threads" and number < 1:
+        if name != "seed" and name != "port" and number < 1:
             raise ValueError("must be at least 1")
         return number
     if name == "control_token":

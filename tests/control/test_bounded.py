@@ -368,3 +368,11 @@ def test_streamed_answers_and_the_namespace_rules_over_a_served_instance(served)
         "0@b.co"
     )
     requests.delete(base + "/__sim", timeout=10)
+
+
+@pytest.mark.parametrize(
+    "name", ["MAX_NAMESPACES", "JOURNAL_MAX_BYTES", "JOURNAL_BODY_BYTES", "MAX_CONTROL_BYTES"]
+)
+def test_bounds_from_the_environment_must_be_positive(name):
+    with pytest.raises(ValueError, match=f"CRMSIM_{name}='0': must be at least 1"):
+        Config.from_env({f"CRMSIM_{name}": "0"})
