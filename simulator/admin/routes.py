@@ -18,6 +18,7 @@ from simulator.journal import render
 from simulator.world import World
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
+MAX_FAULT_RULES = 1000  # per namespace: every vendor request may consult them all
 
 
 def _sim() -> Any:
@@ -248,6 +249,14 @@ def add_fault() -> Response:
     """Add a fault rule; it is consulted after the rules added before it."""
     doc = _body("fault")
     with _world().lock:
+        if len(_world().faults.rules) >= MAX_FAULT_RULES:
+            raise Problem(
+                429,
+                "Too many fault rules",
+                f"This namespace has {MAX_FAULT_RULES} fault rules, the most it keeps; remove "
+                "some (DELETE /__sim/faults/{id}, DELETE /__sim/faults) first.",
+                limit=MAX_FAULT_RULES,
+            )
         return ok(_world().faults.add(doc).as_dict(), 201)
 
 

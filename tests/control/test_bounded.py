@@ -376,3 +376,16 @@ def test_streamed_answers_and_the_namespace_rules_over_a_served_instance(served)
 def test_bounds_from_the_environment_must_be_positive(name):
     with pytest.raises(ValueError, match=f"CRMSIM_{name}='0': must be at least 1"):
         Config.from_env({f"CRMSIM_{name}": "0"})
+
+
+def test_fault_rules_are_capped_per_namespace(client, monkeypatch):
+    from simulator.admin import routes
+
+    monkeypatch.setattr(routes, "MAX_FAULT_RULES", 3)
+    for _ in range(3):
+        assert client.post("/__sim/faults", json={"delay_ms": 0}).status_code == 201
+    r = client.post("/__sim/faults", json={"delay_ms": 0})
+    assert r.status_code == 429 and r.get_json()["limit"] == 3
+    assert len(client.get("/__sim/faults").get_json()["faults"]) == 3
+    client.delete("/__sim/faults/1")
+    assert client.post("/__sim/faults", json={"delay_ms": 0}).status_code == 201
