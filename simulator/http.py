@@ -90,22 +90,27 @@ def check_keepable(doc: Any, text: str | None = None, max_depth: int = MAX_DEPTH
         if strings and isinstance(doc, str) and _SURROGATE.search(doc):
             raise BadBody("json", LONE_SURROGATE)
         return
-    stack: list[tuple[Any, int]] = [(doc, 1)]
-    while stack:
-        node, depth = stack.pop()
+    # Level by level (no recursion, one comprehension per container): the containers of
+    # the next level, and (only when an escape could have made one) the strings to search.
+    level: list[Any] = [doc]
+    depth = 1
+    while level:
         if depth > max_depth:
             raise BadBody("json", _too_deep(max_depth))
-        if isinstance(node, dict):
-            if strings and any(_SURROGATE.search(k) for k in node):
+        below: list[Any] = []
+        texts: list[str] = []
+        for node in level:
+            values = node.values() if node.__class__ is dict else node
+            below += [v for v in values if v.__class__ is dict or v.__class__ is list]
+            if strings:
+                if node.__class__ is dict:
+                    texts += node
+                texts += [v for v in values if v.__class__ is str]
+        for i in range(0, len(texts), 256):  # a few strings at a time: bounded memory
+            if _SURROGATE.search("".join(texts[i : i + 256])):
                 raise BadBody("json", LONE_SURROGATE)
-            values: Any = node.values()
-        else:
-            values = node
-        for value in values:
-            if isinstance(value, dict | list):
-                stack.append((value, depth + 1))
-            elif strings and isinstance(value, str) and _SURROGATE.search(value):
-                raise BadBody("json", LONE_SURROGATE)
+        level = below
+        depth += 1
 
 
 def read_json() -> Any:
