@@ -28,6 +28,7 @@ have their own keys, and crmsim checks those).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from urllib.parse import urlsplit
@@ -49,6 +50,7 @@ class ControlPlaneExposed(Exception):
     how to go on."""
 
 
+@functools.lru_cache(maxsize=256)  # a request's Host and Origin: the same few every time
 def is_loopback(host: str) -> bool:
     """Is ``host`` (an address or a name, maybe ``[::1]``) a loopback address?"""
     host = host.strip().strip("[]").lower()
@@ -60,6 +62,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=256)
 def _host_name(header: str) -> str:
     """The name of a ``Host`` header (``127.0.0.1:8080`` -> ``127.0.0.1``, ``[::1]:80`` ->
     ``::1``); ``""`` for one that cannot be read."""
@@ -69,6 +72,7 @@ def _host_name(header: str) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=256)
 def _netloc(origin: str) -> str | None:
     try:
         return urlsplit(origin.strip()).netloc.lower() or None
