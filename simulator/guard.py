@@ -4,12 +4,14 @@ control plane").
 Every request under ``/__sim`` (and ``/__ns/{name}/__sim``) passes these checks, in this
 order, before anything else happens (no namespace is created for a refused request):
 
-1. **Host** (loopback binds only): a ``Host`` header that names anything but a loopback
-   address or ``localhost`` is refused, 403. A web page that rebinds its own DNS name to
-   127.0.0.1 then cannot reach a crmsim on the tester's machine (DNS rebinding).
+1. **Host** (loopback binds without a token): a ``Host`` header that names anything but a
+   loopback address or ``localhost`` is refused, 403. A web page that rebinds its own DNS
+   name to 127.0.0.1 then cannot reach a crmsim on the tester's machine (DNS rebinding).
+   With a token the page could not send it anyway, so a reverse proxy may pass any Host.
 2. **Origin**: a request that carries an ``Origin`` other than the request's own (its host
-   and port are not the ``Host``) is refused, 403. Browsers send it on every cross-site
-   write, so a page the tester opens cannot drive crmsim (CSRF). Clients that send no ``Origin``
+   and port are not the ``Host``, nor a proxy's ``X-Forwarded-Host``) is refused, 403.
+   Browsers send it on every cross-site write, so a page the tester opens cannot drive
+   crmsim (CSRF). Clients that send no ``Origin``
    (curl, the Python client, the pytest plugin) pass.
 3. **Token**: with a control token (``--control-token``, ``CRMSIM_CONTROL_TOKEN``), every
    request needs ``Authorization: Bearer <token>``, 401 otherwise, except ``GET
@@ -43,11 +45,6 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Open without the token: the health check and the dashboard's page and assets.
 OPEN_PATHS = ("/__sim/health", "/__sim/ui")
 LOCAL_NAMES = ("localhost", "localhost.")
-
-
-class ControlPlaneExposed(Exception):
-    """``serve`` would bind beyond loopback with an open control plane; the message says
-    how to go on."""
 
 
 @functools.lru_cache(maxsize=256)  # a request's Host and Origin: the same few every time
@@ -101,24 +98,29 @@ def _refuse(status: int, title: str, detail: str) -> Problem:
 def check(req: Request, config: Config) -> None:
     """Raise a ``Problem`` (403, 401 or 415) unless ``req`` may use the control plane."""
     host = req.headers.get("Host", "")
-    # (no Host at all: HTTP/1.0 probes; a browser always sends one, so no rebinding)
-    if host and is_loopback(config.host) and not is_loopback(_host_name(host)):
+    token = config.control_token
+    # No Host at all (HTTP/1.0 probes) cannot be rebinding: a browser always sends one. With
+    # a token, a rebound page cannot send it either, so a proxy may pass its own Host.
+    if host and not token and is_loopback(config.host) and not is_loopback(_host_name(host)):
         raise _refuse(
             403,
             "Host not allowed",
-            f"crmsim listens on loopback ({config.host}); the Host {host!r} is not a loopback "
-            "name, so the control plane refuses it (DNS rebinding).",
+            f"crmsim listens on loopback ({config.host}) without a control token; the Host "
+            f"{host[:100]!r} is not a loopback name, so the control plane refuses it (DNS "
+            "rebinding).",
         )
     origin = req.headers.get("Origin")
-    # the host and port only: behind a TLS proxy the page is https, the request http
-    if origin is not None and _netloc(origin) != host.lower():
+    # Host and port only (behind a TLS proxy the page is https, the request http); a proxy
+    # may name the page's host in X-Forwarded-Host, which no page can set without a
+    # preflight that this check refuses.
+    forwarded = req.headers.get("X-Forwarded-Host", "").split(",")[0].strip().lower()
+    if origin is not None and (_netloc(origin) or "?") not in (host.lower(), forwarded):
         raise _refuse(
             403,
             "Origin not allowed",
-            f"The control plane answers only its own pages; the Origin {origin!r} is another "
-            "site's (cross-site requests are refused).",
+            f"The control plane answers only its own pages; the Origin {origin[:100]!r} is "
+            "another site's (cross-site requests are refused).",
         )
-    token = config.control_token
     if token and not _open(req):
         scheme, _, sent = req.headers.get("Authorization", "").partition(" ")
         good = scheme.lower() == "bearer" and hmac.compare_digest(

@@ -243,9 +243,22 @@ def test_vendor_routes_answer_any_host_and_origin(client):
     assert r.status_code == 201
 
 
+def test_with_a_token_a_proxy_may_pass_any_host(guarded):
+    r = guarded.get("/__sim/state", headers={"Host": "crmsim.qa.example", **AUTH})
+    assert r.status_code == 200
+    assert guarded.get("/__sim/state", headers={"Host": "crmsim.qa.example"}).status_code == 401
+
+
+def test_a_proxys_forwarded_host_is_the_pages_origin(client):
+    headers = {"Origin": "https://crmsim.qa.example", "X-Forwarded-Host": "crmsim.qa.example"}
+    assert client.post("/__sim/reset", headers=headers).status_code == 200
+    headers["X-Forwarded-Host"] = "other.example"
+    problem(client.post("/__sim/reset", headers=headers), 403, "Origin not allowed")
+
+
 def test_beyond_loopback_the_host_is_not_checked():
-    wide = create_app({"host": "0.0.0.0", "control_token": TOKEN}).test_client()
-    r = wide.get("/__sim/state", headers={"Host": "crmsim.qa.example", **AUTH})
+    wide = create_app({"host": "0.0.0.0", "open_control_plane": True}).test_client()
+    r = wide.get("/__sim/state", headers={"Host": "crmsim.qa.example"})
     assert r.status_code == 200
 
 
