@@ -1,1 +1,256 @@
-"""CRM.COM behaviour pinned down exactly, so that every change to the backend shows."""
+"""CRM.COM rules that earlier tests left loose (issue 15): each test here fails on one
+behaviour change of the backend (exact error descriptions, the most selective list filter,
+guards that only a direct caller of the backend can reach)."""
+
+import copy
+import math
+
+import pytest
+from test_crmcom import BASE, LOGIN, STATE, invalid, mandatory, not_unique
+
+from simulator.store import IndexedTable
+from simulator.vendors.crmcom import errors
+from simulator.vendors.crmcom.models import ContactRequest, _date_of_birth
+
+NOW = "2024-06-01T12:00:00Z"
+
+
+@pytest.fixture
+def crm(sim):
+    sim.freeze(NOW)
+    sim.put_state(copy.deepcopy(STATE), vendor="crmcom")
+    return sim
+
+
+@pytest.fixture
+def token(client, crm):
+    return client.post(BASE + "/authentication/token", json=LOGIN).get_json()["data"]["token"]
+
+
+def get(client, path, **params):
+    r = client.get(BASE + path, query_string=params)
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def post(client, path, body):
+    r = client.post(BASE + path, json=body)
+    assert r.status_code == 200
+    return r.get_json()
+
+
+def raised(call, *args, **kwargs):
+    with pytest.raises(errors.CrmcomError) as info:
+        call(*args, **kwargs)
+    return info.value.body()
+
+
+# -- list: exact descriptions (CC-L1) ------------------------------------------------------------
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"offset": "0"}, mandatory("number_of_results")),
+        ({"number_of_results": "5"}, mandatory("offset")),
+        (
+            {"number_of_results": "x", "offset": "0"},
+            invalid("number_of_results", "must be an integer"),
+        ),
+        (
+            {"number_of_results": "0", "offset": "0"},
+            invalid("number_of_results", "must be at least 1"),
+        ),
+        ({"number_of_results": "5", "offset": "x"}, invalid("offset", "must be an integer")),
+        ({"number_of_results": "5", "offset": "-1"}, invalid("offset", "must be at least 0")),
+    ],
+)
+def test_list_paging_errors_name_the_parameter(client, token, params, expected):
+    assert get(client, "/contact_information/list", token=token, **params) == expected
+
+
+def test_list_asks_the_most_selective_filter_for_candidates(client, crm, monkeypatch):
+    people = [
+        {"type": "PERSON", "first_name": "Ann", "last_name": "Lee", "number": f"CI{n:06d}"}
+        for n in range(1, 41)
+    ]
+    people[7]["demographics"] = {"passport_number": "P8"}
+    crm.put_state({"users": [LOGIN], "contacts": people}, vendor="crmcom")
+    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    calls = []
+    real_doc = IndexedTable.doc
+
+    def counting_doc(self, doc_id):
+        calls.append(doc_id)
+        return real_doc(self, doc_id)
+
+    monkeypatch.setattr(IndexedTable, "doc", counting_doc)
+    for params in (
+        {"name": "Ann Lee", "passport_number": "P8"},
+        {"passport_number": "P8", "name": "Ann Lee"},
+    ):
+        calls.clear()
+        body = get(
+            client,
+            "/contact_information/list",
+            token=token,
+            number_of_results="50",
+            offset="0",
+            **params,
+        )
+        assert [c["number"] for c in body["data"]] == ["CI000008"]
+        assert len(calls) <= 2  # the one passport holder, not the forty Ann Lees
+
+
+# -- guards a direct caller of the backend reaches (HTTP refuses these bodies before) ---------
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_udf_float_must_be_finite(value):
+    request = ContactRequest({"udf_float_2": value}, creating=False)
+    assert raised(request.changes) == invalid("udf_float_2", "must be a finite number")
+
+
+# -- state ------------------------------------------------------------------------------------
+def test_loaded_date_of_birth_needs_integers(client, crm):
+    """JSON Schema calls 1.0 an integer; a date of birth made of it is still refused."""
+    contact = {
+        "type": "PERSON",
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "demographics": {"date_of_birth": {"day": 1.0, "month": 1, "year": 1980}},
+    }
+    r = client.put("/__sim/state/crmcom", json={**STATE, "contacts": [contact]})
+    assert r.status_code == 400
+    assert r.get_json()["errors"] == [
+        {"pointer": "/contacts/0/demographics/date_of_birth", "message": "not a valid date"}
+    ]
+
+
+# -- get_pending: the eligible list is cached per provider and moved forward, not rebuilt -----
+def pending_request(n, created):
+    return {
+        "number": f"PR{n:03d}",
+        "provider_id": "PROV1",
+        "subscription_number": "S1",
+        "account_number": "AR1",
+        "type": "ACTIVATE_SUBSCRIPTION",
+        "life_cycle_state": "PENDING",
+        "created_date": created,
+        "scheduled_date": created,
+        "executed_date": None,
+    }
+
+
+@pytest.fixture
+def rebuilds(client, sim, monkeypatch):
+    """Loads 20 requests created before the window and 3 inside it (the first of those
+    leaves the window a minute after NOW); counts the rebuilds of the eligible list."""
+    requests = [pending_request(n, "2024-05-01T00:00:00Z") for n in range(20)]
+    requests += [
+        pending_request(20, "2024-05-25T12:00:30Z"),
+        pending_request(21, "2024-05-30T00:00:00Z"),
+        pending_request(22, "2024-05-31T00:00:00Z"),
+    ]
+    sim.freeze(NOW)
+    sim.put_state({**copy.deepcopy(STATE), "provisioning_requests": requests}, vendor="crmcom")
+    calls = []
+    real_ordered = IndexedTable.ordered
+
+    def counting_ordered(self, index, group):
+        if index == "pending":
+            calls.append(group)
+        return real_ordered(self, index, group)
+
+    monkeypatch.setattr(IndexedTable, "ordered", counting_ordered)
+    return calls
+
+
+def pending_numbers(client, token):
+    body = get(
+        client,
+        "/provisioning/generic_provisioning_requests/get_pending",
+        token=token,
+        provisioning_provider_identifier="id=PROV1",
+        number_of_results="50",
+        offset="0",
+    )
+    [group] = body["data"]["subscriptions_set"]
+    return [r["number"] for r in group["pending_provisioning_requests_set"]]
+
+
+def test_pending_at_the_same_instant_reuses_the_list(client, sim, rebuilds):
+    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    assert pending_numbers(client, token) == ["PR020", "PR021", "PR022"]
+    assert pending_numbers(client, token) == ["PR020", "PR021", "PR022"]
+    assert rebuilds == ["PROV1"]
+
+
+def test_pending_a_minute_later_drops_what_left_the_window_without_a_rebuild(client, sim, rebuilds):
+    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    assert pending_numbers(client, token) == ["PR020", "PR021", "PR022"]
+    sim.advance(60)
+    assert pending_numbers(client, token) == ["PR021", "PR022"]
+    assert pending_numbers(client, token) == ["PR021", "PR022"]
+    assert rebuilds == ["PROV1"]
+    sim.freeze(NOW)  # the clock moved back: rebuilt
+    assert pending_numbers(client, token) == ["PR020", "PR021", "PR022"]
+    assert rebuilds == ["PROV1", "PROV1"]
+
+
+# -- update: fields_set is a parameter value, checked before the lookup and the write (§3.1) --
+@pytest.mark.parametrize("number", ["CI000111", "CI999999"])
+def test_update_checks_fields_set_before_looking_or_writing(client, crm, token, number):
+    before = crm.state("crmcom")["contacts"]
+    body = {
+        "token": token,
+        "contact_information_identifier": {"number": number},
+        "notes": "changed",
+        "fields_set": ["name"],
+    }
+    assert post(client, "/contact_information/update", body) == invalid(
+        "fields_set", "must be a comma-separated string"
+    )
+    assert crm.state("crmcom")["contacts"] == before
+
+
+def test_date_of_birth_part_given_as_null_is_missing():
+    """Reached by a direct caller only: over HTTP the mandatory pass reports it first."""
+    assert raised(_date_of_birth, {"day": None, "month": 1, "year": 1980}, "dob") == mandatory(
+        "dob.day"
+    )
+
+
+# -- update: uniqueness (§3.6) ------------------------------------------------------------------
+def twins(crm):
+    """Two loaded contacts sharing a passport number (a state may hold that), and a third."""
+    people = [
+        {
+            "number": f"CI00000{n}",
+            "type": "PERSON",
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "demographics": {"passport_number": passport, "id_number": f"ID{n}"},
+        }
+        for n, passport in [(1, "P1"), (2, "P1"), (3, "P3")]
+    ]
+    crm.put_state({**copy.deepcopy(STATE), "contacts": people}, vendor="crmcom")
+
+
+def test_update_keeping_a_shared_value_is_not_a_clash(client, crm, token):
+    twins(crm)
+    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    body = {
+        "token": token,
+        "contact_information_identifier": {"number": "CI000001"},
+        "notes": "kept",
+        "fields_set": "notes",
+    }
+    assert post(client, "/contact_information/update", body)["data"] == {"notes": "kept"}
+
+
+def test_update_checks_every_uniqueness_field_after_an_unchanged_one(client, crm, token):
+    twins(crm)
+    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    body = {
+        "token": token,
+        "contact_information_identifier": {"number": "CI000001"},
+        "demographics": {"id_number": "ID3"},
+    }
+    assert post(client, "/contact_information/update", body) == not_unique("id_number")
