@@ -120,7 +120,9 @@ def _message(error: ValidationError) -> str:
     if kw == "minLength" and val == 1:
         return "must not be empty"
     described = schema.get("description")
-    if kw in ("pattern", "format", "minLength", "maxLength", "minimum", "maximum") and described:
+    if kw in ("pattern", "format", "not", "minLength", "maxLength", "minimum", "maximum") and (
+        described
+    ):
         return f"expected {described}, got {json.dumps(inst)}"
     if kw == "pattern":
         return f"expected a string matching {val}, got {json.dumps(inst)}"
@@ -142,6 +144,7 @@ def violations(validator: Draft7Validator, instance: Any) -> list[dict[str, str]
     # python-jsonschema yields one ``required`` error per missing property, each carrying the
     # whole ``required`` list: report each missing property once, however many errors name it.
     missing: set[str] = set()
+    said: set[tuple[str, str]] = set()
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
         base = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
@@ -157,9 +160,11 @@ def violations(validator: Draft7Validator, instance: Any) -> list[dict[str, str]
                         }
                     )
             continue
-        found.append(
-            {"pointer": pointer(base), "message": _message(error), "keyword": str(error.validator)}
-        )
+        at, message = pointer(base), _message(error)
+        if (at, message) in said:
+            continue  # two keywords saying the same thing of one value: say it once
+        said.add((at, message))
+        found.append({"pointer": at, "message": message, "keyword": str(error.validator)})
     return found
 
 

@@ -211,6 +211,9 @@ def test_openapi_clock_time_is_a_date_time_the_clock_accepts(client):
         "2024-06-01t12:00:00z",
     ):
         assert client.put("/__sim/clock", json={"now": at}).status_code == 200, at
+    r = client.put("/__sim/clock", json={"now": "0000-01-01T00:00:00Z"})
+    assert r.status_code == 400 and len(r.get_json()["errors"]) == 1
+    assert client.put("/__sim/clock", json={"now": None}).status_code == 200
     # past the year 9999 once in UTC: refused, never a 500
     r = client.put("/__sim/clock", json={"now": "9999-12-31T23:00:00-05:00"})
     assert r.status_code == 400

@@ -113,7 +113,10 @@ def test_setup_problems_are_reported_not_raised(app):
     scenario = loads(STORY.replace('frozen_at: "2024-06-01T12:00:00Z"', "frozen_at: yesterday"))
     result = Runner(app=app).run(scenario)
     assert not result.ok and result.steps == []
-    assert result.error.startswith("setting up frozen_at failed (400): /now: not an RFC 3339 time")
+    assert result.error == (
+        "setting up frozen_at failed (400): "
+        '/now: expected an RFC 3339 time, years 0001 to 9999, got "yesterday"'
+    )
 
 
 # -- property scenarios -----------------------------------------------------------------------
