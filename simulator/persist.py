@@ -287,6 +287,8 @@ class Persister:
                 continue
             self._kept.pop(name, None)
             parts.append(json.dumps(name).encode() + b":" + encoded)
+        for gone in set(self._kept) - {name for name, _ in failed}:
+            del self._kept[gone]  # recovered, or dropped while it failed
         return head[:-1].encode() + b',"namespaces":{' + b",".join(parts) + b"}}", failed
 
     def _last_good(self, name: str) -> bytes | None:
