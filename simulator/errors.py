@@ -34,6 +34,13 @@ def json_response(
     return Response(encode_json(body), status=status, mimetype=mimetype, headers=headers or {})
 
 
+def header_text(text: str, limit: int = 200) -> str:
+    """``text`` as a safe header value: ASCII (others escaped), one line, at most ``limit``."""
+    one_line = " ".join(text.split())
+    ascii_only = one_line.encode("ascii", "backslashreplace").decode("ascii")
+    return ascii_only if len(ascii_only) <= limit else ascii_only[: limit - 3] + "..."
+
+
 class SimulatorError(Exception):
     """Base of every error the simulator answers with."""
 

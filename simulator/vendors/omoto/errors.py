@@ -12,17 +12,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from simulator.errors import VendorError, transport_errors
+from simulator.errors import VendorError, header_text, transport_errors
 
 
 class OmotoError(VendorError):
-    """Base: renders Omoto's error body. ``reason`` is crmsim's note, never sent."""
+    """Base: renders Omoto's error body. ``reason`` is crmsim's note of why (OM-H1): never in
+    the body, which is Omoto's one code, but beside it in the ``X-Sim-Reason`` header."""
 
     code = "parseerror"
 
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason or self.code)
         self.reason = reason
+        if reason:
+            self.headers["X-Sim-Reason"] = header_text(reason)
 
     def body(self) -> dict[str, Any]:
         return {"response": self.code}

@@ -100,7 +100,7 @@ class OmotoBackend(VendorBackend):
             "campaigns",
             indexes={"api_key": _one("api_key"), "campaign_id": _one("campaign_id")},
         )
-        self.responses = self.store.table("responses", indexes={"campaign_id": _one("campaign_id")})
+        self.responses = self.store.table("responses")
 
     # -- the checks, in the documented order ---------------------------------------------
     def has_endpoint(self, endpoint: str) -> bool:
@@ -115,10 +115,10 @@ class OmotoBackend(VendorBackend):
         return found[0]
 
     # -- operations -----------------------------------------------------------------------
-    def receive_customer_info(self, *, api_key: str | None, customers: Any) -> int:
+    def receive_customer_info(self, *, api_key: str | None, customers: Any) -> None:
         """CRM API (§1.2): one survey invite per customer with an email or a mobile number.
 
-        ``customers`` is the decoded body. Returns the number of invites sent. Not emulated:
+        ``customers`` is the decoded body; the invites land in the outbox. Not emulated:
         Omoto's "business rules" beyond that one check (A-O7), de-duplication, scheduling.
         """
         campaign = self.authorize(api_key)
@@ -126,7 +126,6 @@ class OmotoBackend(VendorBackend):
             raise errors.ParseError("the body is not a JSON array")
         if not all(isinstance(c, dict) for c in customers):
             raise errors.ParseError("an element of the array is not an object")
-        sent = 0
         for customer in customers:
             info = customer.get("personalinfo")
             if not isinstance(info, dict):
@@ -148,8 +147,6 @@ class OmotoBackend(VendorBackend):
                 sent_at=None,
             )
             invite["sent_at"] = invite["at"]  # the same instant, even on a running clock
-            sent += 1
-        return sent
 
     def push_response(
         self, *, endpoint: str, api_key: str | None, jsonheader: Any, jsonbody: Any
