@@ -1,7 +1,5 @@
 """The pytest plugin: in-process server, a namespace per test, parallel runs, the marker."""
 
-import time
-
 import pytest
 import requests
 
@@ -11,12 +9,11 @@ from simulator.pytest_plugin import _Server
 pytest_plugins = ["pytester"]
 
 
-def test_in_process_server_starts_and_answers_fast():
-    started = time.perf_counter()
+def test_in_process_server_starts_and_answers():
+    """How fast it starts is measured by bench/, not asserted here (a busy machine varies)."""
     server = _Server()
     try:
         assert requests.get(server.url + "/__sim/health", timeout=5).json()["status"] == "ok"
-        assert time.perf_counter() - started < 1.0
     finally:
         server.close()
 
