@@ -33,6 +33,7 @@ class Config:
     # bounded resources (docs/control-plane.md): namespaces, journal bytes, control bodies
     max_namespaces: int = 1000
     journal_max_bytes: int = 16 * 1024 * 1024  # per namespace
+    outbox_max_bytes: int = 16 * 1024 * 1024  # per namespace
     journal_body_bytes: int = 64 * 1024  # bodies past this are kept truncated, with a hash
     max_body_bytes: int = 1024 * 1024
     max_control_bytes: int = 256 * 1024 * 1024
@@ -91,6 +92,7 @@ def _convert(name: str, raw: str) -> Any:
         "max_control_bytes",
         "max_namespaces",
         "journal_max_bytes",
+        "outbox_max_bytes",
         "journal_body_bytes",
         "seed",
     ):

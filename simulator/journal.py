@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -268,10 +269,13 @@ class Log:
 class Outbox(Log):
     """Side effects that would have left the vendor: invites, emails, SMS."""
 
-    def __init__(self, limit: int, clock: Clock) -> None:
-        super().__init__(limit)
+    def __init__(self, limit: int, clock: Clock, max_bytes: int | None = None) -> None:
+        super().__init__(limit, max_bytes)
         self._clock = clock
 
     def send(self, vendor: str, kind: str, **fields: Any) -> dict[str, Any]:
-        """Record one side effect now; returns the entry."""
-        return self.append({"at": iso(self._clock.now()), "vendor": vendor, "kind": kind, **fields})
+        """Record one side effect now; returns the entry. Its size (for ``max_bytes``) is
+        its JSON's length: the fields come from request bodies, so they may be large."""
+        entry = {"at": iso(self._clock.now()), "vendor": vendor, "kind": kind, **fields}
+        size = ENTRY_OVERHEAD + len(json.dumps(entry, default=str)) if self.max_bytes else 0
+        return self.append(entry, size)

@@ -84,13 +84,14 @@ class World:
             "journal_limit": config.journal_limit,
             "outbox_limit": config.outbox_limit,
             "journal_max_bytes": config.journal_max_bytes,
+            "outbox_max_bytes": config.outbox_max_bytes,
         }
         self.clock = Clock()
         self.ids = Ids(config.seed)
         self.journal = Log(config.journal_limit, config.journal_max_bytes)
         # request and response bodies longer than this are journaled truncated
         self.journal_body_bytes = config.journal_body_bytes
-        self.outbox = Outbox(config.outbox_limit, self.clock)
+        self.outbox = Outbox(config.outbox_limit, self.clock, config.outbox_max_bytes)
         self.faults = Faults(self.ids.seed)
         self.ctx = Context(self.clock, self.ids, self.outbox)
         self.backends = Backends(self.vendors, self.ctx)
@@ -119,7 +120,7 @@ class World:
             {k: int(v) if k.endswith(("_limit", "_bytes")) else v for k, v in changes.items()}
         )
         self.journal.set_limit(self.settings["journal_limit"], self.settings["journal_max_bytes"])
-        self.outbox.set_limit(self.settings["outbox_limit"])
+        self.outbox.set_limit(self.settings["outbox_limit"], self.settings["outbox_max_bytes"])
 
     # -- the state document ------------------------------------------------------------
     def dump_state(self, vendor: str | None = None) -> dict[str, Any]:

@@ -389,3 +389,20 @@ def test_fault_rules_are_capped_per_namespace(client, monkeypatch):
     assert len(client.get("/__sim/faults").get_json()["faults"]) == 3
     client.delete("/__sim/faults/1")
     assert client.post("/__sim/faults", json={"delay_ms": 0}).status_code == 201
+
+
+def test_the_outbox_keeps_the_newest_entries_that_fit_its_bytes(app, client, sim):
+    # Omoto copies each customer into its invite: request bodies reach the outbox
+    sim.put_state({"campaigns": [{"campaign_id": "154", "api_key": "KEY-A"}]}, "omoto")
+    r = client.put("/__sim/settings", json={"outbox_max_bytes": 65536})
+    assert r.status_code == 200 and r.get_json()["outbox_max_bytes"] == 65536
+    big = [{"name": "pad", "value": "v" * 20_000}]
+    for i in range(10):
+        customer = {"personalinfo": {"email": f"{i}@b.co"}, "qualifyinginfo": big}
+        r = client.post("/omoto/receivecustomerinfo.htm?key=KEY-A", json=[customer])
+        assert r.status_code == 200
+    outbox = app.extensions["crmsim"].namespaces.find("default").outbox
+    assert outbox.bytes <= 65536
+    emails = [e["email"] for e in sim.outbox()]
+    assert 1 <= len(emails) < 10 and emails[-1] == "9@b.co"
+    assert client.put("/__sim/settings", json={"outbox_max_bytes": 1024**3}).status_code == 400
