@@ -159,8 +159,19 @@ class Client:
         operation: str | None = None,
         status: int | None = None,
         limit: int | None = None,
+        after: int | None = None,
+        before: int | None = None,
     ) -> list[dict[str, Any]]:
-        params = {"vendor": vendor, "operation": operation, "status": status, "limit": limit}
+        """Journal entries, oldest first; ``after``/``before`` (entry ids) and ``limit`` page
+        through a long journal (docs/control-plane.md)."""
+        params = {
+            "vendor": vendor,
+            "operation": operation,
+            "status": status,
+            "limit": limit,
+            "after": after,
+            "before": before,
+        }
         found = self._call(
             "GET", "/journal", params={k: v for k, v in params.items() if v is not None}
         )

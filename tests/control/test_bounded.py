@@ -406,3 +406,16 @@ def test_the_outbox_keeps_the_newest_entries_that_fit_its_bytes(app, client, sim
     emails = [e["email"] for e in sim.outbox()]
     assert 1 <= len(emails) < 10 and emails[-1] == "9@b.co"
     assert client.put("/__sim/settings", json={"outbox_max_bytes": 1024**3}).status_code == 400
+
+
+def test_the_python_client_pages_the_journal(served):
+    import requests
+
+    from simulator.client import Client
+
+    sim = Client(served, namespace="client-pages")
+    for i in range(4):
+        requests.post(sim.vendor_url("botw") + "/1", data={"email": f"{i}@b.co"}, timeout=10)
+    assert [e["id"] for e in sim.journal(after=1, limit=2)] == [2, 3]
+    assert [e["id"] for e in sim.journal(before=3)] == [1, 2]
+    requests.delete(sim.base_url + "/__sim", timeout=10)
