@@ -228,7 +228,13 @@ def test_the_last_snapshot_is_written_at_shutdown(tmp_path, server, how):
             os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.send_signal(getattr(signal, how))
-        assert proc.wait(timeout=30) == 0
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            pytest.fail(f"{server} did not stop on {how}: {proc.stderr.read().decode()[-3000:]}")
+        assert code == 0
     doc = json.loads(path.read_text())
     emails = {c["email"] for c in doc["namespaces"]["default"]["state"]["botw"]["contacts"]}
     assert emails == {f"s{i}@example.com" for i in range(5)}

@@ -197,7 +197,9 @@ async function act(what, fn) {
 async function loadNamespaces() {
   const response = await control(`${ROOT}/__sim/namespaces`);
   const names = (await response.json()).namespaces;
-  if (!names.includes(ui.namespace)) names.push(ui.namespace);
+  // "default" is always there to pick, even before anything was written to it
+  for (const name of ["default", ui.namespace]) if (!names.includes(name)) names.push(name);
+  names.sort();
   const select = $("#namespace");
   const current = [...select.options].map((o) => o.value);
   if (current.join("\n") === names.join("\n")) return;
