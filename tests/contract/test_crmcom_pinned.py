@@ -6,11 +6,11 @@ import copy
 import math
 
 import pytest
-from test_crmcom import BASE, LOGIN, STATE, invalid, mandatory, not_unique
+from test_crmcom import BASE, LOGIN, STATE, invalid, mandatory, not_found, not_unique
 
 from simulator.store import IndexedTable
 from simulator.vendors.crmcom import errors
-from simulator.vendors.crmcom.models import ContactRequest, _date_of_birth
+from simulator.vendors.crmcom.models import ContactRequest, _date_of_birth, _identifier_object
 
 NOW = "2024-06-01T12:00:00Z"
 
@@ -254,3 +254,104 @@ def test_update_checks_every_uniqueness_field_after_an_unchanged_one(client, crm
         "demographics": {"id_number": "ID3"},
     }
     assert post(client, "/contact_information/update", body) == not_unique("id_number")
+
+
+def test_identifier_object_of_nulls_only_is_missing():
+    """Reached by a direct caller only: over HTTP the mandatory pass reports it first."""
+    assert raised(_identifier_object, {"name": None}, "category_identifier") == mandatory(
+        "category_identifier"
+    )
+
+
+# -- the mandatory pass comes before the value pass, wherever the parameter is (§3.1) ----------
+PERSON = {"type": "PERSON", "first_name": "Ann", "last_name": "Lee"}
+
+
+@pytest.mark.parametrize(
+    "body, param",
+    [
+        ({"title": 5, "category_identifier": {}}, "category_identifier"),
+        ({"title": 5, "owned_by_group_identifier": {"name": None}}, "owned_by_group_identifier"),
+        (
+            {"demographics": {"gender": "X", "country_of_residence_identifier": {}}},
+            "demographics.country_of_residence_identifier",
+        ),
+        (
+            {"demographics": {"gender": "X", "date_of_birth": {"day": 1, "month": 1}}},
+            "demographics.date_of_birth.year",
+        ),
+        ({"phone_set": "nope", "phones_set": [{"type": "MOBILE"}]}, "phones_set[0].number"),
+        ({"phones_set": ["nope", {"type": "MOBILE"}]}, "phones_set[1].number"),
+        (
+            {"addresses_set": [{"type": 5, "country_identifier": {}}]},
+            "addresses_set[0].country_identifier",
+        ),
+    ],
+)
+def test_create_reports_a_missing_parameter_before_a_bad_value(client, token, body, param):
+    r = post(client, "/contact_information/create", {"token": token, **PERSON, **body})
+    assert r == mandatory(param)
+
+
+def test_identifier_value_may_contain_an_equals_sign(client, token):
+    body = get(
+        client,
+        "/contact_information/show",
+        token=token,
+        contact_information_identifier="number=CI=1",
+    )
+    assert body == not_found("contact information", "number", "CI=1")
+
+
+# -- paging values: leading zeros, and huge values saturate (never fail to parse) ---------------
+def many(crm, count):
+    people = [
+        {"type": "PERSON", "first_name": "Ann", "last_name": "Lee", "number": f"CI{n:06d}"}
+        for n in range(1, count + 1)
+    ]
+    crm.put_state({"users": [LOGIN], "contacts": people}, vendor="crmcom")
+    return post(crm.client, "/authentication/token", LOGIN)["data"]["token"]
+
+
+def listed(client, token, number_of_results, offset):
+    body = get(
+        client,
+        "/contact_information/list",
+        token=token,
+        number_of_results=number_of_results,
+        offset=offset,
+    )
+    assert body["status"]["code"] == "OK", body
+    return [c["number"] for c in body["data"]]
+
+
+def test_paging_values_with_many_leading_zeros_are_their_value(client, crm):
+    token = many(crm, 5)
+    zeros = "0" * 30
+    assert listed(client, token, zeros + "2", zeros + "3") == ["CI000004", "CI000005"]
+    assert listed(client, token, "2", zeros) == ["CI000001", "CI000002"]
+
+
+@pytest.mark.parametrize("offset", ["9" * 19, "9" * 5000])
+def test_an_offset_beyond_any_count_is_an_empty_page(client, crm, offset):
+    token = many(crm, 200)
+    assert listed(client, token, "50", offset) == []
+
+
+# -- a new contact's id is never one already stored ---------------------------------------------
+def first_new_id(client, sim, contacts):
+    sim.put_state({"users": [LOGIN], "contacts": contacts}, vendor="crmcom")
+    assert client.put("/__sim/seed", json={"seed": 11}).status_code == 200
+    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    body = {"token": token, **PERSON, "fields_set": "id"}
+    return post(client, "/contact_information/create", body)["data"]["id"]
+
+
+def test_a_new_id_skips_one_a_loaded_contact_has(client, sim):
+    sim.freeze(NOW)
+    drawn = first_new_id(client, sim, [])
+    assert first_new_id(client, sim, []) == drawn  # the draws repeat after a reseed
+    holder = {**PERSON, "id": drawn, "number": "CI000001"}
+    other = first_new_id(client, sim, [holder])
+    assert other != drawn
+    assert [c["id"] for c in sim.state("crmcom")["contacts"]] == [drawn, other]
