@@ -1,14 +1,9 @@
 """Shared fixtures: a fresh app per test, helpers for the control plane, a served instance."""
 
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 
 import pytest
-import requests
+from _serve import serving
 from hypothesis import HealthCheck, settings
 
 from simulator import create_app
@@ -78,51 +73,8 @@ def sim(client):
     return Sim(client)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def served():
-    """A real ``crmsim serve`` (the default server, granian: one worker, threads) on a free port."""
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--threads", "16"],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/__sim/health", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:  # refused, or a read timeout while it boots
-            time.sleep(0.05)
-        if proc.poll() is not None:
-            break
-    else:
-        proc.kill()
-        proc.wait()
-        log.seek(0)
-        message = log.read().decode()
-        log.close()
-        raise RuntimeError(f"crmsim serve did not start: {message}")
-    if proc.poll() is not None:
-        log.seek(0)
-        message = log.read().decode()
-        log.close()
-        raise RuntimeError(f"crmsim serve exited at start: {message}")
-    try:
+    """A real ``crmsim serve`` (the default server) on a free port; its base URL."""
+    with serving("--threads", "16") as (base, _proc):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

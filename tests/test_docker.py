@@ -15,7 +15,7 @@ import venv
 from pathlib import Path
 
 import requests
-from conftest import free_port
+from _serve import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"

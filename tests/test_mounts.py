@@ -1,17 +1,10 @@
 """Vendors at other base paths (issue 12 item 5, CC-M1): ``--mount``, ``CRMSIM_MOUNTS``,
 overlaps refused naming both vendors, default paths unchanged."""
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
+from _serve import serving
 from click.testing import CliRunner
-from conftest import free_port
 
 from simulator import create_app
 from simulator.cli import main
@@ -153,40 +146,6 @@ def test_serve_refuses_a_bad_mount_setting():
     result = CliRunner().invoke(main, ["serve", "--mount", "nobody=/x"])
     assert result.exit_code == 2
     assert "names no vendor" in result.output
-
-
-@contextlib.contextmanager
-def serving(*args):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode())
-            try:
-                if requests.get(base + "/__sim/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        proc.stderr.close()
 
 
 def test_served_with_mount_options():

@@ -11,7 +11,7 @@ import time
 
 import pytest
 import requests
-from conftest import free_port
+from _serve import free_port
 
 from simulator import create_app
 from simulator.persist import Persister, SnapshotRefused, read, write_atomically

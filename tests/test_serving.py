@@ -13,8 +13,8 @@ import time
 
 import pytest
 import requests
+from _serve import free_port, serving
 from click.testing import CliRunner
-from conftest import free_port
 
 from simulator.cli import main
 from simulator.config import BadSetting, Config
@@ -22,40 +22,6 @@ from simulator.config import BadSetting, Config
 KEY = {"Authorization": "Bearer KEY"}
 BOTW = {"api_keys": {"KEY": ["1"]}}
 DEADLINE = 2.0  # the target is 50 ms (docs/serving.md); gunicorn's gthread took 15-25 s
-
-
-@contextlib.contextmanager
-def serving(*args, env=None):
-    """``crmsim serve ARGS`` on a free loopback port; yields (base URL, process)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,  # the server and its worker: one process group to stop
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode())
-            try:
-                if requests.get(base + "/__sim/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # a worker left behind
-        proc.stderr.close()
 
 
 def timed(method, url, **kwargs):
@@ -233,7 +199,7 @@ def test_the_last_snapshot_is_written_at_shutdown(tmp_path, server, how):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
-            pytest.fail(f"{server} did not stop on {how}: {proc.stderr.read().decode()[-3000:]}")
+            pytest.fail(f"{server} did not stop on {how}: {proc.output()}")
         assert code == 0
     doc = json.loads(path.read_text())
     emails = {c["email"] for c in doc["namespaces"]["default"]["state"]["botw"]["contacts"]}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import free_port
+from _serve import free_port
 from test_persistence import Served
 
 from simulator import create_app

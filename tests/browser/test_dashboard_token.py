@@ -3,15 +3,9 @@ sessionStorage and sends it on every call (headless Chromium, Playwright)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
-import time
-
 import pytest
 import requests
-from conftest import free_port
+from _serve import serving
 from test_dashboard import browser, expect  # noqa: F401 (browser is a fixture)
 
 TOKEN = "s3cret-token"
@@ -22,35 +16,8 @@ NOW = "2024-06-01T12:00:00Z"
 @pytest.fixture(scope="module")
 def guarded():
     """``crmsim serve`` with ``CRMSIM_CONTROL_TOKEN`` set; its base URL."""
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(port)],
-        env={**os.environ, "CRMSIM_CONTROL_TOKEN": TOKEN},
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, "crmsim serve exited at start"
-            try:
-                if requests.get(base + "/__sim/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "crmsim serve did not start"
-            time.sleep(0.05)
+    with serving(env={"CRMSIM_CONTROL_TOKEN": TOKEN}) as (base, _proc):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture

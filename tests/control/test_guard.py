@@ -8,7 +8,7 @@ import time
 
 import pytest
 import requests
-from conftest import free_port
+from _serve import free_port
 
 from simulator import create_app
 from simulator.client import Client, SimulatorProblem

@@ -1,0 +1,76 @@
+"""One way for tests to run a real ``crmsim serve``: a free loopback port, a wait for
+``/__sim/health`` with a deadline, and a stop that never leaves a process behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(
+    *args: str, env: Mapping[str, str] | None = None, ready_within: float = 30.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``crmsim serve --port P ARGS``; yields (base URL, process).
+
+    The server runs in a process group of its own, so that stopping it stops its worker
+    too: SIGTERM, then SIGKILL if it has not gone within ten seconds.
+    """
+    port = free_port()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "serve", "--port", str(port), *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def output() -> str:
+        log.seek(0)
+        return log.read().decode(errors="replace")[-4000:]
+
+    try:
+        deadline = time.monotonic() + ready_within
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"crmsim serve exited at start ({proc.returncode}): {output()}")
+            try:
+                if requests.get(base + "/__sim/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:  # refused, or a read timeout while it boots
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"crmsim serve did not answer in {ready_within} s: {output()}")
+            time.sleep(0.05)
+        proc.output = output  # type: ignore[attr-defined]
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the server, or a worker left behind
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        log.close()
