@@ -38,7 +38,16 @@ MODULES: dict[str, list[str]] = {
         "tests/contract/test_omoto_pinned.py",
         "tests/property/test_omoto_machine.py",
     ],
-    "vendors/antcrm/models": ["tests/contract/test_antcrm.py"],
+    "vendors/antcrm/models": [
+        "tests/contract/test_antcrm.py",
+        "tests/contract/test_antcrm_add_deal.py",
+        "tests/contract/test_antcrm_add_note.py",
+        "tests/contract/test_antcrm_configured.py",
+        "tests/contract/test_antcrm_outcomes.py",
+        "tests/contract/test_antcrm_schema_fidelity.py",
+        "tests/contract/test_antcrm_update_contact.py",
+        "tests/contract/test_antcrm_pinned.py",
+    ],
     "vendors/crmcom/models": [
         "tests/contract/test_crmcom.py",
         "tests/contract/test_crmcom_list.py",

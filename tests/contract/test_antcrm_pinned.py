@@ -1,0 +1,222 @@
+"""AntCRM behaviour pinned down for mutation testing (issue 15; rules in docs/vendors/antcrm.md).
+
+Each test names what a surviving mutant of ``simulator/vendors/antcrm/models.py`` changed
+while every other test stayed green: exact problem messages, exact records and outcomes.
+"""
+
+from _antcrm import NOW, SENDER, item, post
+
+
+def _problems(client, doc):
+    r = client.put("/__sim/state/antcrm", json=doc)
+    assert r.status_code == 400
+    return [(e["pointer"], e["message"]) for e in r.get_json()["errors"]]
+
+
+def test_state_problems_have_exact_pointers_and_messages_and_do_not_stop_the_rest(client, sim):
+    doc = {
+        "orgs": [{"org_id": "o1", "users": ["u@x.co"]}, {"org_id": "o1"}],
+        "listeners": [
+            {"listener_id": "L", "org_id": "o1", "allowed_ips": ["x", "10.0.0.0/8"]},
+            {"listener_id": "L", "org_id": "o1"},
+            {"listener_id": "M", "org_id": "o9"},
+        ],
+        "customers": [
+            {"customerId": "PID-1", "org_id": "o9"},
+            {"customerId": "PID-1", "org_id": "o1", "kind": "contact"},
+            {"customerId": "PID-2", "org_id": "o1"},
+            {"customerId": "PID-2", "org_id": "o1"},
+            {"customerId": "CID-3", "org_id": "o1", "companyId": "CID-1"},
+            {"customerId": "PID-4", "org_id": "o1", "companyId": "CID-9"},
+        ],
+        "deals": [
+            {"dealId": "1", "org_id": "o9", "name": "D"},
+            {
+                "dealId": "1",
+                "org_id": "o1",
+                "name": "D",
+                "customer": "PID-7",
+                "contacts": ["PID-2", "PID-8"],
+            },
+            {"dealId": "2", "org_id": "o1", "name": "D"},
+            {"dealId": "2", "org_id": "o1", "name": "D"},
+        ],
+        "tickets": [
+            {"ticketId": "1", "org_id": "o9", "body": "b"},
+            {"ticketId": "1", "org_id": "o1", "body": "b", "customer": "PID-7"},
+            {"ticketId": "2", "org_id": "o1", "body": "b", "dealId": "5"},
+            {"ticketId": "3", "org_id": "o1", "body": "b"},
+            {"ticketId": "3", "org_id": "o1", "body": "b"},
+        ],
+    }
+    assert _problems(client, doc) == [
+        ("/orgs/1/org_id", "org_id 'o1' is used twice"),
+        ("/listeners/0/allowed_ips/0", "not an IP address or network: 'x'"),
+        ("/listeners/1/listener_id", "listener_id 'L' is used twice"),
+        ("/listeners/2/org_id", "no org 'o9'"),
+        ("/customers/0/org_id", "no org 'o9'"),
+        ("/customers/3/customerId", "customerId 'PID-2' is used twice in org 'o1'"),
+        ("/customers/4/companyId", "only a contact belongs to a company"),
+        ("/customers/5/companyId", "no account 'CID-9' in org 'o1'"),
+        ("/deals/0/org_id", "no org 'o9'"),
+        ("/deals/1/customer", "no customer 'PID-7' in org 'o1'"),
+        ("/deals/1/contacts/1", "no customer 'PID-8' in org 'o1'"),
+        ("/deals/3/dealId", "dealId '2' is used twice in org 'o1'"),
+        ("/tickets/0/org_id", "no org 'o9'"),
+        ("/tickets/1/customer", "no customer 'PID-7' in org 'o1'"),
+        ("/tickets/2/dealId", "no deal '5' in org 'o1'"),
+        ("/tickets/4/ticketId", "ticketId '3' is used twice in org 'o1'"),
+    ]
+    assert sim.state("antcrm")["orgs"] == []
+
+
+def _customer(code, **fields):
+    return {"customerId": code, "org_id": "o1", **fields}
+
+
+def _load(sim, customers=(), deals=(), org=None, **listener):
+    sim.freeze(NOW)
+    return sim.put_state(
+        {
+            "orgs": [{"org_id": "o1", "users": [SENDER], "stages": ["New"], **(org or {})}],
+            "listeners": [
+                {
+                    "listener_id": "L1",
+                    "org_id": "o1",
+                    "auto_email": {"enabled": True, "subject": "Hi", "body": "Welcome"},
+                    **listener,
+                }
+            ],
+            "customers": list(customers),
+            "deals": list(deals),
+        },
+        vendor="antcrm",
+    )
+
+
+def _outcomes(sim):
+    found = sim.journal(vendor="antcrm")[-1]["outcomes"]
+    return [(o["actionType"], o["result"], o["id"], o["detail"]) for o in found]
+
+
+def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
+    old = _customer(
+        "CID-7",
+        name="Old",
+        emails=[{"type": None, "value": "o@x.co"}],
+        phones=[{"type": None, "value": "0901"}],
+        passport="P7",
+    )
+    _load(
+        sim,
+        customers=[old],
+        org={"sms_account_configured": True, "channels": ["Email"], "groups": ["G"]},
+    )
+    post(
+        client,
+        item("add-contact", name="A", emails=["bad", "a@x.co"], permit={"group": "Nope"}),
+        {"actionType": "add-note", "data": "x"},
+        item("add-note", body="n", model="deal", dealId="9"),
+        item("add-note", body="n", model="deal", name="Nodeal"),
+        item("add-note", model="deal", name="Nodeal"),
+        item("add-note", body="n", model="deal"),
+        item("add-note", body="n", passport="P8"),
+        item("add-note", body="n", email="z@x.co"),
+        item("add-note", body="n", phone="0999"),
+        item("add-note", body="n", contactType="lead", customerId="CID-7"),
+        item("add-note", body="n", passport="P7", channel="sms"),
+        item("add-deal", name="D"),
+        item("add-deal", name="D", stage="new"),
+        item("add-deal", name="D", stage="New", dealWith={"emails": ["q@x.co"]}),
+        item("add-deal", name="D", stage="New", dealWith="x"),
+        item("add-deal", name="D", stage="New", dealWith={"name": "New Co"}),
+        item("add-deal", name="D", description="x"),
+        item("add-note", body="n", model="deal", dealId="1"),
+        item("add-ticket", title="t"),
+        item("add-ticket", body="b", email="o@x.co"),
+        item("send-sms", content="c", phones=["1"]),
+        item("send-sms", content="c"),
+        item("update-lead", name="x", emails=["nobody@x.co"]),
+        item("update-contact", type=1, phones=["0901"], title="T"),
+        item("update-contact", title="T"),
+        item("update-contact", type=1, emails=["none@x.co"]),
+        item("update-contact", name="zz"),
+        item("update-contact", contactId="zz"),
+    )
+    not_group = "permit.group 'Nope' is not one of the org's groups"
+    assert _outcomes(sim) == [
+        (
+            "add-contact",
+            "created",
+            "PID-1",
+            f"not kept: emails 'bad' is not an email address; {not_group}",
+        ),
+        ("add-note", "ignored", None, "data is not an object"),
+        ("add-note", "ignored", None, "no deal has dealId '9'"),
+        ("add-note", "ignored", None, "no deal has name 'Nodeal'"),
+        ("add-note", "ignored", None, "body is required"),
+        ("add-note", "ignored", None, "a deal note needs dealId or name"),
+        ("add-note", "ignored", None, "no Contact or Account has passport 'P8'"),
+        ("add-note", "ignored", None, "no Contact or Account has email ['z@x.co']"),
+        ("add-note", "ignored", None, "no Contact or Account has phone ['0999']"),
+        ("add-note", "ignored", None, "no Lead has customerId 'CID-7'"),
+        (
+            "add-note",
+            "created",
+            "CID-7",
+            "note on CID-7; not kept: channel 'sms' is not one of the org's channels",
+        ),
+        ("add-deal", "ignored", None, "a new deal needs a configured stage"),
+        ("add-deal", "ignored", None, "a new deal needs dealWith"),
+        ("add-deal", "ignored", None, "dealWith matches no customer and has no name"),
+        ("add-deal", "ignored", None, "dealWith must be an object"),
+        ("add-deal", "created", "1", "deal 1 with customer PID-2 (created)"),
+        ("add-deal", "updated", "1", "deal 1"),
+        ("add-note", "created", "1", "note on deal 1"),
+        ("add-ticket", "ignored", None, "body is required"),
+        ("add-ticket", "created", "1", "ticket 1, customer CID-7"),
+        ("send-sms", "sent", None, "1 of 1 SMS sent"),
+        ("send-sms", "ignored", None, "content and phones are required"),
+        ("update-lead", "ignored", None, "no Lead has name 'x'"),
+        ("update-contact", "updated", "CID-7", None),
+        (
+            "update-contact",
+            "ignored",
+            None,
+            "one of contactId, passport, emails, phones, customerId is required",
+        ),
+        ("update-contact", "ignored", None, "no Account has email ['none@x.co']"),
+        (
+            "update-contact",
+            "ignored",
+            None,
+            "one of contactId, passport, emails, phones, customerId is required",
+        ),
+        ("update-contact", "ignored", None, "no Contact or Account has contactId 'zz'"),
+    ]
+    note = {
+        "body": "n",
+        "tag": None,
+        "channel": None,
+        "permit": None,
+        "created_by": SENDER,
+        "at": NOW,
+    }
+    state = sim.state("antcrm")
+    [cid7] = [c for c in state["customers"] if c["customerId"] == "CID-7"]
+    assert cid7["notes"] == [note]
+    assert cid7["title"] == "T"
+    assert cid7["history"] == [
+        {
+            "type": "updated",
+            "listener_id": "L1",
+            "senderUser": SENDER,
+            "at": NOW,
+            "text": "Updated from webhook listener L1",
+        }
+    ]
+    assert state["deals"][0]["notes"] == [note]
+    assert [(e["kind"], e["to"], e.get("origin")) for e in sim.outbox(vendor="antcrm")] == [
+        ("email", "a@x.co", None),
+        ("sms", "1", "send-sms"),
+    ]
