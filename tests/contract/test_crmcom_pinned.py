@@ -2,8 +2,11 @@
 behaviour change of the backend (exact error descriptions, the most selective list filter,
 guards that only a direct caller of the backend can reach)."""
 
+import base64
 import copy
+import json
 import math
+import string
 
 import pytest
 from test_crmcom import BASE, LOGIN, STATE, invalid, mandatory, not_found, not_unique
@@ -11,6 +14,7 @@ from test_crmcom import BASE, LOGIN, STATE, invalid, mandatory, not_found, not_u
 from simulator.store import IndexedTable
 from simulator.vendors.crmcom import errors
 from simulator.vendors.crmcom.models import ContactRequest, _date_of_birth, _identifier_object
+from simulator.world import DEFAULT
 
 NOW = "2024-06-01T12:00:00Z"
 
@@ -355,3 +359,61 @@ def test_a_new_id_skips_one_a_loaded_contact_has(client, sim):
     other = first_new_id(client, sim, [holder])
     assert other != drawn
     assert [c["id"] for c in sim.state("crmcom")["contacts"]] == [drawn, other]
+
+
+# -- tokens (CC-T1) -----------------------------------------------------------------------------
+def claims(token):
+    header, payload, signature = token.split(".")
+    assert "=" not in payload  # base64url without padding, as a JWT
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    decoded = json.loads(raw)
+    assert raw == json.dumps(decoded, separators=(",", ":")).encode()  # compact, as a JWT
+    return decoded
+
+
+@pytest.mark.parametrize("unit", ["S", "Sa", "Sal", "Sale"])  # every padding length
+def test_token_payload_is_unpadded_base64url(client, crm, unit):
+    token = post(client, "/authentication/token", {**LOGIN, "unit": unit})["data"]["token"]
+    assert claims(token)["oun"] == unit
+
+
+def test_web_api_key_without_organisation_has_an_empty_org_claim(client, sim):
+    sim.freeze(NOW)
+    sim.put_state({"web_api_keys": [{"key": "K1"}]}, vendor="crmcom")
+    header = {"Authorization": "Basic " + base64.b64encode(b"K1:").decode()}
+    r = client.post(BASE + "/authentication/web_api_key/token", json={}, headers=header)
+    assert claims(r.get_json()["data"]["token"])["org"] == ""
+    assert claims(r.get_json()["data"]["token"])["usr"] == "K1"
+
+
+def test_a_token_drawn_twice_is_drawn_again(client, crm):
+    """Same seed, same instant: the second token would repeat the first; it never does."""
+    tokens = []
+    for _ in range(2):
+        assert client.put("/__sim/seed", json={"seed": 5}).status_code == 200
+        tokens.append(post(client, "/authentication/token", LOGIN)["data"]["token"])
+    assert tokens[0] != tokens[1]
+    stored = [t["token"] for t in crm.state("crmcom")["tokens"]]
+    assert stored == tokens
+
+
+def test_token_signature_uses_the_whole_base64url_alphabet(client, crm):
+    signatures = [
+        post(client, "/authentication/token", LOGIN)["data"]["token"].split(".")[2]
+        for _ in range(12)
+    ]
+    used = set("".join(signatures))
+    assert used <= set(string.ascii_letters + string.digits + "-_")
+    assert used & set("-_")  # 12 x 43 draws: seeded, and certain in practice
+
+
+# -- dump_state shares nothing with the store (snapshots, persistence) -------------------------
+def test_a_dumped_state_changed_in_place_leaves_the_store_alone(app, client, crm, token):
+    world = app.extensions["crmsim"].namespaces.get(DEFAULT)
+    dumped = world.dump_state("crmcom")
+    louis = dumped["contacts"][0]
+    louis["category"]["name"] = "changed"
+    louis["demographics"]["date_of_birth"]["day"] = 2
+    louis["addresses_set"][0]["country"]["two_character_code"] = "GR"
+    louis["phones_set"][0]["number"] = "000"
+    assert world.dump_state("crmcom") == STATE | {"tokens": world.dump_state("crmcom")["tokens"]}
