@@ -220,3 +220,19 @@ def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
         ("email", "a@x.co", None),
         ("sms", "1", "send-sms"),
     ]
+
+
+def test_a_caller_without_a_usable_ip_is_refused_by_an_ip_list(client, sim):
+    """A listener with ``allowed_ips`` refuses a caller whose address is missing (a UNIX
+    socket) or not an IP address: only a listed address may call."""
+    _load(sim, allowed_ips=["127.0.0.1"])
+    body = {"senderUser": SENDER, "data": [item("add-contact", name="A")]}
+    refused = {"success": False, "message": "IP not allowed"}
+    for remote in (None, "", "unix:/tmp/sock"):
+        r = client.post(
+            "/antcrm/webhook/listener/L1", json=body, environ_overrides={"REMOTE_ADDR": remote}
+        )
+        assert (r.status_code, r.get_json()) == (403, refused), remote
+    assert sim.state("antcrm")["customers"] == []
+    r = client.post("/antcrm/webhook/listener/L1", json=body)
+    assert r.status_code == 200

@@ -518,11 +518,12 @@ class AntcrmBackend(VendorBackend):
         return found
 
     def _kept_users(self, call: Call, users: Iterable[str], what: str) -> list[str]:
-        """The org's users among ``users`` (case-insensitive, the org's spelling)."""
+        """The org's users among ``users`` (case-insensitive, the org's spelling); the org
+        always has users, since the senderUser is one of them (A-A18)."""
         known = self._users[call.org_id]
         found: list[str] = []
         for user in users:
-            spelling = known.get(user.strip().lower()) if known else user
+            spelling = known.get(user.strip().lower())
             if spelling is None:
                 self._dropped.append(f"{what} {user!r} is not a user of the org")
             elif spelling not in found:
