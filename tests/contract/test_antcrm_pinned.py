@@ -236,3 +236,32 @@ def test_a_caller_without_a_usable_ip_is_refused_by_an_ip_list(client, sim):
     assert sim.state("antcrm")["customers"] == []
     r = client.post("/antcrm/webhook/listener/L1", json=body)
     assert r.status_code == 200
+
+
+def test_send_sms_counts_every_sms_sent(client, sim):
+    _load(sim, org={"sms_account_configured": True})
+    post(client, item("send-sms", content="c", phones=["01", "02", "03"]))
+    assert _outcomes(sim) == [("send-sms", "sent", None, "3 of 3 SMS sent")]
+    assert [e["to"] for e in sim.outbox(vendor="antcrm")] == ["01", "02", "03"]
+
+
+def test_add_ticket_links_by_the_emails_and_phones_arrays(client, sim):
+    old = _customer(
+        "CID-7",
+        name="Old",
+        emails=[{"type": None, "value": "o@x.co"}],
+        phones=[{"type": None, "value": "0901"}],
+    )
+    _load(sim, customers=[old])
+    post(
+        client,
+        item("add-ticket", body="b", emails=["nobody@x.co", "O@x.co"]),
+        item("add-ticket", body="b", phones=["0999", "0901"]),
+        item("add-ticket", body="b", phones=["0999"]),
+    )
+    assert _outcomes(sim) == [
+        ("add-ticket", "created", "1", "ticket 1, customer CID-7"),
+        ("add-ticket", "created", "2", "ticket 2, customer CID-7"),
+        ("add-ticket", "created", "3", "ticket 3, customer none"),
+    ]
+    assert [t["customer"] for t in sim.state("antcrm")["tickets"]] == ["CID-7", "CID-7", None]

@@ -817,8 +817,8 @@ class AntcrmBackend(VendorBackend):
         if deal_id is not None:
             found = self.deals.lookup("dealId", (org, deal_id))
             return found[0] if found else None
-        key = norm_name(name)
-        entries = self.deals.ordered("name", (org, key)) if key else []
+        # a name without a key is in no group of the index: no entries
+        entries = self.deals.ordered("name", (org, norm_name(name)))
         return self.deals.doc(entries[0][1]) if entries else None
 
     def _configured(self, org: str, catalogue: str, value: str | None) -> str | None:
