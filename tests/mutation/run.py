@@ -29,6 +29,7 @@ MODULES: dict[str, list[str]] = {
         "tests/control/test_control_plane.py",
         "tests/control/test_bounded.py",
         "tests/contract/test_antcrm_outcomes.py",
+        "tests/unit/test_journal.py",
     ],
     "store": ["tests/unit/test_store.py", "tests/unit/test_store_pinned.py"],
     "app": ["tests/control", "tests/contract/test_botw.py"],
