@@ -81,6 +81,7 @@ def test_clear_and_restart():
     log.clear()
     assert (len(log), log.bytes) == (0, 0)
     assert log.append({})["id"] == 4  # clearing keeps counting
+    assert log.bytes == 0  # an entry appended without a size counts none
     log.restart()
     assert (len(log), log.bytes) == (0, 0)
     assert log.append({})["id"] == 1
@@ -124,6 +125,7 @@ def test_select_filters_before_it_limits():
     log = filled(6)
     assert ids(log.select(lambda e: e["n"] % 2 == 0, limit=2)) == [3, 5]
     assert ids(log.query(lambda e: e["n"] % 2 == 0)) == [1, 3, 5]
+    assert ids(log.query(lambda e: e["n"] % 2 == 0, limit=1)) == [5]
     assert filled(0).select() == []
 
 
@@ -158,6 +160,7 @@ def test_outbox_byte_bound_counts_each_entry_as_its_json():
 # -- raw parts, decoded when read ----------------------------------------------------------
 def test_query_map_keeps_repeats_in_order_and_blank_values():
     assert _query_map("a=1&b=&a=2&c&a=3") == {"a": ["1", "2", "3"], "b": "", "c": ""}
+    assert _query_map("a=10&a=20") == {"a": ["10", "20"]}
     assert _query_map("x=1") == {"x": "1"}
 
 
