@@ -265,3 +265,35 @@ def test_add_ticket_links_by_the_emails_and_phones_arrays(client, sim):
         ("add-ticket", "created", "3", "ticket 3, customer none"),
     ]
     assert [t["customer"] for t in sim.state("antcrm")["tickets"]] == ["CID-7", "CID-7", None]
+
+
+def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_AC_CONF_1(
+    client, sim
+):
+    _load(sim, org={"groups": ["Sales"]})
+    deal = {"name": "D", "stage": "New", "dealWith": {"name": "Co"}}
+    post(client, item("add-deal", **deal, owner_opportunity={"groups": ["sales", "Nope", "SALES"]}))
+    assert _outcomes(sim) == [
+        (
+            "add-deal",
+            "created",
+            "1",
+            "deal 1 with customer PID-1 (created); "
+            "not kept: owner_opportunity.groups 'Nope' is not one of the org's groups",
+        )
+    ]
+    assert sim.state("antcrm")["deals"][0]["owner_opportunity"] == {"groups": ["Sales"]}
+    post(
+        client,
+        item("add-deal", name="D", owner_opportunity={"users": ["OWNER@acme.vn", "x@y.co"]}),
+    )
+    assert _outcomes(sim) == [
+        (
+            "add-deal",
+            "updated",
+            "1",
+            "deal 1; not kept: owner_opportunity.users 'x@y.co' is not a user of the org",
+        ),
+    ]
+    [found] = sim.state("antcrm")["deals"]
+    assert found["owner_opportunity"] == {"users": [SENDER]}
