@@ -417,3 +417,105 @@ def test_a_dumped_state_changed_in_place_leaves_the_store_alone(app, client, crm
     louis["addresses_set"][0]["country"]["two_character_code"] = "GR"
     louis["phones_set"][0]["number"] = "000"
     assert world.dump_state("crmcom") == STATE | {"tokens": world.dump_state("crmcom")["tokens"]}
+
+
+def test_a_vendor_nothing_loaded_dumps_the_defaults(client):
+    client.get(BASE + "/contact_information/show")  # builds the backend without a state
+    assert client.get("/__sim/state/crmcom").get_json() == {
+        "users": [],
+        "web_api_keys": [],
+        "tokens": [],
+        "token_ttl_seconds": 7200,
+        "uniqueness_fields": ["passport_number", "id_number"],
+        "contacts": [],
+        "provisioning_providers": [],
+        "provisioning_requests": [],
+    }
+
+
+# -- load_state reports every problem, each once, in document order ----------------------------
+def test_every_problem_of_a_state_is_reported(client, sim):
+    sim.freeze(NOW)
+    user = {"username": "u", "password": "p", "organisation": "O"}
+    token = {"token": "t1", "issued_at": "2024-06-01T00:00:00Z"}
+    person = {"type": "PERSON", "first_name": "A", "last_name": "B"}
+    req = {
+        "number": "R1",
+        "provider_id": "PROV1",
+        "subscription_number": "S",
+        "type": "ACTIVATE_SUBSCRIPTION",
+    }
+    bad_dob = {"date_of_birth": {"day": 31, "month": 2, "year": 2000}}
+    doc = {
+        "users": [user, user, {**user, "password": "x"}, {**user, "organisation": "P"}],
+        "web_api_keys": [{"key": "K"}, {"key": "K"}, {"key": "K", "organisation": "O"}],
+        "tokens": [
+            token,
+            token,
+            {
+                "token": "t2",
+                "issued_at": "2024-02-30T00:00:00Z",
+                "released_at": "2024-04-31T00:00:00Z",
+            },
+            {"token": "t1", "issued_at": "2023-02-29T00:00:00Z"},
+        ],
+        "contacts": [
+            {**person, "id": "A" * 32, "number": "N1"},
+            {**person, "id": "A" * 32},
+            {**person, "number": "N1"},
+            {**person, "number": "N1"},
+            {**person, "demographics": bad_dob},
+            {**person, "id": "A" * 32},
+        ],
+        "provisioning_providers": [
+            {"id": "PROV1", "name": "One", "alternative_code": "G1"},
+            {"id": "PROV2", "name": "One"},
+            {"id": "PROV3", "name": "Three", "alternative_code": "G1"},
+            {"id": "PROV1", "name": "Four"},
+        ],
+        "provisioning_requests": [
+            req,
+            req,
+            {
+                **req,
+                "number": "R2",
+                "provider_id": "NOPE",
+                "created_date": "2024-02-30T00:00:00Z",
+                "scheduled_date": "2024-13-01T00:00:00Z",
+                "executed_date": "2024-01-01T25:00:00Z",
+            },
+            {**req, "provider_id": "NOPE"},
+        ],
+    }
+    r = client.put("/__sim/state/crmcom", json=doc)
+    assert r.status_code == 400
+    twice = "this {} is used twice"
+    instant = "not a valid date and time"
+    nope = "no provisioning provider has id 'NOPE'"
+    expected = [
+        ("/users/1/username", "this username is used twice in the organisation"),
+        ("/users/2/username", "this username is used twice in the organisation"),
+        ("/web_api_keys/1/key", twice.format("key")),
+        ("/web_api_keys/2/key", twice.format("key")),
+        ("/tokens/1/token", twice.format("token")),
+        ("/tokens/2/issued_at", instant),
+        ("/tokens/2/released_at", instant),
+        ("/tokens/3/issued_at", instant),
+        ("/tokens/3/token", twice.format("token")),
+        ("/contacts/1/id", twice.format("id")),
+        ("/contacts/2/number", twice.format("number")),
+        ("/contacts/3/number", twice.format("number")),
+        ("/contacts/4/demographics/date_of_birth", "not a valid date"),
+        ("/contacts/5/id", twice.format("id")),
+        ("/provisioning_providers/1/name", twice.format("name")),
+        ("/provisioning_providers/2/alternative_code", twice.format("alternative_code")),
+        ("/provisioning_providers/3/id", twice.format("id")),
+        ("/provisioning_requests/1/number", twice.format("number")),
+        ("/provisioning_requests/2/created_date", instant),
+        ("/provisioning_requests/2/scheduled_date", instant),
+        ("/provisioning_requests/2/executed_date", instant),
+        ("/provisioning_requests/2/provider_id", nope),
+        ("/provisioning_requests/3/provider_id", nope),
+        ("/provisioning_requests/3/number", twice.format("number")),
+    ]
+    assert r.get_json()["errors"] == [{"pointer": p, "message": m} for p, m in expected]
