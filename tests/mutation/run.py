@@ -137,9 +137,10 @@ def run(module: str, jobs: int, keep: bool, only: list[str]) -> tuple[float, lis
     killed = sum(v in ("killed", "timeout") for v in counted.values())
     survivors = sorted(k for k, v in counted.items() if v not in ("killed", "timeout"))
     score = 100.0 * killed / len(counted) if counted else 100.0
+    not_run = sum(v == "not run" for v in found.values())
     print(
-        f"{module}: {len(found)} mutants, {len(found) - len(counted)} equivalent, "
-        f"{killed} killed: {score:.1f}%"
+        f"{module}: {len(found)} mutants, {not_run} not run, "
+        f"{sum(k in skip for k in found)} equivalent, {killed} killed: {score:.1f}%"
     )
     return score, survivors
 
