@@ -297,3 +297,41 @@ def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_
     ]
     [found] = sim.state("antcrm")["deals"]
     assert found["owner_opportunity"] == {"users": [SENDER]}
+
+
+def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(client, sim):
+    _load(sim, org={"groups": ["Sales"]})
+    post(
+        client,
+        item("add-ticket", body="b", name=5),
+        item("add-deal", stage="New", dealWith={"name": "Co"}),
+        item(
+            "add-deal",
+            name="D",
+            stage="New",
+            dealWith={"name": "Co", "permit": {"status": 1, "group": "sales"}},
+            contacts=[
+                {
+                    "name": "B",
+                    "emails": ["bad"],
+                    "permit": {"group": "SALES", "users": ["OWNER@acme.vn"]},
+                }
+            ],
+        ),
+    )
+    assert _outcomes(sim) == [
+        ("add-ticket", "ignored", None, "name must be a string"),
+        ("add-deal", "ignored", None, "name is required"),
+        (
+            "add-deal",
+            "created",
+            "1",
+            "deal 1 with customer PID-1 (created); not kept: emails 'bad' is not an email address",
+        ),
+    ]
+    found = [(c["customerId"], c["permit"]) for c in sim.state("antcrm")["customers"]]
+    assert found == [
+        ("PID-1", {"status": 1, "group": "Sales"}),
+        ("PID-2", {"group": "Sales", "users": [SENDER]}),
+    ]
+    assert sim.state("antcrm")["deals"][0]["contacts"] == ["PID-2"]

@@ -387,7 +387,7 @@ class AntcrmBackend(VendorBackend):
             c.permit = self._permit(call, c.permit)
         if name is None:
             raise Invalid("name is required")
-        deal = self._deal(org, deal_id, None if deal_id is not None else name)
+        deal = self._deal(org, deal_id, name)  # by dealId only when given
 
         if deal is None:
             if configured["stage"] is None:
@@ -471,10 +471,10 @@ class AntcrmBackend(VendorBackend):
             customer = self._oldest("phone", org, pool, map(digits, phones))
         else:
             customer = None
-        deal = self.deals.lookup("dealId", (org, deal_id)) if deal_id is not None else []
+        deal = self.deals.lookup("dealId", (org, deal_id))  # no deal has a None id
         ticket_id = self._ticket_ids.get(org, 0) + 1
         self._ticket_ids[org] = ticket_id
-        linked = customer["customerId"] if customer else None
+        linked = customer["customerId"] if customer is not None else None
         self.tickets.insert(
             {
                 "ticketId": str(ticket_id),
