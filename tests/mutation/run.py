@@ -32,7 +32,16 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_journal.py",
     ],
     "store": ["tests/unit/test_store.py", "tests/unit/test_store_pinned.py"],
-    "app": ["tests/control", "tests/contract/test_botw.py"],
+    "app": [
+        "tests/control/test_faults.py",
+        "tests/control/test_fault_selection.py",
+        "tests/control/test_control_plane.py",
+        "tests/control/test_problem_documents.py",
+        "tests/control/test_hardening.py",
+        "tests/contract/test_botw.py",
+        "tests/contract/test_request_tolerance.py",
+        "tests/contract/test_antcrm_outcomes.py",
+    ],
     "vendors/botw/models": [
         "tests/contract/test_botw.py",
         "tests/contract/test_botw_pinned.py",
