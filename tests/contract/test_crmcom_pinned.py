@@ -458,20 +458,23 @@ def test_every_problem_of_a_state_is_reported(client, sim):
                 "released_at": "2024-04-31T00:00:00Z",
             },
             {"token": "t1", "issued_at": "2023-02-29T00:00:00Z"},
+            {**token, "token": "t2"},  # the refused t2 was not stored: no clash
         ],
         "contacts": [
             {**person, "id": "A" * 32, "number": "N1"},
             {**person, "id": "A" * 32},
             {**person, "number": "N1"},
             {**person, "number": "N1"},
-            {**person, "demographics": bad_dob},
+            {**person, "demographics": bad_dob, "id": "B" * 32, "number": "N5"},
             {**person, "id": "A" * 32},
+            {**person, "id": "B" * 32, "number": "N5"},  # the refused one was not stored
         ],
         "provisioning_providers": [
             {"id": "PROV1", "name": "One", "alternative_code": "G1"},
             {"id": "PROV2", "name": "One"},
             {"id": "PROV3", "name": "Three", "alternative_code": "G1"},
             {"id": "PROV1", "name": "Four"},
+            {"id": "PROV2", "name": "Five"},  # the refused PROV2 was not stored
         ],
         "provisioning_requests": [
             req,
@@ -485,6 +488,10 @@ def test_every_problem_of_a_state_is_reported(client, sim):
                 "executed_date": "2024-01-01T25:00:00Z",
             },
             {**req, "provider_id": "NOPE"},
+            {**req, "number": "R3", "created_date": "2024-02-30T00:00:00Z"},
+            {**req, "number": "R4", "provider_id": "NOPE"},
+            {**req, "number": "R3"},  # the refused R3 and R4 were not stored
+            {**req, "number": "R4"},
         ],
     }
     r = client.put("/__sim/state/crmcom", json=doc)
@@ -517,5 +524,8 @@ def test_every_problem_of_a_state_is_reported(client, sim):
         ("/provisioning_requests/2/provider_id", nope),
         ("/provisioning_requests/3/provider_id", nope),
         ("/provisioning_requests/3/number", twice.format("number")),
+        ("/provisioning_requests/4/created_date", instant),
+        ("/provisioning_requests/4/scheduled_date", instant),  # defaults to created_date
+        ("/provisioning_requests/5/provider_id", nope),
     ]
     assert r.get_json()["errors"] == [{"pointer": p, "message": m} for p, m in expected]
