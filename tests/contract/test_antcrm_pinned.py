@@ -335,3 +335,41 @@ def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(c
         ("PID-2", {"group": "Sales", "users": [SENDER]}),
     ]
     assert sim.state("antcrm")["deals"][0]["contacts"] == ["PID-2"]
+
+
+def test_key_lists_look_past_keys_that_find_nothing_or_have_no_digits(client, sim):
+    old = _customer(
+        "CID-7",
+        name="Old",
+        emails=[{"type": None, "value": "o@x.co"}],
+        phones=[{"type": None, "value": "0901"}],
+    )
+    _load(sim, customers=[old])
+    post(
+        client,
+        item("add-note", body="a", emails=["o@x.co", "nobody@x.co"]),
+        item("add-note", body="b", phone="no digits", phones=["0901"]),
+        item("add-ticket", body="c", phones=["0901", "0999"]),
+    )
+    assert _outcomes(sim) == [
+        ("add-note", "created", "CID-7", "note on CID-7"),
+        ("add-note", "created", "CID-7", "note on CID-7"),
+        ("add-ticket", "created", "1", "ticket 1, customer CID-7"),
+    ]
+
+
+def test_add_deal_update_moves_the_deal_to_the_customer_dealwith_finds(client, sim):
+    customers = [_customer("PID-1", name="A"), _customer("CID-7", name="Old")]
+    _load(sim, customers=customers, deals=[{"dealId": "1", "org_id": "o1", "name": "D"}])
+    post(
+        client,
+        item("add-deal", name="D", dealWith={"customerId": "CID-7"}),
+        item("add-deal", name="D", dealWith={"customerId": "PID-9"}),
+    )
+    assert _outcomes(sim) == [
+        ("add-deal", "updated", "1", "deal 1"),
+        ("add-deal", "updated", "1", "deal 1"),
+    ]
+    [deal] = sim.state("antcrm")["deals"]
+    assert deal["customer"] == "CID-7"
+    assert [c["customerId"] for c in sim.state("antcrm")["customers"]] == ["PID-1", "CID-7"]
