@@ -373,3 +373,16 @@ def test_add_deal_update_moves_the_deal_to_the_customer_dealwith_finds(client, s
     [deal] = sim.state("antcrm")["deals"]
     assert deal["customer"] == "CID-7"
     assert [c["customerId"] for c in sim.state("antcrm")["customers"]] == ["PID-1", "CID-7"]
+
+
+def test_a_contact_note_without_a_key_is_ignored_with_its_reason(client, sim):
+    _load(sim)
+    post(client, item("add-note", body="b"))
+    assert _outcomes(sim) == [
+        (
+            "add-note",
+            "ignored",
+            None,
+            "a contact note needs customerId, contactId, passport, email or phone",
+        )
+    ]
