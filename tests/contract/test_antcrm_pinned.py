@@ -386,3 +386,43 @@ def test_a_contact_note_without_a_key_is_ignored_with_its_reason(client, sim):
             "a contact note needs customerId, contactId, passport, email or phone",
         )
     ]
+
+
+def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
+    _load(sim)
+    post(
+        client,
+        item(
+            "add-contact",
+            name="A",
+            phones=["abc"],
+            addresses=[{"street": "S1"}],
+            websites=["w1"],
+            im=[{"protocol": "Skype", "value": "a"}],
+        ),
+    )
+    post(
+        client,
+        item(
+            "update-contact",
+            customerId="PID-1",
+            phones=["abc", "xyz", "0901"],
+            addresses=[{"street": "S1"}, {"street": "S2"}, {"street": "S3"}],
+            websites=["w1", "w2", "w3"],
+            im=[
+                {"protocol": "Skype", "value": "a"},
+                {"protocol": "Skype", "value": "b"},
+                {"protocol": "Zalo", "value": "a"},
+            ],
+        ),
+    )
+    assert _outcomes(sim) == [("update-contact", "updated", "PID-1", None)]
+    [found] = sim.state("antcrm")["customers"]
+    assert [p["value"] for p in found["phones"]] == ["abc", "xyz", "0901"]
+    assert found["addresses"] == [{"street": "S1"}, {"street": "S2"}, {"street": "S3"}]
+    assert found["websites"] == [{"value": "w1"}, {"value": "w2"}, {"value": "w3"}]
+    assert found["im"] == [
+        {"protocol": "Skype", "value": "a"},
+        {"protocol": "Skype", "value": "b"},
+        {"protocol": "Zalo", "value": "a"},
+    ]
