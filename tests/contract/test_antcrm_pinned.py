@@ -426,3 +426,12 @@ def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
         {"protocol": "Skype", "value": "b"},
         {"protocol": "Zalo", "value": "a"},
     ]
+
+
+def test_update_lead_keeps_company_lead_unless_given(client, sim):
+    _load(sim, customers=[_customer("LID-1", name="L", companyLead="Acme")])
+    post(client, item("update-lead", customerId="LID-1", title="T"))
+    [lead] = sim.state("antcrm")["customers"]
+    assert (lead["title"], lead["companyLead"]) == ("T", "Acme")
+    post(client, item("update-lead", customerId="LID-1", companyLead="Beta"))
+    assert sim.state("antcrm")["customers"][0]["companyLead"] == "Beta"
