@@ -435,3 +435,27 @@ def test_update_lead_keeps_company_lead_unless_given(client, sim):
     assert (lead["title"], lead["companyLead"]) == ("T", "Acme")
     post(client, item("update-lead", customerId="LID-1", companyLead="Beta"))
     assert sim.state("antcrm")["customers"][0]["companyLead"] == "Beta"
+
+
+def test_the_first_spelling_of_a_configured_name_wins_AC_CONF_1(client, sim):
+    org = {
+        "users": ["Owner@Acme.vn", "owner@acme.vn", " Sales@Acme.vn "],
+        "stages": ["New", "NEW", " Won "],
+        "groups": ["Sales", "SALES"],
+    }
+    _load(sim, org=org)
+    post(
+        client,
+        item(
+            "add-deal",
+            name="D",
+            stage="new",
+            dealWith={"name": "Co", "permit": {"group": "sales", "users": ["sales@acme.vn"]}},
+        ),
+        item("add-deal", name="D", stage="won"),
+    )
+    state = sim.state("antcrm")
+    assert state["deals"][0]["stage"] == " Won "
+    [co] = state["customers"]
+    assert co["created_by"] == "Owner@Acme.vn"
+    assert co["permit"] == {"group": "Sales", "users": [" Sales@Acme.vn "]}
