@@ -459,3 +459,20 @@ def test_the_first_spelling_of_a_configured_name_wins_AC_CONF_1(client, sim):
     [co] = state["customers"]
     assert co["created_by"] == "Owner@Acme.vn"
     assert co["permit"] == {"group": "Sales", "users": [" Sales@Acme.vn "]}
+
+
+def test_company_lead_is_kept_on_leads_only(client, sim):
+    _load(sim)
+    deal = {"stage": "New"}
+    post(
+        client,
+        item("add-deal", name="D1", **deal, dealWith={"name": "C", "companyLead": "Acme"}),
+        item(
+            "add-deal",
+            name="D2",
+            **deal,
+            dealWith={"name": "L", "companyLead": "Acme", "contactType": "lead"},
+        ),
+    )
+    found = [(c["customerId"], c["companyLead"]) for c in sim.state("antcrm")["customers"]]
+    assert found == [("PID-1", None), ("LID-1", "Acme")]
