@@ -476,3 +476,17 @@ def test_company_lead_is_kept_on_leads_only(client, sim):
     )
     found = [(c["customerId"], c["companyLead"]) for c in sim.state("antcrm")["customers"]]
     assert found == [("PID-1", None), ("LID-1", "Acme")]
+
+
+def test_an_action_type_that_is_not_a_string_is_ignored_without_a_name_AC_OUTCOME_1(client, sim):
+    _load(sim)
+    post(
+        client,
+        {"actionType": 5, "data": {"name": "A"}},
+        {"actionType": ["add-contact"], "data": {"name": "A"}},
+    )
+    assert _outcomes(sim) == [
+        (None, "ignored", None, "unknown actionType 5"),
+        (None, "ignored", None, "unknown actionType ['add-contact']"),
+    ]
+    assert sim.state("antcrm")["customers"] == []
