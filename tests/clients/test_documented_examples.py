@@ -113,7 +113,7 @@ def crm_web_api_key_php_no_body(base):
 
 
 def crm_show_not_found(base):
-    # application errors are HTTP 200 with the envelope (A-C1)
+    # application errors are HTTP 200 with the envelope (CC-ERR-1)
     params = {"token": "T1", "contact_information_identifier": "number=CI999999"}
     req = Req("GET", f"{base}/crmapi/rest/v2/contact_information/show", params=params)
     status = {

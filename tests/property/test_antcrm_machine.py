@@ -1,6 +1,6 @@
 """AntCRM as a state machine: the simulator over HTTP and a plain dict model, side by side.
 
-The model follows vendors.md §2 (and crmsim's documented choices in docs/vendors/antcrm.md):
+The model follows the rules and documented choices of docs/vendors/antcrm.md:
 duplicate checks on add-contact/add-lead, PID-/CID-/LID- numbering, History lines, tags,
 first-key-only update targets with append-only lists, notes, and the automatic email/SMS
 with the org's trial SMS counter. Emails, phones, passports and contactIds come from small
@@ -97,7 +97,7 @@ COMPANY = st.fixed_dictionaries(
 )
 
 
-# -- normalisation (§2.2) -------------------------------------------------------------------
+# -- normalisation (AC-NORM-1) --------------------------------------------------------------
 def value_of(entry):
     return entry["value"] if isinstance(entry, dict) else entry
 

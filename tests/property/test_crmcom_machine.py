@@ -1,6 +1,6 @@
 """CRM.COM as a state machine: the simulator over HTTP and a plain dict model, side by side.
 
-The model follows vendors.md §3 (and crmsim's documented choices in docs/vendors/crmcom.md):
+The model follows the rules and documented choices of docs/vendors/crmcom.md:
 contact create (mandatory names per type, uniqueness of passport_number and id_number, CI
 numbers one above the highest), update (absent fields untouched, null clears, sets added),
 show by number/id/passport_number/id_number, and get_pending paging over provisioning
@@ -463,7 +463,7 @@ class CrmcomMachine(RuleBasedStateMachine):
         self.check_listing(provider, size)
 
     def check_listing(self, provider, size):
-        """Offset 0, then increased by the number retrieved, until an empty page (§3.1):
+        """Offset 0, then increased by the number retrieved, until an empty page (CC-PAGE-1):
         every page is exactly the model's."""
         expected = self.eligible(PROVIDER_REFS[provider])
         offset = 0

@@ -1,6 +1,6 @@
 """Omoto as a state machine: the simulator over HTTP and a plain dict model, side by side.
 
-The model follows vendors.md §1 (and crmsim's documented choices in docs/vendors/omoto.md):
+The model follows the rules and documented choices of docs/vendors/omoto.md:
 the CRM API sends one survey invite per customer with a non-empty email or mobile number,
 under the key's campaign; the Response API stores one response per valid push. Anything
 that fails (401 keymismatch, 400 parseerror, 404 notfound) changes nothing.
@@ -147,7 +147,7 @@ def is_int(value):
 
 
 def expected_campaign(value):
-    """campaignid as a string, or None when it is a parseerror (§1.3, A-O6)."""
+    """campaignid as a string, or None when it is a parseerror (OM-RESP-2, OM-RESP-4)."""
     if is_int(value):
         return str(value)
     if isinstance(value, str) and value != "":

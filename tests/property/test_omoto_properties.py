@@ -1,5 +1,5 @@
 """Omoto properties: any body gets Omoto's own answer (never a crash), and the answer, the
-invites and the stored responses agree with a small model of vendors.md §1."""
+invites and the stored responses agree with a small model of docs/vendors/omoto.md."""
 
 import json
 
@@ -105,7 +105,7 @@ def test_receive_customer_info_any_bytes_get_omotos_answer(client, raw):
 
 
 def response_expected(body):
-    """The model of §1.3 for a decoded jsonbody: 400, 401 or 200."""
+    """The model of OM-RESP-2 to OM-RESP-6 for a decoded jsonbody: 400, 401 or 200."""
     if not isinstance(body, dict):
         return 400
     cid = body.get("campaignid")

@@ -5,7 +5,7 @@ schema-valid requests accepted and schema-invalid ones refused.
 Two documented departures from Schemathesis' defaults, both what the vendors and the spec
 say, not leniency:
 
-* CRM.COM answers every error with HTTP 200 and the error in its body (vendors.md §3), so
+* CRM.COM answers every error with HTTP 200 and the error in its body (CC-ERR-1), so
   for its operations a refused request may be a 200.
 * ``PUT /__sim/state`` and ``PUT /__sim/state/{vendor}`` check rules no JSON Schema can
   express (unique ids, references between records, real calendar dates) and answer 400
