@@ -1,4 +1,4 @@
-"""AntCRM webhook listener contract tests: every rule of vendors.md §2 and A-A1..A-A19.
+"""AntCRM webhook listener contract tests: every rule of docs/vendors/antcrm.md.
 
 One operation, ``listener``; each test names the rule it pins (section, action, A-A<n>).
 Every test asserts the exact status and body, then the state and outbox it predicts.
@@ -46,7 +46,7 @@ LISTENER = {
     "lead_source": "Facebook Ads",
 }
 
-# -- the vendor document's samples, made valid JSON (A-A16) -------------------------------
+# -- the vendor document's samples, made valid JSON (GEN-JSON-1) --------------------------
 ADD_CONTACT_SAMPLE = {
     "senderUser": SENDER,
     "data": [
@@ -430,7 +430,7 @@ def created_line(kind="created"):
     }
 
 
-# == §2.3 envelope: checks in the documented order (A-A1, A-A2, A-A3, A-A18) ===============
+# == envelope: checks in the documented order (AC-ENV-1 to AC-ENV-3) =======================
 def test_listener_unknown_listener_is_404_before_anything_else(client, ant):
     r = client.post("/antcrm/webhook/listener/nope", data=b"{not json")
     assert (r.status_code, r.get_json()) == (404, LISTENER_NOT_FOUND)
@@ -472,7 +472,7 @@ def test_listener_empty_allowed_ips_lets_any_ip_in(client, ant):
         b"true",
         b'{"senderUser": "\xff\xfe", "data": []}',
         b"[" * 100_000 + b"]" * 100_000,
-        # A-A16: the document's own update-contact sample fragment, as published
+        # GEN-JSON-1: the document's own update-contact sample fragment, as published
         b'{ "senderUser": "huy.nguyenviet@htklabs.com", "data": [ { "actionType": '
         b'"update-contact", "data": { "name": "Huy", "permit: { "status": 3 } } } ] }',
         b'{"senderUser": "huy.nguyenviet@htklabs.com", "data": [{"actionType": "add-lead", '
@@ -606,7 +606,7 @@ def test_listener_body_over_1_mib_is_413(client, ant):
     assert r.status_code == 404
 
 
-# == items: sequential, independent (A-A2, A-A4) ============================================
+# == items: sequential, independent (AC-ENV-3, AC-ENV-4, AC-ACT-1) ==========================
 @pytest.mark.parametrize(
     "bad",
     [
@@ -706,7 +706,7 @@ def test_add_contact_numbers_out_of_json_range_are_invalid_json(client, ant):
     assert client.get("/__sim/state").status_code == 200
 
 
-# == add-contact (§2.5) ====================================================================
+# == add-contact (AC-ADD-1 to AC-ADD-3, AC-DUP-1, AC-DUP-2, AC-COMP-1) =====================
 def test_add_contact_sample_creates_the_contact_exactly(client, ant):
     post_sample = copy.deepcopy(ADD_CONTACT_SAMPLE)
     r = client.post(URL, json=post_sample)
@@ -1110,7 +1110,7 @@ def test_add_lead_no_lead_source_configured(client, sim):
     assert find(sim, "LID-1")["source"] is None
 
 
-# == update-contact / update-lead (A-A6 .. A-A9) ============================================
+# == update-contact / update-lead (AC-UPD-2 to AC-UPD-5) ====================================
 UPDATE_STATE = [
     customer(
         "PID-1",
@@ -1865,7 +1865,7 @@ def test_send_sms_requires_content_and_phones(client, sim, payload):
     assert outbox(sim) == []
 
 
-# == §2.6 automatic side effects (A-A14) =====================================================
+# == automatic side effects (AC-AUTO-1 to AC-AUTO-3) =========================================
 AUTO = {
     "auto_email": {"enabled": True, "subject": "Welcome", "body": "Hello from us"},
     "auto_sms": {"enabled": True, "content": "Hi!"},

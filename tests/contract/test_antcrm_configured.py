@@ -64,7 +64,7 @@ def test_ticket_group_and_sla_AC_CONF_1(client, sim):
     )
     tickets = sim.state("antcrm")["tickets"]
     assert [(t["groupName"], t["slaName"], t["channel"]) for t in tickets] == [
-        ("Nhom 2", "Gold", "Fax"),  # a ticket's channel is stored as given (spec §2.5)
+        ("Nhom 2", "Gold", "Fax"),  # a ticket's channel is stored as given (AC-TICKET-3)
         (None, None, None),
     ]
     assert detail(sim, 1) == (

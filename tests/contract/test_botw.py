@@ -1,4 +1,4 @@
-"""BOTW CRM API contract tests: every rule of vendors.md §4, exact bodies."""
+"""BOTW CRM API contract tests: every rule of docs/vendors/botw.md, exact bodies."""
 
 import pytest
 from jsonschema import Draft7Validator
@@ -42,7 +42,7 @@ def search(client, listing="123", **params):
     return client.get(f"/crm/{listing}", query_string=params, headers=H)
 
 
-# -- authorisation (§4.2, A-B10) -----------------------------------------------------------
+# -- authorisation (BW-AUTH-1) -------------------------------------------------------------
 @pytest.mark.parametrize(
     "headers",
     [
@@ -76,7 +76,7 @@ def test_authorization_comes_before_validation(client, botw):
     assert r.status_code == 403
 
 
-# -- POST create (§4.3) ------------------------------------------------------------------
+# -- POST create (BW-CREATE-1 to BW-CREATE-4) --------------------------------------------
 def test_create_contact_stores_every_field(client, botw):
     botw.freeze("2024-06-01T12:00:00Z")
     r = client.post(
@@ -180,7 +180,7 @@ def test_create_contact_continues_after_loaded_ids(client, botw):
     assert [c["contact_id"] for c in contacts(botw)] == [41, 42]
 
 
-# -- PUT update or create (§4.4) ---------------------------------------------------------
+# -- PUT update or create (BW-PUT-1 to BW-PUT-4) -----------------------------------------
 def make(client, listing="123", **data):
     r = client.post(f"/crm/{listing}", data=data, headers=H)
     assert r.status_code == 201, r.get_json()
@@ -271,7 +271,7 @@ def test_update_contact_validates_formats(client, botw):
     assert client.put("/crm/123", data={"id": "1", "phone": "1"}, headers=H).get_json() == BAD_PHONE
 
 
-# -- DELETE (§4.5) ------------------------------------------------------------------------
+# -- DELETE (BW-DEL-1, BW-DEL-2) ----------------------------------------------------------
 def test_delete_contact_requires_a_parameter(client, botw):
     r = client.delete("/crm/123", headers=H)
     assert (r.status_code, r.get_json()) == (
@@ -330,7 +330,7 @@ def test_delete_contact_unknown_is_404(client, botw):
     assert (r.status_code, r.get_json()) == (404, NOT_FOUND)
 
 
-# -- GET search (§4.6) --------------------------------------------------------------------
+# -- GET search (BW-GET-1 to BW-GET-4) ----------------------------------------------------
 def test_search_contacts_requires_a_parameter(client, botw):
     for params in ({}, {"unknown": "x"}, {"email": ""}):
         r = search(client, **params)

@@ -1,4 +1,4 @@
-"""CRM.COM Web API v2 contract tests: every rule and error code of vendors.md §3, exact bodies."""
+"""CRM.COM Web API v2 contract tests: every rule and error code of docs/vendors/crmcom.md."""
 
 import base64
 import copy
@@ -310,7 +310,7 @@ def contacts(sim):
     return sim.state("crmcom")["contacts"]
 
 
-# -- envelope and transport (§3.1) -----------------------------------------------------------
+# -- envelope and transport (CC-ENV-1, CC-ERR-1, CC-ERR-3) -----------------------------------
 @pytest.mark.parametrize(
     "path",
     [
@@ -422,7 +422,7 @@ def test_journal_names_every_operation(client, crm, token, sim):
     ]
 
 
-# -- POST bodies (G2, §3.1 INVALIDREQUESTBODY) -------------------------------------------------
+# -- POST bodies (GEN-JSON-1, CC-ERR-2 INVALIDREQUESTBODY) -------------------------------------
 @pytest.mark.parametrize(
     ("raw", "description"),
     [
@@ -482,7 +482,7 @@ def test_form_body_is_not_a_json_object(client, crm):
     assert r.get_json()["status"]["code"].endswith("INVALIDREQUESTBODYEXCEPTION")
 
 
-# -- authentication/token (§3.2) -------------------------------------------------------------
+# -- authentication/token (CC-AUTH-1, CC-T1) -------------------------------------------------
 def test_authenticate_issues_a_jwt_looking_token(client, crm, sim, schemas):
     r = post(client, "/authentication/token", {**LOGIN, "unit": "Sales"})
     assert r.status_code == 200
@@ -578,7 +578,7 @@ def test_authenticate_values_come_before_credentials(client, crm):
     expect(post(client, "/authentication/token", body), invalid("unit", "must be a string"))
 
 
-# -- authentication/web_api_key/token (§3.2) ------------------------------------------------
+# -- authentication/web_api_key/token (CC-AUTH-2, CC-B1) ------------------------------------
 def test_authenticate_web_api_key_with_the_documented_header(client, crm, sim, schemas):
     r = post(client, "/authentication/web_api_key/token", {"unit": "Sales"}, headers=KEY_HEADER)
     body = r.get_json()
@@ -646,7 +646,7 @@ def test_authenticate_web_api_key_unit_value_comes_before_the_key(client, crm):
     expect(r, invalid("unit", "must be a string"))
 
 
-# -- tokens: placement, expiry, release (§3.1, §3.2, A-C9, A-C10) -----------------------------
+# -- tokens: placement, expiry, release (CC-TOKEN-1, CC-AUTH-4, CC-AUTH-5) --------------------
 def test_token_valid_at_7199_seconds_invalid_at_7200(client, crm, token, sim):
     sim.advance(7199)
     r = show(client, token=token, contact_information_identifier="number=CI000111")
@@ -774,7 +774,7 @@ def test_release_token_expired(client, crm, token, sim):
     expect(post(client, "/authentication/token/release", {"token": token}), TOKEN_EXPIRED)
 
 
-# -- GET contact_information/show (§3.3, §3.6) ----------------------------------------------------
+# -- GET contact_information/show (CC-SHOW-1, CC-SHOW-2, CC-REP-1) --------------------------------
 def test_show_contact_information_full_representation(client, crm, token, schemas):
     r = show(client, token=token, contact_information_identifier="number=CI000111")
     expect(r, {"status": OK_NULL, "data": louis_data()})
@@ -923,7 +923,7 @@ def test_show_contact_information_percent_encoded_identifier(client, crm, token)
     assert r.get_json()["data"]["number"] == "CI000111"
 
 
-# -- POST contact_information/create (§3.4) -------------------------------------------------
+# -- POST contact_information/create (CC-CREATE-1 to CC-CREATE-4, CC-UNIQ-1) ----------------
 DOCUMENT_SAMPLE = {
     "token": "{{token}}",
     "type": "PERSON",
@@ -1411,7 +1411,7 @@ def test_create_contact_information_two_creates_in_one_request_sequence_are_chec
     )
 
 
-# -- POST contact_information/update (§3.5) -------------------------------------------------
+# -- POST contact_information/update (CC-UPDATE-1 to CC-UPDATE-3) ---------------------------
 def update(client, token, identifier, **body):
     return post(
         client,
@@ -1657,7 +1657,7 @@ def test_update_contact_information_updated_identifiers_are_indexed(client, crm,
     expect(r, not_found("contact information", "passport_number", "P111"))
 
 
-# -- GET provisioning/generic_provisioning_requests/get_pending (§3.7) ---------------------------
+# -- GET provisioning/generic_provisioning_requests/get_pending (CC-PEND-1 to CC-PEND-4) ---------
 PENDING_STATE_REQUESTS = [
     request("PR05", "2024-06-03T09:00:00Z", subscription_number="S2", account_number="AR2"),
     request("PR01", "2024-06-01T09:00:00Z"),

@@ -1,4 +1,4 @@
-"""CRM.COM GET contact_information/list (vendors.md §3.8, CC-L1): get_pending's paging
+"""CRM.COM GET contact_information/list (CC-L1): get_pending's paging
 rules, oldest first, filters on the identifier fields and the name, from the indexes."""
 
 import pytest

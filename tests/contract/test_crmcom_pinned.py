@@ -198,7 +198,7 @@ def test_pending_a_minute_later_drops_what_left_the_window_without_a_rebuild(cli
     assert rebuilds == ["PROV1", "PROV1"]
 
 
-# -- update: fields_set is a parameter value, checked before the lookup and the write (§3.1) --
+# -- update: fields_set is a parameter value, checked before the lookup and the write (CC-ORDER-1)
 @pytest.mark.parametrize("number", ["CI000111", "CI999999"])
 def test_update_checks_fields_set_before_looking_or_writing(client, crm, token, number):
     before = crm.state("crmcom")["contacts"]
@@ -221,7 +221,7 @@ def test_date_of_birth_part_given_as_null_is_missing():
     )
 
 
-# -- update: uniqueness (§3.6) ------------------------------------------------------------------
+# -- update: uniqueness (CC-UNIQ-1) -------------------------------------------------------------
 def twins(crm):
     """Two loaded contacts sharing a passport number (a state may hold that), and a third."""
     people = [
@@ -267,7 +267,7 @@ def test_identifier_object_of_nulls_only_is_missing():
     )
 
 
-# -- the mandatory pass comes before the value pass, wherever the parameter is (§3.1) ----------
+# -- the mandatory pass comes before the value pass, wherever the parameter is (CC-ORDER-1) ----
 PERSON = {"type": "PERSON", "first_name": "Ann", "last_name": "Lee"}
 
 

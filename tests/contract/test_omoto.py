@@ -1,4 +1,4 @@
-"""Omoto contract tests: every rule and trigger of vendors.md §1, exact bodies, outbox, state."""
+"""Omoto contract tests: every rule of docs/vendors/omoto.md, exact bodies, outbox, state."""
 
 import json
 
@@ -21,7 +21,7 @@ CAMPAIGNS = [
     {"campaign_id": "200", "api_key": "KEY-B"},
 ]
 
-# The CRM API's sample (vendor-docs/omoto-crm-api.txt), with its missing comma added (A-O8).
+# The CRM API's sample (vendor-docs/omoto-crm-api.txt), with its comma added (GEN-JSON-1).
 SAMPLE_CUSTOMER = {
     "personalinfo": {
         "firstname": "bertram",
@@ -179,7 +179,7 @@ def test_every_omoto_schema_is_a_valid_draft7_schema():
         Draft7Validator.check_schema(json.loads(f.read_text()))
 
 
-# == CRM API: receive_customer_info (§1.2) ===============================================
+# == CRM API: receive_customer_info (OM-CRM-1 to OM-CRM-8) ===============================
 def test_receive_customer_info_documented_sample_sends_one_invite(client, omoto):
     resp = crm(client, [SAMPLE_CUSTOMER])
     expect(resp, 200, SUCCESS)
@@ -188,7 +188,7 @@ def test_receive_customer_info_documented_sample_sends_one_invite(client, omoto)
 
 
 def test_receive_customer_info_invite_is_recorded_under_the_key_campaign(client, omoto):
-    # A-O5: the body carries no campaign id; a key of campaign B sends under B.
+    # OM-CRM-8: the body carries no campaign id; a key of campaign B sends under B.
     expect(crm(client, [SAMPLE_CUSTOMER], key="KEY-B"), 200, SUCCESS)
     assert invites(omoto) == [invite(SAMPLE_CUSTOMER, campaign_id="200", api_key="KEY-B")]
 
@@ -204,7 +204,7 @@ def test_receive_customer_info_key_missing_empty_or_unknown_is_keymismatch(clien
 
 
 def test_receive_customer_info_key_is_read_from_the_query_only(client, omoto):
-    # A-O1: a key in a header or the body does not count.
+    # OM-KEY-1: a key in a header or the body does not count.
     resp = client.post(CRM, json=[{**SAMPLE_CUSTOMER, "key": "KEY-A"}], headers={"key": "KEY-A"})
     expect(resp, 401, KEYMISMATCH)
 
@@ -443,7 +443,7 @@ def test_receive_customer_info_documented_sample_matches_the_request_schema(sche
     assert schemas.validate(name, [SAMPLE_CUSTOMER, 1]) != []
 
 
-# == Response API: push_response (§1.3) ==================================================
+# == Response API: push_response (OM-RESP-1 to OM-RESP-6) ================================
 def test_push_response_documented_example_is_stored(client, omoto):
     expect(push(client), 200, SUCCESS)
     assert responses(omoto) == [stored(EXAMPLE_BODY, npsrating=4)]
@@ -682,7 +682,7 @@ def test_push_response_catnpsmap_object_of_arrays_is_accepted(client, omoto, cat
 
 
 def test_push_response_other_fields_are_stored_as_sent(client, omoto):
-    # Not a §1.3 trigger: a wrong type elsewhere is accepted and kept verbatim.
+    # Not an OM-RESP-2 trigger: a wrong type elsewhere is accepted and kept verbatim.
     body = {
         "campaignid": 154,
         "channel": 3,

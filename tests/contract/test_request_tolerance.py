@@ -215,7 +215,7 @@ def test_botw_blank_values_and_unknown_fields_are_tolerated(client, sim, strict)
 def test_botw_non_numeric_id_is_answered_like_an_unknown_id(client, sim, strict):
     r = client.put("/crm/123", data={"id": "abc", "email": "ann@example.com"}, headers=BEARER)
     tolerated(r, sim)
-    assert r.status_code == 201  # an unknown id with an email creates (A-B3)
+    assert r.status_code == 201  # an unknown id with an email creates (BW-PUT-2)
 
 
 @pytest.mark.parametrize(
