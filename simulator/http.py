@@ -1,4 +1,4 @@
-"""Strict request parsing shared by the vendors (G2: RFC 8259 JSON, no repairs).
+"""Strict request parsing shared by the vendors (GEN-JSON-1: RFC 8259 JSON, no repairs).
 
 Each function raises ``BadBody`` with a ``reason``; the vendor's route turns that into the
 vendor's own error. Nothing here knows a vendor.
