@@ -1,6 +1,10 @@
 """Settings: defaults, overridden by ``CRMSIM_*`` environment variables, then by the caller.
 
-This is the only module that reads the environment.
+This is the only module that reads the environment: the server's settings
+(``Config.from_env``), and what clients of a crmsim read (``control_token`` for the Python
+client, the pytest plugin, ``crmsim replay`` and ``record``; ``hypothesis_profile`` for
+``crmsim replay``; ``real_vendor_url`` for the pytest plugin's ``crmsim_vendor`` marker).
+``tests/test_docs_agree.py`` checks that no other module of ``simulator/`` reads it.
 """
 
 from __future__ import annotations
@@ -179,3 +183,13 @@ def hypothesis_profile(environ: Mapping[str, str] | None = None) -> str | None:
     """``HYPOTHESIS_PROFILE`` (``ci`` caps property scenarios like the test suite's profile)."""
     env = os.environ if environ is None else environ
     return env.get("HYPOTHESIS_PROFILE")
+
+
+REAL_URL_ENV = "CRMSIM_REAL_{}_URL"
+
+
+def real_vendor_url(vendor: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """``CRMSIM_REAL_<VENDOR>_URL``: a real vendor's sandbox that the pytest plugin points a
+    ``crmsim_vendor`` test at instead of crmsim; None when unset or empty."""
+    env = os.environ if environ is None else environ
+    return env.get(REAL_URL_ENV.format(vendor.upper())) or None

@@ -16,7 +16,6 @@ helpers then skip the test, since a real vendor has no control plane).
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -26,8 +25,7 @@ import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from simulator.client import Client
-
-REAL_URL_ENV = "CRMSIM_REAL_{}_URL"
+from simulator.config import real_vendor_url
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,7 +89,7 @@ def crmsim(request: pytest.FixtureRequest, crmsim_server: str) -> Iterator[Crmsi
     real: dict[str, str] = {}
     for marker in request.node.iter_markers("crmsim_vendor"):
         for vendor in marker.args:
-            url = os.environ.get(REAL_URL_ENV.format(str(vendor).upper()))
+            url = real_vendor_url(str(vendor))
             if url:
                 real[vendor] = url.rstrip("/")
     sim = Crmsim(crmsim_server, f"t-{uuid.uuid4().hex[:12]}", real)
