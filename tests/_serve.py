@@ -10,10 +10,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 
 import requests
+from helpers import wait_until
 
 
 def free_port() -> int:
@@ -46,19 +46,19 @@ def serving(
         log.seek(0)
         return log.read().decode(errors="replace")[-4000:]
 
-    try:
-        deadline = time.monotonic() + ready_within
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"crmsim serve exited at start ({proc.returncode}): {output()}")
-            try:
-                if requests.get(base + "/__sim/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # refused, or a read timeout while it boots
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"crmsim serve did not answer in {ready_within} s: {output()}")
-            time.sleep(0.05)
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"crmsim serve exited at start ({proc.returncode}): {output()}")
+        try:
+            return requests.get(base + "/__sim/health", timeout=1).status_code == 200
+        except requests.RequestException:  # refused, or a read timeout while it boots
+            return False
+
+    try:  # whatever fails from here on (a timeout, an interrupt), the finally stops it
+        try:
+            wait_until(healthy, timeout=ready_within, what="crmsim serve answering /__sim/health")
+        except AssertionError as e:
+            raise RuntimeError(f"{e}: {output()}") from None
         proc.output = output  # type: ignore[attr-defined]
         yield base, proc
     finally:

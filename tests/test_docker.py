@@ -6,16 +6,19 @@ the health check) run against a new venv, which proves the package carries its s
 serves from a non-editable install.
 """
 
+import contextlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
-import time
 import venv
 from pathlib import Path
 
 import requests
 from _serve import free_port
+from helpers import read_line, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -78,20 +81,21 @@ def test_the_install_steps_serve_from_a_fresh_venv(tmp_path):
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # the finally stops the whole group: the server and its workers
     )
     try:
-        line = proc.stderr.readline().decode()
+        line = read_line(proc.stderr, what="the generated control token").decode()
         assert "control token (generated" in line, line
         token = line.rsplit(": ", 1)[1].strip()
-        deadline = time.monotonic() + 30
-        while True:
+
+        def health_answer():
+            assert proc.poll() is None, proc.stderr.read().decode()
             try:
-                health = requests.get(f"http://127.0.0.1:{port}/__sim/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.monotonic() < deadline, "crmsim serve did not answer"
-                time.sleep(0.05)
+                return requests.get(f"http://127.0.0.1:{port}/__sim/health", timeout=1)
+            except requests.RequestException:  # refused, or a read timeout while it boots
+                return None
+
+        health = wait_until(health_answer, timeout=30, what="crmsim serve answering")
         assert health.status_code == 200 and health.json()["status"] == "ok"
         botw = requests.put(
             f"http://127.0.0.1:{port}/__sim/state/botw",
@@ -101,5 +105,10 @@ def test_the_install_steps_serve_from_a_fresh_venv(tmp_path):
         assert botw.status_code == 200, botw.text  # schema validation works from the wheel
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
-        proc.stderr.close()
+        try:
+            proc.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            proc.stderr.close()

@@ -6,12 +6,12 @@ import logging
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from _serve import free_port
+from helpers import wait_until
 from test_persistence import Served
 
 from simulator import create_app
@@ -151,39 +151,29 @@ def test_serve_refuses_an_unwritable_data_directory(tmp_path):
     assert "serving on" not in proc.stderr
 
 
-def _wait_for(check, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def test_served_health_is_degraded_while_snapshots_fail(tmp_path):
     folder = tmp_path / "sub"
     folder.mkdir()
-    server = Served(folder / "data.json", interval="0.1")
-    try:
+    with Served(folder / "data.json", interval="0.1") as server:
         requests.put(server.base + "/__sim/state/botw", json=BOTW, timeout=5).raise_for_status()
-        _wait_for(lambda: (folder / "data.json").exists())
+        wait_until(lambda: (folder / "data.json").exists(), what="the first snapshot")
         shutil.rmtree(folder)
         requests.put(server.base + "/__sim/seed", json={"seed": 9}, timeout=5)
-        health = _wait_for(
+        health = wait_until(
             lambda: (
                 (h := requests.get(server.base + "/__sim/health", timeout=5).json())["status"]
                 == "degraded"
                 and h
-            )
+            ),
+            what="health degraded",
         )
         assert "No such file or directory" in health["reason"]
         folder.mkdir()
-        _wait_for(
-            lambda: requests.get(server.base + "/__sim/health", timeout=5).json()["status"] == "ok"
+        wait_until(
+            lambda: requests.get(server.base + "/__sim/health", timeout=5).json()["status"] == "ok",
+            what="health ok again",
         )
         assert read(folder / "data.json")["namespaces"]["default"]["seed"] == 9
-    finally:
         server.terminate()
 
 
@@ -191,8 +181,7 @@ def test_a_body_at_the_depth_limit_survives_a_served_restart(tmp_path):
     """The 970-deep push_response once made the restart fail (RecursionError, worker exit
     3); now it is refused, and a body at the limit restarts fine under the real server."""
     path = tmp_path / "data.json"
-    server = Served(path)
-    try:
+    with Served(path) as server:
         requests.put(
             server.base + "/__sim/state/omoto",
             json={"campaigns": [{"campaign_id": "154", "api_key": "K"}]},
@@ -212,11 +201,8 @@ def test_a_body_at_the_depth_limit_survives_a_served_restart(tmp_path):
                 {"response": "parseerror"} if status == 400 else {"status": "success"},
             )
         before = requests.get(server.base + "/__sim/state/omoto", timeout=5).content
-    finally:
         server.terminate()
-    again = Served(path)
-    try:
+    with Served(path) as again:
         after = requests.get(again.base + "/__sim/state/omoto", timeout=5).content
-    finally:
         again.terminate()
     assert json.loads(after)["responses"] and after == before

@@ -1,14 +1,16 @@
 """The control plane is closed unless opened on purpose (issue 13): the control token, the
 JSON content type of writes, foreign Origins and (on loopback binds) foreign Hosts."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 from _serve import free_port
+from helpers import read_line, wait_until
 
 from simulator import create_app
 from simulator.client import Client, SimulatorProblem
@@ -282,26 +284,30 @@ def _serve(*args, env=None):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # _stop's SIGKILL reaches the server's workers too
     )
 
 
 def test_serve_beyond_loopback_without_a_token_exits_2():
     proc = _serve("--host", "0.0.0.0", "--port", str(free_port()))
-    _, err = proc.communicate(timeout=30)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        _kill_group(proc)  # had it started serving, it would not be left running
     assert proc.returncode == 2
     assert "--control-token" in err and "--open-control-plane" in err
     assert "serving on" not in err
 
 
 def _started(proc, base):
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def health():
         assert proc.poll() is None, proc.stderr.read()
         try:
             return requests.get(base + "/__sim/health", timeout=1)
-        except requests.RequestException:
-            time.sleep(0.05)
-    raise AssertionError("crmsim serve did not start")
+        except requests.RequestException:  # refused, or a read timeout while it boots
+            return None
+
+    return wait_until(health, timeout=20, what="crmsim serve answering")
 
 
 def _stop(proc):
@@ -309,8 +315,15 @@ def _stop(proc):
     try:
         return proc.communicate(timeout=10)[1]
     except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()[1]
+        _kill_group(proc)
+        return proc.communicate(timeout=10)[1]
+    finally:
+        _kill_group(proc)  # a worker left behind, if any
+
+
+def _kill_group(proc):
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize(
@@ -330,7 +343,7 @@ def test_serve_beyond_loopback_starts_either_way_out(args, env, needs):
     base = f"http://127.0.0.1:{port}"
     try:
         if needs == "generated":  # printed first, before the server starts
-            line = proc.stderr.readline()
+            line = read_line(proc.stderr, what="the generated control token")
             assert "control token (generated" in line
             needs = line.rsplit(": ", 1)[1].strip()
             assert len(needs) >= 30

@@ -1,0 +1,105 @@
+"""The tests' one helper vocabulary, importable from every test directory (``from helpers
+import expect``; ``tests/`` is on ``sys.path`` through its conftest.py).
+
+* ``expect(response, status, body=ANY)``: the status, a JSON answer and (when given) its body,
+  always in that order; returns the parsed body. Works on a Flask test response and on a
+  ``requests`` response.
+* ``wait_until(predicate, timeout=..., what=...)``: poll a condition with a deadline instead of
+  sleeping a fixed time; returns the predicate's first truthy value.
+* ``read_line(stream, timeout=...)``: one line of a process's pipe, or a failure at the deadline
+  (``readline()`` alone blocks forever when the process prints nothing).
+
+Vendor request helpers live beside the vendor's tests (``tests/contract/<vendor>/_support.py``)
+and follow one naming rule: a helper named after the HTTP method or ``send`` returns the raw
+response and asserts nothing; the same name with ``_ok`` asserts the vendor's success answer and
+returns its JSON body.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
+
+
+class _Any:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Any = _Any()
+JSON = "application/json"
+
+
+def _text(response: Any) -> str:
+    if hasattr(response, "get_data"):  # werkzeug
+        return str(response.get_data(as_text=True))
+    return str(response.text)  # requests
+
+
+def _json(response: Any) -> Any:
+    if hasattr(response, "get_json"):  # werkzeug
+        return response.get_json()
+    return response.json()  # requests
+
+
+def _mimetype(response: Any) -> str:
+    if hasattr(response, "mimetype"):  # werkzeug
+        return str(response.mimetype)
+    return str(response.headers.get("Content-Type", "")).split(";")[0].strip()
+
+
+def expect(response: Any, status: int, body: Any = ANY, mimetype: str | None = JSON) -> Any:
+    """Assert ``response`` has ``status``, is ``mimetype`` (JSON unless told; ``None`` skips
+    the check) and, when ``body`` is given, carries exactly ``body``; return the parsed body."""
+    assert response.status_code == status, (response.status_code, _text(response)[:2000])
+    if mimetype is not None:
+        assert _mimetype(response) == mimetype, (_mimetype(response), _text(response)[:2000])
+    found = _json(response) if mimetype == JSON else _text(response)
+    assert found == body, found
+    return found
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float = 10.0,
+    what: str = "the condition",
+    interval: float = 0.02,
+) -> T:
+    """Call ``predicate`` until it returns something truthy (returned) or ``timeout`` seconds
+    pass (an AssertionError naming ``what``). Exceptions from ``predicate`` propagate; wrap
+    the predicate when a failing call means "not yet"."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(interval)  # the polling interval, not a wait for the condition
+
+
+def answers(call: Callable[[], T], *errors: type[BaseException]) -> Callable[[], T | None]:
+    """``call`` as a predicate for ``wait_until``: None (not yet) when it raises one of
+    ``errors`` (a refused connection or a read timeout while a server boots)."""
+
+    def predicate() -> T | None:
+        try:
+            return call()
+        except errors:
+            return None
+
+    return predicate
+
+
+def read_line(stream: IO[Any], timeout: float = 30.0, what: str = "a line") -> Any:
+    """One line from a pipe, failing at the deadline instead of blocking forever."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    assert ready, f"{what} was not printed within {timeout} s"
+    return stream.readline()
