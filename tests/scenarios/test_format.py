@@ -3,7 +3,7 @@
 import pytest
 
 from simulator.scenarios import (
-    Context,
+    Bindings,
     ScenarioInvalid,
     UnknownReference,
     differences,
@@ -226,7 +226,7 @@ def test_save_stores_the_matched_value_only_when_it_matches():
 
 
 def test_substitution():
-    ctx = Context(
+    bound = Bindings(
         steps=[
             {
                 "request": {"form": {"email": "a@b.co"}},
@@ -235,11 +235,11 @@ def test_substitution():
         ],
         saved={"token": "T"},
     )
-    assert ctx.substitute("${steps.0.request.form.email}") == "a@b.co"
-    assert ctx.substitute("${steps.0.response.body.n}") == 3  # a whole reference keeps its type
-    assert ctx.substitute("n=${steps.0.response.body.n}&t=${token}") == "n=3&t=T"
-    assert ctx.substitute("${steps.0.response.headers.retry-after}") == "7"
-    assert ctx.substitute("$${token}") == "${token}"
-    assert ctx.substitute({"$save": "${x}", "a": ["${token}"]}) == {"$save": "${x}", "a": ["T"]}
+    assert bound.substitute("${steps.0.request.form.email}") == "a@b.co"
+    assert bound.substitute("${steps.0.response.body.n}") == 3  # a whole reference keeps its type
+    assert bound.substitute("n=${steps.0.response.body.n}&t=${token}") == "n=3&t=T"
+    assert bound.substitute("${steps.0.response.headers.retry-after}") == "7"
+    assert bound.substitute("$${token}") == "${token}"
+    assert bound.substitute({"$save": "${x}", "a": ["${token}"]}) == {"$save": "${x}", "a": ["T"]}
     with pytest.raises(UnknownReference, match="no 'phone'"):
-        ctx.substitute("${steps.0.request.form.phone}")
+        bound.substitute("${steps.0.request.form.phone}")
