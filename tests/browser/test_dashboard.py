@@ -192,6 +192,15 @@ def expect(locator):
     return playwright_expect(locator)
 
 
+def polled(page, rounds=2):
+    """Wait (with the context's deadline) until the page has finished ``rounds`` more polls:
+    each poll's last request is GET /__sim/namespaces. Two, so that one whole poll started
+    after the caller's action."""
+    for _ in range(rounds):
+        with page.expect_response(lambda r: r.url.split("?")[0].endswith("/__sim/namespaces")):
+            pass
+
+
 def rows(page, table):
     return page.locator(f"#{table} tbody tr")
 
@@ -396,7 +405,7 @@ def test_antcrm_customers_show_company_history_and_notes(page, world):
     person.locator('[data-col="notes"] summary').click()
     expect(person.locator('[data-col="notes"]')).to_contain_text("Called back")
     # An open entry stays open while the page polls.
-    page.wait_for_timeout(1200)
+    polled(page)
     expect(history).to_have_attribute("open", "")
 
 
@@ -500,7 +509,7 @@ def test_clock_can_be_frozen_advanced_and_released(page, world):
     page.click("#clock-freeze button")
     expect(page.locator("#message")).to_contain_text("clock frozen at yesterday failed")
     expect(page.locator("#message")).to_contain_text("/now")
-    page.wait_for_timeout(1100)  # the error stays while the page polls
+    polled(page)  # the error stays while the page polls
     expect(page.locator("#message")).to_contain_text("/now")
     expect(page.locator("#clock-mode")).to_have_text("running")
 
@@ -512,9 +521,12 @@ def test_reset_empties_the_namespace_after_confirmation(page, world):
     expect(rows(page, "journal")).to_have_count(1)
     expect(page.locator("#count-state")).to_have_text("1")
 
+    resets = []
+    page.on("request", lambda r: r.method == "POST" and resets.append(r.url))
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.click("#reset")
-    page.wait_for_timeout(300)
+    polled(page)
+    assert resets == []  # dismissed: nothing was sent
     expect(rows(page, "journal")).to_have_count(1)
 
     page.once("dialog", lambda dialog: dialog.accept())

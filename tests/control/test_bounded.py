@@ -239,7 +239,7 @@ RUN = textwrap.dedent(
         def sample(self):
             while not self.stop.is_set():
                 self.peak = max(self.peak, rss())
-                time.sleep(0.001)
+                time.sleep(0.001)  # the sampling period of the peak, not a wait for a condition
 
         def __exit__(self, *exc):
             self.stop.set()
