@@ -1,6 +1,7 @@
 """BOTW CRM API contract tests: every rule of docs/vendors/botw.md, exact bodies."""
 
 import pytest
+from helpers import expect
 from jsonschema import Draft7Validator
 
 from simulator.schemas import default_schemas_dir, load
@@ -112,20 +113,20 @@ def test_create_contact_with_phone_only(client, botw):
 @pytest.mark.parametrize("data", [{}, {"first_name": "J"}, {"email": "", "phone": "  "}])
 def test_create_contact_requires_email_or_phone(client, botw, data):
     r = client.post("/crm/123", data=data, headers=H)
-    assert (r.status_code, r.get_json()) == (400, REQUIRED)
+    expect(r, 400, REQUIRED)
     assert contacts(botw) == []
 
 
 @pytest.mark.parametrize("email", ["plain", "a@b", "a b@c.de", "@b.co", "a@.co x"])
 def test_create_contact_rejects_bad_email(client, botw, email):
     r = client.post("/crm/123", data={"email": email}, headers=H)
-    assert (r.status_code, r.get_json()) == (400, BAD_EMAIL)
+    expect(r, 400, BAD_EMAIL)
 
 
 @pytest.mark.parametrize("phone", ["123456", "1234567890123456", "phone"])
 def test_create_contact_rejects_bad_phone(client, botw, phone):
     r = client.post("/crm/123", data={"phone": phone}, headers=H)
-    assert (r.status_code, r.get_json()) == (400, BAD_PHONE)
+    expect(r, 400, BAD_PHONE)
 
 
 @pytest.mark.parametrize("phone", ["1234567", "123456789012345"])
@@ -150,7 +151,7 @@ def test_create_contact_checks_required_before_format_before_blacklist(client, b
 )
 def test_create_contact_blacklisted(client, botw, data):
     r = client.post("/crm/123", data=data, headers=H)
-    assert (r.status_code, r.get_json()) == (400, BLACKLISTED)
+    expect(r, 400, BLACKLISTED)
     assert contacts(botw) == []
 
 
@@ -189,7 +190,7 @@ def make(client, listing="123", **data):
 def test_update_contact_by_id_overwrites_given_fields_only(client, botw):
     make(client, first_name="John", last_name="Doe", email="j@d.co", phone="5551234567")
     r = client.put("/crm/123", data={"id": "1", "first_name": "Jack", "last_name": ""}, headers=H)
-    assert (r.status_code, r.get_json()) == (200, UPDATED)
+    expect(r, 200, UPDATED)
     [c] = contacts(botw)
     assert (c["first_name"], c["last_name"], c["email"], c["phone"]) == (
         "Jack",
@@ -208,44 +209,44 @@ def test_update_contact_normalises_new_phone(client, botw):
 def test_update_contact_unknown_id_with_email_creates_with_new_id(client, botw):
     make(client, email="a@b.co")
     r = client.put("/crm/123", data={"id": "99", "email": "new@b.co"}, headers=H)
-    assert (r.status_code, r.get_json()) == (201, CREATED)
+    expect(r, 201, CREATED)
     assert [c["contact_id"] for c in contacts(botw)] == [1, 2]
 
 
 def test_update_contact_unknown_id_without_email_or_phone_is_404(client, botw):
     r = client.put("/crm/123", data={"id": "99", "first_name": "x"}, headers=H)
-    assert (r.status_code, r.get_json()) == (404, NOT_FOUND)
+    expect(r, 404, NOT_FOUND)
     assert contacts(botw) == []
 
 
 def test_update_contact_id_of_another_listing_is_not_found(client, botw):
     make(client, listing="456", email="a@b.co")
     r = client.put("/crm/123", data={"id": "1", "first_name": "x"}, headers=H)
-    assert (r.status_code, r.get_json()) == (404, NOT_FOUND)
+    expect(r, 404, NOT_FOUND)
     assert contacts(botw)[0]["first_name"] is None
 
 
 def test_update_contact_without_id_requires_email_or_phone(client, botw):
     r = client.put("/crm/123", data={"first_name": "x"}, headers=H)
-    assert (r.status_code, r.get_json()) == (400, REQUIRED)
+    expect(r, 400, REQUIRED)
 
 
 def test_update_contact_without_id_upserts_by_email_then_phone(client, botw):
     make(client, email="first@b.co")
     make(client, phone="5551112222")
     r = client.put("/crm/123", data={"email": "FIRST@b.co", "last_name": "A"}, headers=H)
-    assert (r.status_code, r.get_json()) == (200, UPDATED)
+    expect(r, 200, UPDATED)
     r = client.put(
         "/crm/123",
         data={"email": "other@b.co", "phone": "(555) 111-2222", "last_name": "B"},
         headers=H,
     )
-    assert (r.status_code, r.get_json()) == (200, UPDATED)
+    expect(r, 200, UPDATED)
     by_id = {c["contact_id"]: c for c in contacts(botw)}
     assert by_id[1]["last_name"] == "A"
     assert (by_id[2]["last_name"], by_id[2]["email"]) == ("B", "other@b.co")
     r = client.put("/crm/123", data={"email": "third@b.co"}, headers=H)
-    assert (r.status_code, r.get_json()) == (201, CREATED)
+    expect(r, 201, CREATED)
     assert len(contacts(botw)) == 3
 
 
@@ -259,7 +260,7 @@ def test_update_contact_upsert_picks_oldest_match(client, botw):
 def test_update_contact_blacklisted_changes_nothing(client, botw):
     make(client, email="a@b.co")
     r = client.put("/crm/123", data={"id": "1", "email": "spam@example.com"}, headers=H)
-    assert (r.status_code, r.get_json()) == (400, BLACKLISTED)
+    expect(r, 400, BLACKLISTED)
     assert contacts(botw)[0]["email"] == "a@b.co"
 
 
@@ -274,7 +275,8 @@ def test_update_contact_validates_formats(client, botw):
 # -- DELETE (BW-DEL-1, BW-DEL-2) ----------------------------------------------------------
 def test_delete_contact_requires_a_parameter(client, botw):
     r = client.delete("/crm/123", headers=H)
-    assert (r.status_code, r.get_json()) == (
+    expect(
+        r,
         400,
         {"status": "error", "message": "At least one of id, email or phone must be provided."},
     )
@@ -284,7 +286,7 @@ def test_delete_contact_by_id(client, botw):
     make(client, email="a@b.co")
     make(client, email="b@b.co")
     r = client.delete("/crm/123", data={"id": "1"}, headers=H)
-    assert (r.status_code, r.get_json()) == (202, DELETED)
+    expect(r, 202, DELETED)
     assert [c["contact_id"] for c in contacts(botw)] == [2]
 
 
@@ -303,7 +305,7 @@ def test_delete_contact_parameters_are_anded(client, botw):
     assert r.status_code == 202
     assert [c["contact_id"] for c in contacts(botw)] == [1]
     r = client.delete("/crm/123", data={"id": "1", "phone": "5559999999"}, headers=H)
-    assert (r.status_code, r.get_json()) == (404, NOT_FOUND)
+    expect(r, 404, NOT_FOUND)
 
 
 def test_delete_contact_reads_query_and_body_prefers_body(client, botw):
@@ -319,24 +321,23 @@ def test_delete_contact_reads_query_and_body_prefers_body(client, botw):
 def test_delete_contact_is_scoped_by_listing(client, botw):
     make(client, listing="456", email="a@b.co")
     r = client.delete("/crm/123", data={"email": "a@b.co"}, headers=H)
-    assert (r.status_code, r.get_json()) == (404, NOT_FOUND)
+    expect(r, 404, NOT_FOUND)
     assert len(contacts(botw)) == 1
 
 
 def test_delete_contact_unknown_is_404(client, botw):
     r = client.delete("/crm/123", data={"id": "5"}, headers=H)
-    assert (r.status_code, r.get_json()) == (404, NOT_FOUND)
+    expect(r, 404, NOT_FOUND)
     r = client.delete("/crm/123", data={"id": "abc"}, headers=H)
-    assert (r.status_code, r.get_json()) == (404, NOT_FOUND)
+    expect(r, 404, NOT_FOUND)
 
 
 # -- GET search (BW-GET-1 to BW-GET-4) ----------------------------------------------------
 def test_search_contacts_requires_a_parameter(client, botw):
     for params in ({}, {"unknown": "x"}, {"email": ""}):
         r = search(client, **params)
-        assert (r.status_code, r.get_json()) == (
-            400,
-            {"status": "error", "message": "At least one query parameter must be provided."},
+        expect(
+            r, 400, {"status": "error", "message": "At least one query parameter must be provided."}
         )
 
 
@@ -385,7 +386,7 @@ def test_search_contacts_absent_values_are_null(client, botw):
 
 def test_search_contacts_none_found(client, botw):
     r = search(client, email="nobody@x.co")
-    assert (r.status_code, r.get_json()) == (404, NONE_FOUND)
+    expect(r, 404, NONE_FOUND)
 
 
 @pytest.mark.parametrize(
@@ -416,7 +417,7 @@ def test_search_contacts_matching(client, botw, params, expected):
         assert [c["contact_id"] for c in body["data"]["results"]] == expected
         assert body["message"] == f"{len(expected)} record(s) found."
     else:
-        assert (r.status_code, r.get_json()) == (404, NONE_FOUND)
+        expect(r, 404, NONE_FOUND)
 
 
 def test_search_contacts_is_scoped_by_listing(client, botw):
@@ -447,10 +448,7 @@ def test_doubled_parameter_is_a_botw_400(client, botw):
     r = client.post("/crm/123", data=b"email=a@b.co&email=c@d.co", headers={**H, **FORM})
     assert r.get_json() == {"status": "error", "message": "Duplicate parameter: email."}
     r = client.get("/crm/123?email=a@b.co&email=a@b.co", headers=H)
-    assert (r.status_code, r.get_json()) == (
-        400,
-        {"status": "error", "message": "Duplicate parameter: email."},
-    )
+    expect(r, 400, {"status": "error", "message": "Duplicate parameter: email."})
 
 
 def test_form_pair_without_name_is_a_botw_400(client, botw):
@@ -481,26 +479,20 @@ def test_multipart_form_is_accepted(client, botw):
 def test_body_over_one_mib_is_413(client, botw):
     body = b"email=a@b.co&first_name=" + b"x" * (1024 * 1024)
     r = client.post("/crm/123", data=body, headers={**H, **FORM})
-    assert (r.status_code, r.get_json()) == (
-        413,
-        {"status": "error", "message": "Request body too large."},
-    )
+    expect(r, 413, {"status": "error", "message": "Request body too large."})
     assert contacts(botw) == []
 
 
 def test_unknown_method_is_a_botw_405(client, botw):
     r = client.patch("/crm/123", headers=H)
-    assert (r.status_code, r.get_json()) == (
-        405,
-        {"status": "error", "message": "Method not allowed."},
-    )
+    expect(r, 405, {"status": "error", "message": "Method not allowed."})
     assert set(r.headers["Allow"].split(", ")) >= {"DELETE", "GET", "POST", "PUT"}
 
 
 @pytest.mark.parametrize("path", ["/crm", "/crm/", "/crm/123/extra"])
 def test_unknown_route_is_a_botw_404(client, botw, path):
     r = client.get(path, headers=H)
-    assert (r.status_code, r.get_json()) == (404, {"status": "error", "message": "Not found."})
+    expect(r, 404, {"status": "error", "message": "Not found."})
     assert "/crm/<listing_id>" in r.headers["X-Sim-Closest-Routes"]
 
 

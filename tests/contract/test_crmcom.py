@@ -5,6 +5,7 @@ import copy
 import json
 
 import pytest
+from helpers import expect
 
 from simulator import create_app
 from simulator.vendors.crmcom.errors import http_error
@@ -300,12 +301,6 @@ def post(client, path, body, **kwargs):
     return client.post(BASE + path, json=body, **kwargs)
 
 
-def expect(r, body, status=200):
-    assert r.status_code == status, r.get_data(as_text=True)
-    assert r.get_json() == body
-    assert r.mimetype == "application/json"
-
-
 def contacts(sim):
     return sim.state("crmcom")["contacts"]
 
@@ -325,7 +320,7 @@ def contacts(sim):
 def test_unknown_method_is_404_methodnotfound(client, crm, path, schemas):
     for method in ("get", "post"):
         r = getattr(client, method)(BASE + path)
-        expect(r, METHOD_NOT_FOUND, 404)
+        expect(r, 404, METHOD_NOT_FOUND)
     conforms(schemas, "error.json", r.get_json())
     conforms(schemas, "envelope.json", r.get_json())
 
@@ -344,11 +339,11 @@ def test_wrong_http_method_is_405_with_the_envelope(client, crm, method, path, a
     r = getattr(client, method)(BASE + path, json={})
     expect(
         r,
+        405,
         error(
             "GENERAL.METHODNOTFOUNDEXCEPTION",
             "The Web API method does not support this HTTP method.",
         ),
-        405,
     )
     assert r.headers["Allow"] == allow
 
@@ -361,8 +356,8 @@ def test_body_over_the_limit_is_413_with_the_envelope(client, crm):
     )
     expect(
         r,
-        error("GENERAL.INVALIDREQUESTBODYEXCEPTION", "The request body is too large.", ""),
         413,
+        error("GENERAL.INVALIDREQUESTBODYEXCEPTION", "The request body is too large.", ""),
     )
 
 
@@ -462,7 +457,7 @@ def test_post_body_that_is_not_a_json_object_is_invalidrequestbody(
         # CC-B1: every parameter is optional, so an empty body is {} (test_crmcom_tokens.py)
         assert r.get_json()["status"]["code"] == "OK"
         return
-    expect(r, bad_body(description))
+    expect(r, 200, bad_body(description))
 
 
 def test_post_body_is_parsed_before_the_token(client, crm):
@@ -539,7 +534,7 @@ def test_authenticate_tokens_are_distinct_and_seeded(crm, client):
 )
 def test_authenticate_bad_credentials(client, crm, change, sim):
     r = post(client, "/authentication/token", {**LOGIN, **change})
-    expect(r, invalid_credentials("The username, password or organisation is not correct."))
+    expect(r, 200, invalid_credentials("The username, password or organisation is not correct."))
     assert sim.state("crmcom")["tokens"] == []
 
 
@@ -549,7 +544,7 @@ def test_authenticate_mandatory_parameters(client, crm, field, value):
     body = {**LOGIN, field: value}
     if value == "absent":
         del body[field]
-    expect(post(client, "/authentication/token", body), mandatory(field))
+    expect(post(client, "/authentication/token", body), 200, mandatory(field))
 
 
 @pytest.mark.parametrize(
@@ -565,17 +560,18 @@ def test_authenticate_mandatory_parameters(client, crm, field, value):
 def test_authenticate_wrong_types_are_invalidparametervalue(client, crm, field, value):
     expect(
         post(client, "/authentication/token", {**LOGIN, field: value}),
+        200,
         invalid(field, "must be a string"),
     )
 
 
 def test_authenticate_mandatory_comes_before_values(client, crm):
-    expect(post(client, "/authentication/token", {"username": 5}), mandatory("password"))
+    expect(post(client, "/authentication/token", {"username": 5}), 200, mandatory("password"))
 
 
 def test_authenticate_values_come_before_credentials(client, crm):
     body = {"username": "x", "password": "y", "organisation": "z", "unit": 1}
-    expect(post(client, "/authentication/token", body), invalid("unit", "must be a string"))
+    expect(post(client, "/authentication/token", body), 200, invalid("unit", "must be a string"))
 
 
 # -- authentication/web_api_key/token (CC-AUTH-2, CC-B1) ------------------------------------
@@ -637,13 +633,13 @@ def test_authenticate_web_api_key_password_part_is_ignored(client, crm):
 )
 def test_authenticate_web_api_key_bad_keys(client, crm, headers, description, sim):
     r = post(client, "/authentication/web_api_key/token", {}, headers=headers)
-    expect(r, invalid_credentials(description))
+    expect(r, 200, invalid_credentials(description))
     assert sim.state("crmcom")["tokens"] == []
 
 
 def test_authenticate_web_api_key_unit_value_comes_before_the_key(client, crm):
     r = post(client, "/authentication/web_api_key/token", {"unit": 5})
-    expect(r, invalid("unit", "must be a string"))
+    expect(r, 200, invalid("unit", "must be a string"))
 
 
 # -- tokens: placement, expiry, release (CC-TOKEN-1, CC-AUTH-4, CC-AUTH-5) --------------------
@@ -653,13 +649,13 @@ def test_token_valid_at_7199_seconds_invalid_at_7200(client, crm, token, sim):
     assert r.get_json()["status"] == OK_NULL
     sim.advance(1)
     r = show(client, token=token, contact_information_identifier="number=CI000111")
-    expect(r, TOKEN_EXPIRED)
+    expect(r, 200, TOKEN_EXPIRED)
     r = post(
         client,
         "/contact_information/create",
         {"token": token, "type": "COMPANY", "company_name": "X"},
     )
-    expect(r, TOKEN_EXPIRED)
+    expect(r, 200, TOKEN_EXPIRED)
 
 
 def test_token_expiry_ignores_use(client, crm, token, sim):
@@ -667,7 +663,9 @@ def test_token_expiry_ignores_use(client, crm, token, sim):
         sim.advance(1800)
         show(client, token=token, contact_information_identifier="number=CI000111")
     expect(
-        show(client, token=token, contact_information_identifier="number=CI000111"), TOKEN_EXPIRED
+        show(client, token=token, contact_information_identifier="number=CI000111"),
+        200,
+        TOKEN_EXPIRED,
     )
 
 
@@ -684,7 +682,9 @@ def test_token_lifetime_is_configurable(client, sim):
     )
     sim.advance(1)
     expect(
-        show(client, token=token, contact_information_identifier="id=" + LOUIS_ID), TOKEN_EXPIRED
+        show(client, token=token, contact_information_identifier="id=" + LOUIS_ID),
+        200,
+        TOKEN_EXPIRED,
     )
 
 
@@ -701,19 +701,21 @@ def test_tokens_from_state(client, sim):
         show(client, token="T-fresh", contact_information_identifier=ident).get_json()["status"]
         == OK_NULL
     )
-    expect(show(client, token="T-old", contact_information_identifier=ident), TOKEN_EXPIRED)
-    expect(show(client, token="T-released", contact_information_identifier=ident), TOKEN_RELEASED)
+    expect(show(client, token="T-old", contact_information_identifier=ident), 200, TOKEN_EXPIRED)
+    expect(
+        show(client, token="T-released", contact_information_identifier=ident), 200, TOKEN_RELEASED
+    )
 
 
 def test_token_missing_or_unknown(client, crm):
     ident = "number=CI000111"
-    expect(show(client, contact_information_identifier=ident), TOKEN_REQUIRED)
-    expect(show(client, token="", contact_information_identifier=ident), TOKEN_REQUIRED)
-    expect(show(client, token="nope", contact_information_identifier=ident), TOKEN_UNKNOWN)
-    expect(post(client, "/contact_information/create", {"type": "PERSON"}), TOKEN_REQUIRED)
-    expect(post(client, "/contact_information/create", {"token": 12345}), TOKEN_REQUIRED)
-    expect(post(client, "/contact_information/create", {"token": None}), TOKEN_REQUIRED)
-    expect(post(client, "/contact_information/create", {"token": "x"}), TOKEN_UNKNOWN)
+    expect(show(client, contact_information_identifier=ident), 200, TOKEN_REQUIRED)
+    expect(show(client, token="", contact_information_identifier=ident), 200, TOKEN_REQUIRED)
+    expect(show(client, token="nope", contact_information_identifier=ident), 200, TOKEN_UNKNOWN)
+    expect(post(client, "/contact_information/create", {"type": "PERSON"}), 200, TOKEN_REQUIRED)
+    expect(post(client, "/contact_information/create", {"token": 12345}), 200, TOKEN_REQUIRED)
+    expect(post(client, "/contact_information/create", {"token": None}), 200, TOKEN_REQUIRED)
+    expect(post(client, "/contact_information/create", {"token": "x"}), 200, TOKEN_UNKNOWN)
 
 
 def test_post_token_only_in_the_query_is_missing(client, crm, token):
@@ -722,7 +724,7 @@ def test_post_token_only_in_the_query_is_missing(client, crm, token):
         query_string={"token": token},
         json={"type": "COMPANY", "company_name": "X"},
     )
-    expect(r, TOKEN_REQUIRED)
+    expect(r, 200, TOKEN_REQUIRED)
 
 
 def test_get_token_only_in_the_body_or_a_header_is_missing(client, crm, token):
@@ -732,26 +734,28 @@ def test_get_token_only_in_the_body_or_a_header_is_missing(client, crm, token):
         json={"token": token},
         headers={"Authorization": f"Bearer {token}"},
     )
-    expect(r, TOKEN_REQUIRED)
+    expect(r, 200, TOKEN_REQUIRED)
 
 
 def test_token_is_checked_before_mandatory_parameters(client, crm):
-    expect(show(client), TOKEN_REQUIRED)
-    expect(pending(client, token="nope"), TOKEN_UNKNOWN)
-    expect(post(client, "/contact_information/update", {"token": "nope"}), TOKEN_UNKNOWN)
+    expect(show(client), 200, TOKEN_REQUIRED)
+    expect(pending(client, token="nope"), 200, TOKEN_UNKNOWN)
+    expect(post(client, "/contact_information/update", {"token": "nope"}), 200, TOKEN_UNKNOWN)
 
 
 def test_release_token(client, crm, token, sim, schemas):
     sim.advance(10)
     r = post(client, "/authentication/token/release", {"token": token})
-    expect(r, {"status": OK_EMPTY, "data": None})
+    expect(r, 200, {"status": OK_EMPTY, "data": None})
     conforms(schemas, "release_token.response.json", r.get_json())
     [record] = sim.state("crmcom")["tokens"]
     assert record["released_at"] == "2024-06-01T12:00:10Z"
     expect(
-        show(client, token=token, contact_information_identifier="number=CI000111"), TOKEN_RELEASED
+        show(client, token=token, contact_information_identifier="number=CI000111"),
+        200,
+        TOKEN_RELEASED,
     )
-    expect(post(client, "/authentication/token/release", {"token": token}), TOKEN_RELEASED)
+    expect(post(client, "/authentication/token/release", {"token": token}), 200, TOKEN_RELEASED)
 
 
 def test_release_token_only_releases_that_token(client, crm, token):
@@ -766,18 +770,18 @@ def test_release_token_only_releases_that_token(client, crm, token):
     [({}, TOKEN_REQUIRED), ({"token": ""}, TOKEN_REQUIRED), ({"token": "nope"}, TOKEN_UNKNOWN)],
 )
 def test_release_token_errors(client, crm, body, expected):
-    expect(post(client, "/authentication/token/release", body), expected)
+    expect(post(client, "/authentication/token/release", body), 200, expected)
 
 
 def test_release_token_expired(client, crm, token, sim):
     sim.advance(7200)
-    expect(post(client, "/authentication/token/release", {"token": token}), TOKEN_EXPIRED)
+    expect(post(client, "/authentication/token/release", {"token": token}), 200, TOKEN_EXPIRED)
 
 
 # -- GET contact_information/show (CC-SHOW-1, CC-SHOW-2, CC-REP-1) --------------------------------
 def test_show_contact_information_full_representation(client, crm, token, schemas):
     r = show(client, token=token, contact_information_identifier="number=CI000111")
-    expect(r, {"status": OK_NULL, "data": louis_data()})
+    expect(r, 200, {"status": OK_NULL, "data": louis_data()})
     assert r.get_json()["data"]["name"] == "Louis Kozior"
     assert list(r.get_json()) == ["status", "data"]
     conforms(schemas, "show_contact_information.response.json", r.get_json())
@@ -798,7 +802,7 @@ def test_show_contact_information_full_representation(client, crm, token, schema
 )
 def test_show_contact_information_by_each_identifier_field(client, crm, token, identifier, contact):
     r = show(client, token=token, contact_information_identifier=identifier)
-    expect(r, {"status": OK_NULL, "data": as_data(contact)})
+    expect(r, 200, {"status": OK_NULL, "data": as_data(contact)})
 
 
 @pytest.mark.parametrize(
@@ -813,7 +817,7 @@ def test_show_contact_information_by_each_identifier_field(client, crm, token, i
 )
 def test_show_contact_information_entity_not_found(client, crm, token, field, value):
     r = show(client, token=token, contact_information_identifier=f"{field}={value}")
-    expect(r, not_found("contact information", field, value))
+    expect(r, 200, not_found("contact information", field, value))
 
 
 def test_show_contact_information_vat_number_is_company_only(client, crm, token, sim):
@@ -822,7 +826,7 @@ def test_show_contact_information_vat_number_is_company_only(client, crm, token,
     )
     token = post(client, "/authentication/token", LOGIN).get_json()["data"]["token"]
     r = show(client, token=token, contact_information_identifier="vat_registration_number=VATP")
-    expect(r, not_found("contact information", "vat_registration_number", "VATP"))
+    expect(r, 200, not_found("contact information", "vat_registration_number", "VATP"))
 
 
 def test_show_contact_information_fields_set_from_the_document(client, crm, token):
@@ -834,6 +838,7 @@ def test_show_contact_information_fields_set_from_the_document(client, crm, toke
     )
     expect(
         r,
+        200,
         {
             "status": OK_NULL,
             "data": {
@@ -864,7 +869,7 @@ def test_show_contact_information_fields_set_filtering(client, crm, token, field
     )
     data = louis_data()
     expected = data if keys is None else {k: data[k] for k in data if k in keys}
-    expect(r, {"status": OK_NULL, "data": expected})
+    expect(r, 200, {"status": OK_NULL, "data": expected})
 
 
 @pytest.mark.parametrize("value", [None, "", "  "])
@@ -872,7 +877,7 @@ def test_show_contact_information_identifier_is_mandatory(client, crm, token, va
     params = {"token": token}
     if value is not None:
         params["contact_information_identifier"] = value
-    expect(show(client, **params), mandatory("contact_information_identifier"))
+    expect(show(client, **params), 200, mandatory("contact_information_identifier"))
 
 
 P = "contact_information_identifier"
@@ -897,12 +902,12 @@ ALLOWED = (
     ],
 )
 def test_show_contact_information_malformed_identifier(client, crm, token, identifier, expected):
-    expect(show(client, token=token, contact_information_identifier=identifier), expected)
+    expect(show(client, token=token, contact_information_identifier=identifier), 200, expected)
 
 
 def test_show_contact_information_identifier_values_come_before_lookup(client, crm, token):
     r = show(client, token=token, contact_information_identifier="bogus=1,number=CI000999")
-    expect(r, only_one(P))
+    expect(r, 200, only_one(P))
 
 
 def test_show_contact_information_bad_query_strings(client, crm, token):
@@ -910,11 +915,11 @@ def test_show_contact_information_bad_query_strings(client, crm, token):
     r = client.get(
         f"{url}?token={token}&token={token}&contact_information_identifier=number%3DCI000111"
     )
-    expect(r, invalid("token", "is given more than once"))
+    expect(r, 200, invalid("token", "is given more than once"))
     r = client.get(f"{url}?token={token}&contact_information_identifier=number%3D%FF")
-    expect(r, invalid(None, "The query string is not valid UTF-8."))
+    expect(r, 200, invalid(None, "The query string is not valid UTF-8."))
     r = client.get(f"{url}?=x&token={token}")
-    expect(r, invalid(None, "The query string has a parameter with no name."))
+    expect(r, 200, invalid(None, "The query string has a parameter with no name."))
 
 
 def test_show_contact_information_percent_encoded_identifier(client, crm, token):
@@ -983,6 +988,7 @@ def test_create_contact_information_document_sample(client, crm, token, sim, sch
     assert len(email["id"]) == 32 and email["id"] == email["id"].upper()
     expect(
         r,
+        200,
         {
             "status": OK_NULL,
             "data": {
@@ -1027,7 +1033,7 @@ def test_create_contact_information_returns_every_field_without_fields_set(
 ):
     r = create(client, token, type="COMPANY", company_name="Acme Ltd", vat_registration_number="V1")
     stored = contacts(sim)[-1]
-    expect(r, {"status": OK_NULL, "data": as_data(stored)})
+    expect(r, 200, {"status": OK_NULL, "data": as_data(stored)})
     data = r.get_json()["data"]
     assert data["name"] == "Acme Ltd"
     assert data["life_cycle_state"] == "MARKETING"
@@ -1056,7 +1062,7 @@ def test_create_contact_information_first_number_is_ci000001(client, sim):
     r = create(
         client, token, type="PERSON", first_name="A", last_name="B", fields_set="number,name"
     )
-    expect(r, {"status": OK_NULL, "data": {"number": "CI000001", "name": "A B"}})
+    expect(r, 200, {"status": OK_NULL, "data": {"number": "CI000001", "name": "A B"}})
 
 
 def test_create_contact_information_sets_at_top_level_and_in_demographics(client, crm, token, sim):
@@ -1190,7 +1196,7 @@ def test_create_contact_information_name_rules(client, crm, token):
     ],
 )
 def test_create_contact_information_mandatory_parameters(client, crm, token, body, param, sim):
-    expect(create(client, token, **body), mandatory(param))
+    expect(create(client, token, **body), 200, mandatory(param))
     assert len(contacts(sim)) == 2
 
 
@@ -1315,7 +1321,7 @@ PERSON = {"type": "PERSON", "first_name": "A", "last_name": "B"}
 )
 def test_create_contact_information_invalid_values(client, crm, token, body, param, reason, sim):
     expected = only_one(param) if reason is None else invalid(param, reason)
-    expect(create(client, token, **body), expected)
+    expect(create(client, token, **body), 200, expected)
     assert len(contacts(sim)) == 2
 
 
@@ -1323,12 +1329,12 @@ def test_create_contact_information_huge_float_is_an_unreadable_body(client, crm
     # a number beyond a double is refused as the body is read (simulator/http.py, 20bcf7f)
     body = json.dumps({"token": token, **PERSON})[:-1] + ', "udf_float_2": 1e400}'
     r = client.post(BASE + "/contact_information/create", data=body)
-    expect(r, bad_body("The body is not valid JSON (RFC 8259)."))
+    expect(r, 200, bad_body("The body is not valid JSON (RFC 8259)."))
 
 
 def test_create_contact_information_identifier_with_two_fields(client, crm, token):
     r = create(client, token, **PERSON, owned_by_group_identifier={"name": "G", "id": "1"})
-    expect(r, only_one("owned_by_group_identifier"))
+    expect(r, 200, only_one("owned_by_group_identifier"))
 
 
 def test_create_contact_information_null_identifier_fields_are_ignored(client, crm, token):
@@ -1339,12 +1345,12 @@ def test_create_contact_information_null_identifier_fields_are_ignored(client, c
         category_identifier={"name": "C", "id": None},
         fields_set="category",
     )
-    expect(r, {"status": OK_NULL, "data": {"category": {"name": "C"}}})
+    expect(r, 200, {"status": OK_NULL, "data": {"category": {"name": "C"}}})
 
 
 def test_create_contact_information_unknown_fields_are_ignored(client, crm, token, sim):
     r = create(client, token, **PERSON, shoe_size=44, fields_set="name")
-    expect(r, {"status": OK_NULL, "data": {"name": "A B"}})
+    expect(r, 200, {"status": OK_NULL, "data": {"name": "A B"}})
     assert "shoe_size" not in contacts(sim)[-1]
 
 
@@ -1355,7 +1361,7 @@ def test_create_contact_information_unknown_fields_are_ignored(client, crm, toke
 def test_create_contact_information_uniqueness_default_rules(
     client, crm, token, sim, demographics, field
 ):
-    expect(create(client, token, **PERSON, demographics=demographics), not_unique(field))
+    expect(create(client, token, **PERSON, demographics=demographics), 200, not_unique(field))
     assert len(contacts(sim)) == 2
 
 
@@ -1382,9 +1388,9 @@ def test_create_contact_information_uniqueness_fields_from_state(client, sim):
     )
     assert r.get_json()["status"] == OK_NULL
     r = create(client, token, **PERSON, demographics={"social_security_number": "SSN111"})
-    expect(r, not_unique("social_security_number"))
+    expect(r, 200, not_unique("social_security_number"))
     r = create(client, token, type="COMPANY", company_name="X", vat_registration_number="VAT112")
-    expect(r, not_unique("vat_registration_number"))
+    expect(r, 200, not_unique("vat_registration_number"))
     sim.put_state({**STATE, "uniqueness_fields": []}, vendor="crmcom")
     token = post(client, "/authentication/token", LOGIN).get_json()["data"]["token"]
     r = create(client, token, **PERSON, demographics={"passport_number": "P111"})
@@ -1393,7 +1399,7 @@ def test_create_contact_information_uniqueness_fields_from_state(client, sim):
 
 def test_create_contact_information_values_come_before_uniqueness(client, crm, token):
     r = create(client, token, **PERSON, demographics={"passport_number": "P111", "gender": "X"})
-    expect(r, invalid("demographics.gender", "must be one of MALE, FEMALE"))
+    expect(r, 200, invalid("demographics.gender", "must be one of MALE, FEMALE"))
 
 
 def test_create_contact_information_two_creates_in_one_request_sequence_are_checked(
@@ -1407,6 +1413,7 @@ def test_create_contact_information_two_creates_in_one_request_sequence_are_chec
     )
     expect(
         create(client, token, **PERSON, demographics={"passport_number": "NEW"}),
+        200,
         not_unique("passport_number"),
     )
 
@@ -1434,7 +1441,7 @@ def test_update_contact_information_absent_untouched_null_clears(client, crm, to
         title=None,
         demographics={**LOUIS["demographics"], "passport_number": None, "gender": "FEMALE"},
     )
-    expect(r, {"status": OK_NULL, "data": expected})
+    expect(r, 200, {"status": OK_NULL, "data": expected})
     assert r.get_json()["data"]["name"] == "Louis Maria Kozior"
     conforms(schemas, "update_contact_information.response.json", r.get_json())
     stored = contacts(sim)[0]
@@ -1445,7 +1452,7 @@ def test_update_contact_information_absent_untouched_null_clears(client, crm, to
 
 def test_update_contact_information_with_no_changes(client, crm, token, sim):
     before = contacts(sim)
-    expect(update(client, token, {"id": LOUIS_ID}), {"status": OK_NULL, "data": louis_data()})
+    expect(update(client, token, {"id": LOUIS_ID}), 200, {"status": OK_NULL, "data": louis_data()})
     assert contacts(sim) == before
 
 
@@ -1477,6 +1484,7 @@ def test_update_contact_information_null_set_clears_it(client, crm, token, sim):
     )
     expect(
         r,
+        200,
         {
             "status": OK_NULL,
             "data": {"addresses_set": [], "phones_set": [], "emails_set": LOUIS["emails_set"]},
@@ -1496,7 +1504,7 @@ def test_update_contact_information_null_set_clears_it(client, crm, token, sim):
 
 def test_update_contact_information_null_demographics_clears_them(client, crm, token):
     r = update(client, token, {"number": "CI000111"}, demographics=None, fields_set="demographics")
-    expect(r, {"status": OK_NULL, "data": {"demographics": blank_demographics()}})
+    expect(r, 200, {"status": OK_NULL, "data": {"demographics": blank_demographics()}})
 
 
 def test_update_contact_information_date_of_birth(client, crm, token):
@@ -1536,15 +1544,15 @@ def test_update_contact_information_date_of_birth(client, crm, token):
 )
 def test_update_contact_information_by_each_identifier(client, crm, token, identifier):
     r = update(client, token, identifier, notes="updated", fields_set="id,notes")
-    expect(r, {"status": OK_NULL, "data": {"id": LOUIS_ID, "notes": "updated"}})
+    expect(r, 200, {"status": OK_NULL, "data": {"id": LOUIS_ID, "notes": "updated"}})
 
 
 def test_update_contact_information_company_identifiers(client, crm, token):
     for identifier in ({"vat_registration_number": "VAT112"}, {"registration_number": "REG112"}):
         r = update(client, token, identifier, fields_set="id")
-        expect(r, {"status": OK_NULL, "data": {"id": KOZIOR_ID}})
+        expect(r, 200, {"status": OK_NULL, "data": {"id": KOZIOR_ID}})
     r = update(client, token, {"social_security_number": "SSN112"})
-    expect(r, not_found("contact information", "social_security_number", "SSN112"))
+    expect(r, 200, not_found("contact information", "social_security_number", "SSN112"))
 
 
 @pytest.mark.parametrize("identifier", [None, {}, {"number": None}, "absent"])
@@ -1552,7 +1560,7 @@ def test_update_contact_information_identifier_is_mandatory(client, crm, token, 
     body = {"token": token, "notes": "x"}
     if identifier != "absent":
         body[P] = identifier
-    expect(post(client, "/contact_information/update", body), mandatory(P))
+    expect(post(client, "/contact_information/update", body), 200, mandatory(P))
 
 
 @pytest.mark.parametrize(
@@ -1569,13 +1577,14 @@ def test_update_contact_information_identifier_is_mandatory(client, crm, token, 
     ],
 )
 def test_update_contact_information_bad_identifier(client, crm, token, identifier, expected):
-    expect(update(client, token, identifier), expected)
+    expect(update(client, token, identifier), 200, expected)
 
 
 def test_update_contact_information_not_found(client, crm, token, sim):
     before = contacts(sim)
     expect(
         update(client, token, {"number": "CI000999"}, notes="x"),
+        200,
         not_found("contact information", "number", "CI000999"),
     )
     assert contacts(sim) == before
@@ -1599,18 +1608,20 @@ def test_update_contact_information_mandatory_on_condition(
     client, crm, token, sim, identifier, body, param
 ):
     before = contacts(sim)
-    expect(update(client, token, identifier, **body), mandatory(param))
+    expect(update(client, token, identifier, **body), 200, mandatory(param))
     assert contacts(sim) == before
 
 
 def test_update_contact_information_mandatory_before_values_before_lookup(client, crm, token):
     # the body's mandatory parameters are checked before the identifier's value ...
-    expect(update(client, token, {"number": "CI1", "id": "X"}, type=None), mandatory("type"))
+    expect(update(client, token, {"number": "CI1", "id": "X"}, type=None), 200, mandatory("type"))
     # ... the identifier's value before the body's values ...
-    expect(update(client, token, {"a": "1", "b": "2"}, title=5), only_one(P))
+    expect(update(client, token, {"a": "1", "b": "2"}, title=5), 200, only_one(P))
     # ... and every value before the lookup
     expect(
-        update(client, token, {"number": "CI000999"}, title=5), invalid("title", "must be a string")
+        update(client, token, {"number": "CI000999"}, title=5),
+        200,
+        invalid("title", "must be a string"),
     )
 
 
@@ -1623,12 +1634,12 @@ def test_update_contact_information_change_type(client, crm, token):
         company_name="Louis Co",
         fields_set="type,name",
     )
-    expect(r, {"status": OK_NULL, "data": {"type": "COMPANY", "name": "Louis Co"}})
+    expect(r, 200, {"status": OK_NULL, "data": {"type": "COMPANY", "name": "Louis Co"}})
 
 
 def test_update_contact_information_uniqueness(client, crm, token, sim):
     r = update(client, token, {"number": "CI000112"}, demographics={"passport_number": "P111"})
-    expect(r, not_unique("passport_number"))
+    expect(r, 200, not_unique("passport_number"))
     r = update(
         client,
         token,
@@ -1636,7 +1647,7 @@ def test_update_contact_information_uniqueness(client, crm, token, sim):
         demographics={"passport_number": "P111", "id_number": "ID111"},
         fields_set="number",
     )
-    expect(r, {"status": OK_NULL, "data": {"number": "CI000111"}})
+    expect(r, 200, {"status": OK_NULL, "data": {"number": "CI000111"}})
     r = update(
         client,
         token,
@@ -1646,7 +1657,7 @@ def test_update_contact_information_uniqueness(client, crm, token, sim):
     )
     assert r.get_json()["data"]["demographics"]["passport_number"] == "P112"
     r = update(client, token, {"number": "CI000111"}, demographics={"passport_number": "P112"})
-    expect(r, not_unique("passport_number"))
+    expect(r, 200, not_unique("passport_number"))
 
 
 def test_update_contact_information_updated_identifiers_are_indexed(client, crm, token):
@@ -1654,7 +1665,7 @@ def test_update_contact_information_updated_identifiers_are_indexed(client, crm,
     r = show(client, token=token, contact_information_identifier="passport_number=NEWP")
     assert r.get_json()["data"]["id"] == LOUIS_ID
     r = show(client, token=token, contact_information_identifier="passport_number=P111")
-    expect(r, not_found("contact information", "passport_number", "P111"))
+    expect(r, 200, not_found("contact information", "passport_number", "P111"))
 
 
 # -- GET provisioning/generic_provisioning_requests/get_pending (CC-PEND-1 to CC-PEND-4) ---------
@@ -1710,6 +1721,7 @@ def test_get_pending_provisioning_requests_orders_and_groups(client, prov, schem
     r = page(client, prov, 50, 0)
     expect(
         r,
+        200,
         {
             "status": OK_NULL,
             "data": {
@@ -1750,6 +1762,7 @@ def test_get_pending_provisioning_requests_document_example(client, prov):
     # sorted: PR01 PR02 PR03 PR04 PR05 PR06 PR07 -> offset 2, five: PR03 PR04 PR05 PR06 PR07
     expect(
         r,
+        200,
         {
             "status": OK_NULL,
             "data": {
@@ -1805,8 +1818,10 @@ def test_get_pending_provisioning_requests_pages(client, prov):
     for offset in range(0, 10, 2):
         seen.append(sorted(flat(page(client, prov, 2, offset))))
     assert seen == [["PR01", "PR02"], ["PR03", "PR04"], ["PR05", "PR06"], ["PR07"], []]
-    expect(page(client, prov, 2, 7), {"status": OK_NULL, "data": {"subscriptions_set": []}})
-    expect(page(client, prov, 50, 10**30), {"status": OK_NULL, "data": {"subscriptions_set": []}})
+    expect(page(client, prov, 2, 7), 200, {"status": OK_NULL, "data": {"subscriptions_set": []}})
+    expect(
+        page(client, prov, 50, 10**30), 200, {"status": OK_NULL, "data": {"subscriptions_set": []}}
+    )
 
 
 def test_get_pending_provisioning_requests_window_moves_with_the_clock(client, prov, sim):
@@ -1832,7 +1847,7 @@ def test_get_pending_provisioning_requests_fields_set(client, prov):
         ][0]["subscription_number"]
         == "S1"
     )
-    expect(page(client, prov, 1, 0, fields_set="number,type"), {"status": OK_NULL, "data": {}})
+    expect(page(client, prov, 1, 0, fields_set="number,type"), 200, {"status": OK_NULL, "data": {}})
 
 
 @pytest.mark.parametrize("size", ["50", "050", "1"])
@@ -1842,7 +1857,7 @@ def test_get_pending_provisioning_requests_accepts_1_to_50(client, prov, size):
 
 @pytest.mark.parametrize("size", ["51", "100", "9" * 40])
 def test_get_pending_provisioning_requests_51_is_maximumnumberofresultsexceeded(client, prov, size):
-    expect(page(client, prov, size, "0"), MAXIMUM)
+    expect(page(client, prov, size, "0"), 200, MAXIMUM)
 
 
 @pytest.mark.parametrize(
@@ -1865,7 +1880,7 @@ def test_get_pending_provisioning_requests_51_is_maximumnumberofresultsexceeded(
 def test_get_pending_provisioning_requests_bad_paging_values(
     client, prov, size, offset, param, reason
 ):
-    expect(page(client, prov, size, offset), invalid(param, reason))
+    expect(page(client, prov, size, offset), 200, invalid(param, reason))
 
 
 @pytest.mark.parametrize(
@@ -1896,7 +1911,7 @@ def test_get_pending_provisioning_requests_bad_paging_values(
     ],
 )
 def test_get_pending_provisioning_requests_mandatory_parameters(client, prov, params, param):
-    expect(pending(client, token=prov, **params), mandatory(param))
+    expect(pending(client, token=prov, **params), 200, mandatory(param))
 
 
 PP = "provisioning_provider_identifier"
@@ -1917,12 +1932,12 @@ PP = "provisioning_provider_identifier"
     ],
 )
 def test_get_pending_provisioning_requests_provider_errors(client, prov, provider, expected):
-    expect(page(client, prov, 5, 0, provider), expected)
+    expect(page(client, prov, 5, 0, provider), 200, expected)
 
 
 def test_get_pending_provisioning_requests_values_come_before_lookup(client, prov):
-    expect(page(client, prov, 51, 0, "id=NOPE"), MAXIMUM)
-    expect(page(client, prov, 5, -1, "id=NOPE"), invalid("offset", "must be at least 0"))
+    expect(page(client, prov, 51, 0, "id=NOPE"), 200, MAXIMUM)
+    expect(page(client, prov, 5, -1, "id=NOPE"), 200, invalid("offset", "must be at least 0"))
 
 
 def test_get_pending_provisioning_requests_paging_through_many_50_at_a_time(client, sim):
@@ -2116,7 +2131,9 @@ def test_reset_empties_the_vendor(client, crm, token, sim):
     client.post("/__sim/reset", json={"vendors": ["crmcom"]})
     assert sim.state("crmcom")["contacts"] == []
     expect(
-        show(client, token=token, contact_information_identifier="number=CI000111"), TOKEN_UNKNOWN
+        show(client, token=token, contact_information_identifier="number=CI000111"),
+        200,
+        TOKEN_UNKNOWN,
     )
 
 
@@ -2125,7 +2142,7 @@ def test_namespaces_are_isolated(client, crm, token):
         f"/__ns/other{BASE}/contact_information/show",
         query_string={"token": token, P: "number=CI000111"},
     )
-    expect(r, TOKEN_UNKNOWN)
+    expect(r, 200, TOKEN_UNKNOWN)
 
 
 # -- schemas: documented samples and every error ------------------------------------------------

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from helpers import expect
 from jsonschema import Draft7Validator
 
 from simulator.schemas import default_schemas_dir, load
@@ -108,12 +109,6 @@ def push(client, body=DEFAULT, header=DEFAULT, key="KEY-A", endpoint="endpoint",
             "jsonbody": json.dumps(EXAMPLE_BODY if body is DEFAULT else body),
         }
     return client.post(url, **kw)
-
-
-def expect(resp, status, body):
-    assert resp.status_code == status, resp.data
-    assert resp.mimetype == "application/json"
-    assert resp.get_json() == body
 
 
 def invite(customer, campaign_id="154", api_key="KEY-A", at=NOW):

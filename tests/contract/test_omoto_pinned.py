@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from helpers import expect
 
 KEY = "K1"
 URL = f"/omoto/receivecustomerinfo.htm?key={KEY}"
@@ -67,7 +68,7 @@ def omoto(sim):
 
 
 def reason(r, status, code):
-    assert (r.status_code, r.get_json()) == (status, {"response": code})
+    expect(r, status, {"response": code})
     return r.headers.get("X-Sim-Reason")
 
 
