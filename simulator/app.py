@@ -1,37 +1,23 @@
-"""The app factory: config, schemas, namespaces, vendor blueprints, control plane, errors."""
+"""The app factory: config, schemas, namespaces, vendor blueprints, control plane, and the
+request pipeline (simulator/pipeline.py) wired around them."""
 
 from __future__ import annotations
 
-import contextlib
-import difflib
-import errno
-import logging
-import socket
-import struct
-import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Request, Response, g, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from flask import Flask
 
-from simulator import __version__, guard
+from simulator import __version__, guard, pipeline
 from simulator.config import Config
-from simulator.errors import Problem, SimulatorError, json_response
-from simulator.http import BadBody, parse_json
-from simulator.journal import ENTRY_OVERHEAD, Raw, outcomes_size
 from simulator.mounts import mount
+from simulator.pipeline import CONTROL_PREFIX, NamespaceMiddleware
 from simulator.schemas import default_schemas_dir, load
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Vendor
-from simulator.world import DEFAULT, NAME, Namespaces, TooManyNamespaces, World
+from simulator.world import Namespaces
 
-log = logging.getLogger("crmsim")
-CONTROL_PREFIX = "/__sim"
-READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+__all__ = ["CONTROL_PREFIX", "Simulator", "create_app"]
 
 
 class Simulator:
@@ -55,46 +41,6 @@ class Simulator:
         return next((v for v in self.vendors if v.owns(path)), None)
 
 
-class NamespaceMiddleware:
-    """Serves ``/__ns/{name}/rest`` as ``/rest`` in namespace ``name``."""
-
-    def __init__(self, app: WSGIApp) -> None:
-        self.app = app
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        path: str = environ.get("PATH_INFO", "")
-        if path.startswith("/__ns/"):
-            name, _, rest = path[len("/__ns/") :].partition("/")
-            if NAME.match(name):
-                environ["crmsim.namespace"] = name
-                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/__ns/" + name
-                environ["PATH_INFO"] = "/" + rest
-        result = self.app(environ, start_response)
-        if environ.get("crmsim.drop"):
-            _drop_connection(environ, result)
-        return result
-
-
-def _drop_connection(environ: dict[str, Any], result: Iterable[bytes]) -> None:
-    """A fault rule dropped this request: reset the connection instead of answering."""
-    close = getattr(result, "close", None)
-    if close is not None:
-        close()
-    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.close()  # with a zero linger: the client sees a reset
-    elif "REMOTE_PORT" in environ:  # granian (simulator/rsgi.py) owns the socket: reset it
-        from simulator.rsgi import reset_client
-
-        reset_client(environ)
-    # Servers treat a broken pipe as the client having gone away: nothing is written.
-    raise BrokenPipeError(errno.EPIPE, "connection dropped by a crmsim fault rule")
-
-
 def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
     """Build a crmsim app; ``test_config`` (a mapping) overrides the ``CRMSIM_*`` settings,
     a ``Config`` replaces them."""
@@ -112,290 +58,10 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
 
     app.register_blueprint(admin_blueprint)
     for vendor in sim.vendors:
-        app.register_blueprint(vendor.blueprint, url_prefix=vendor.prefixes[0])
+        app.register_blueprint(vendor.blueprint, url_prefix=vendor.prefix)
 
     guard.install(app, config)  # first: a refused control request touches nothing
-    _install_hooks(app, sim)
-    _install_error_handlers(app, sim)
+    pipeline.install(app, sim)
+    pipeline.install_error_handlers(app, sim)
     app.wsgi_app = NamespaceMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app
-
-
-@dataclass
-class Call:
-    """What the pipeline knows of the vendor request it serves: one object on ``g``, so the
-    hot path reads Flask's context once per step instead of once per field."""
-
-    request: Request
-    world: World
-    vendor: Vendor | None
-    operation: str | None
-    started: float
-    violations: list[dict[str, str]] = field(default_factory=list)
-    checked: bool = False
-    fault: str | None = None
-    locked: bool = False
-    # what the vendor did with each item (AntCRM listener items), for the journal
-    outcomes: list[Any] | None = None
-
-
-def _install_hooks(app: Flask, sim: Simulator) -> None:
-    @app.before_request
-    def enter_namespace() -> None:
-        started = time.perf_counter()
-        req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        name = req.environ.get("crmsim.namespace", DEFAULT)
-        world = sim.namespaces.find(name)
-        if world is None:
-            world = _open_namespace(sim, req, name)
-        g.world = world
-        if req.path.startswith(CONTROL_PREFIX):
-            # control documents (whole states) may be far larger than vendor bodies
-            req.max_content_length = sim.config.max_control_bytes
-            return
-        vendor = sim.vendor_for(req.path)
-        endpoint = req.endpoint or ""
-        operation = endpoint if vendor and endpoint.startswith(vendor.slug + ".") else None
-        call = g.call = Call(req, world, vendor, operation, started)
-        _apply_fault(call)
-        # the body first (bounded by max_body_bytes; over it the route answers), then the lock:
-        # a slow upload must not hold the namespace while it trickles in
-        with contextlib.suppress(HTTPException):
-            req.get_data(cache=True)
-        world.lock.acquire()
-        call.locked = True
-        _check_contract(sim, call)
-
-    @app.after_request
-    def journal(response: Response) -> Response:
-        if request.method not in READ_ONLY and "world" in g:
-            g.world.changes += 1  # vendor or control write: the snapshot thread saves it
-        call: Call | None = g.get("call")
-        if call is not None:
-            if call.checked:
-                response.headers["X-Sim-Violations"] = str(len(call.violations))
-            _record(call, response)
-            if sim.config.validate_responses:
-                _check_response(sim, call, response)
-        return response
-
-    @app.teardown_request
-    def leave_namespace(_exc: BaseException | None) -> None:
-        call: Call | None = g.get("call")
-        if call is not None and call.locked:
-            call.locked = False
-            call.world.lock.release()
-
-
-def _open_namespace(sim: Simulator, req: Request, name: str) -> World:
-    """A request to a namespace that does not exist yet. A matched vendor route (its journal
-    entry is a write) or a control write creates it, up to ``max_namespaces`` (then 429,
-    in the vendor's shape on vendor routes); a read or an unmatched route sees a blank
-    namespace that is never stored (docs/control-plane.md, "Bounded resources")."""
-    control = req.path.startswith(CONTROL_PREFIX)
-    creates = req.url_rule is not None and (
-        not control or (req.method not in READ_ONLY and req.endpoint != "sim.drop_namespace")
-    )
-    if not creates:
-        return sim.namespaces.blank(name)
-    try:
-        return sim.namespaces.create(name)
-    except TooManyNamespaces as exc:
-        vendor = None if control else sim.vendor_for(req.path)
-        if vendor is not None:
-            raise vendor.http_error(429) from exc
-        raise
-
-
-class FaultAnswer(SimulatorError):
-    """The answer a fault rule gives instead of the vendor's."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("fault")
-        self.response = response
-
-    def to_response(self) -> Response:
-        return self.response
-
-
-def _apply_fault(call: Call) -> None:
-    """Consult the namespace's fault rules; a rule that fires delays, answers or drops."""
-    world, vendor, req = call.world, call.vendor, call.request
-    if not world.faults.rules:
-        return
-    with world.lock:
-        rule = world.faults.pick(
-            vendor.slug if vendor else None, call.operation, req.method, req.path
-        )
-    if rule is None:
-        return
-    call.fault = rule.id
-    spec = rule.spec
-    if spec.get("delay_ms"):
-        time.sleep(spec["delay_ms"] / 1000)
-    status: int | None = spec.get("status")
-    headers = dict(spec.get("headers", {}))
-    if "rate_limit" in spec:
-        status = 429
-        headers.setdefault("Retry-After", str(spec["rate_limit"].get("retry_after", 1)))
-    if spec.get("drop"):
-        req.environ["crmsim.drop"] = True
-        status = 503
-    if status is None:
-        return  # a delay only: the vendor answers as usual
-    if "body" in spec:
-        response = json_response(spec["body"], status)
-    elif vendor is not None:
-        response = vendor.http_error(status).to_response()
-    else:
-        response = Problem(
-            status, "Fault", f"Fault rule {rule.id} answered {status}."
-        ).to_response()
-    response.headers.update(headers)
-    raise FaultAnswer(response)
-
-
-def _unreadable(detail: str, keyword: str) -> dict[str, str]:
-    return {"pointer": "", "message": f"the request cannot be read: {detail}", "keyword": keyword}
-
-
-def _check_contract(sim: Simulator, call: Call) -> None:
-    """Validate the request document against ``<op>.request.json`` (contract checks).
-
-    Violations go to the journal and the ``X-Sim-Violations`` header; the vendor's answer is
-    unchanged unless the namespace's ``strict_contract`` is on, which answers 422.
-    """
-    vendor, operation = call.vendor, call.operation
-    if vendor is None or operation is None:
-        return
-    name = operation.split(".", 1)[1]
-    op = vendor.operation(name)
-    schema = f"{vendor.slug}/{name}.request.json"
-    if op is None or not sim.schemas.has(schema):
-        return
-    try:
-        document = op.read()
-    except BadBody as exc:
-        call.violations = [_unreadable(exc.detail, exc.reason)]
-    except RequestEntityTooLarge:  # the route answers this in the vendor's own way
-        call.violations = [_unreadable("the body is over the size limit", "maxLength")]
-    else:
-        call.violations = sim.schemas.validate(schema, document)
-    call.checked = True
-    if call.violations and call.world.settings["strict_contract"]:
-        raise Problem(
-            422,
-            "Contract violation",
-            f"The request violates {schema} in {len(call.violations)} place(s); "
-            "strict_contract is on, so the vendor did not process it.",
-            errors=call.violations,
-            operation=operation,
-        )
-
-
-def _check_response(sim: Simulator, call: Call, response: Response) -> None:
-    """Check a vendor answer against the schema its operation declares for that status."""
-    vendor, operation = call.vendor, call.operation
-    op = vendor.operation(operation.split(".", 1)[1]) if vendor and operation else None
-    if vendor is None or op is None or call.fault is not None or response.status_code == 422:
-        return
-    schemas = vendor.response_schemas(op, response.status_code)
-    where = {"operation": operation, "status": response.status_code, "path": call.request.path}
-    if not schemas:
-        sim.response_problems.append({**where, "problem": "status not declared"})
-        return
-    try:
-        body = parse_json(response.get_data())
-    except BadBody:
-        sim.response_problems.append({**where, "problem": "body is not JSON"})
-        return
-    found = [sim.schemas.validate(name, body) for name in schemas]
-    if all(found):
-        sim.response_problems.append({**where, "problem": found, "body": body})
-
-
-def _record(call: Call, response: Response) -> None:
-    """Append the journal entry; decoding headers, query and bodies waits for a reader."""
-    req, vendor = call.request, call.vendor
-    environ = req.environ
-    dropped = bool(environ.get("crmsim.drop"))
-    try:
-        request_data = req.get_data(cache=True)
-    except HTTPException:  # the body was over the limit and was never read
-        request_data = b""
-    headers = [
-        (k, v)
-        for k, v in environ.items()
-        if k.startswith("HTTP_") or k in ("CONTENT_TYPE", "CONTENT_LENGTH")
-    ]
-    keep = call.world.journal_body_bytes
-    sent = Raw(headers, request_data, req.mimetype, environ.get("QUERY_STRING", ""), True, keep)
-    answered = (
-        Raw([], b"", None)
-        if dropped
-        else Raw(response.headers.to_wsgi_list(), response.get_data(), response.mimetype, keep=keep)
-    )
-    entry = {
-        "at": call.world.clock.now(),
-        "vendor": vendor.slug if vendor else None,
-        # a route may disown the request (Omoto's unconfigured endpoint): journal it unmatched
-        "operation": call.operation if req.url_rule is not None else None,
-        "request": {
-            "method": req.method,
-            "path": req.path,
-            "raw": sent,
-        },
-        "response": {
-            "status": None if dropped else response.status_code,
-            "raw": answered,
-        },
-        "duration_ms": round((time.perf_counter() - call.started) * 1000, 3),
-        "violations": call.violations,
-        "fault": call.fault,
-        "outcomes": call.outcomes,
-    }
-    size = ENTRY_OVERHEAD + sent.size() + answered.size() + outcomes_size(call.outcomes)
-    call.world.journal.append(entry, size)
-
-
-def closest_routes(app: Flask, path: str) -> list[str]:
-    rules = sorted({r.rule for r in app.url_map.iter_rules() if r.endpoint != "static"})
-    return difflib.get_close_matches(path, rules, n=3, cutoff=0.3)
-
-
-def _install_error_handlers(app: Flask, sim: Simulator) -> None:
-    @app.errorhandler(SimulatorError)
-    def simulator_error(exc: SimulatorError) -> Response:
-        return exc.to_response()
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        vendor = sim.vendor_for(request.path)
-        error: SimulatorError
-        if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
-            error = vendor.http_error(status)
-        elif status == 404:
-            routes = closest_routes(app, request.path)
-            error = Problem(
-                404, "Not Found", f"No route matches {request.path}.", closest_routes=routes
-            )
-        else:
-            error = Problem(status, exc.name, exc.description or "")
-        response = error.to_response()
-        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
-        if status == 404 and vendor is not None:
-            response.headers["X-Sim-Closest-Routes"] = ", ".join(closest_routes(app, request.path))
-        return response
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception) -> Response:  # a bug: say so in the vendor's own shape
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        vendor = sim.vendor_for(request.path)
-        if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
-            return vendor.http_error(500).to_response()
-        # no internals in any answer: the log has the traceback
-        return Problem(
-            500, "Internal Server Error", "crmsim failed to answer; its log says why."
-        ).to_response()

@@ -158,7 +158,7 @@ def serve(
         click.echo(f"crmsim: {exc}", err=True)
         sys.exit(2)
     served = ", ".join(
-        v.slug + (f" at {v.prefixes[0]}" if v.slug in config.mounts else "") for v in served_vendors
+        v.slug + (f" at {v.prefix}" if v.slug in config.mounts else "") for v in served_vendors
     )
     click.echo(
         f"crmsim {__version__} serving on http://{config.host}:{config.port} (vendors: {served})",
@@ -239,13 +239,14 @@ def openapi(output: str) -> None:
 )
 def fake(seed: int, size: int, vendors: str | None, output: str) -> None:
     """Write a realistic state document (load it with PUT /__sim/state)."""
-    from simulator.fake import BUILDERS, write
+    from simulator.fake import fakeable, write
 
     chosen = [v.strip() for v in vendors.split(",") if v.strip()] if vendors else None
-    unknown = sorted(set(chosen or ()) - set(BUILDERS))
+    known = fakeable()
+    unknown = sorted(set(chosen or ()) - set(known))
     if unknown:
         raise click.BadParameter(
-            f"unknown vendors: {', '.join(unknown)} (known: {', '.join(BUILDERS)})",
+            f"unknown vendors: {', '.join(unknown)} (known: {', '.join(known)})",
             param_hint="--vendors",
         )
     with click.open_file(output, "w", encoding="utf-8") as out:

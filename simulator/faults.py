@@ -5,8 +5,8 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -97,3 +97,44 @@ class Faults:
             if rule.selects(vendor, operation, method, path) and rule.fires(self.random):
                 return rule
         return None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a fired rule does to the request: wait, then answer ``status`` (with ``body``
+    when the rule gives one, else the vendor's own error for it) or drop the connection.
+    ``status`` None after the wait means the vendor answers as usual."""
+
+    delay_ms: int = 0
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    has_body: bool = False
+    drop: bool = False
+
+
+# One entry per kind of fault (schemas/sim/fault.json): how its spec shapes the effect.
+# A new kind is a schema property and a line here.
+EFFECTS: dict[str, Callable[[Effect, Any], Effect]] = {
+    "delay_ms": lambda e, ms: replace(e, delay_ms=ms),
+    "status": lambda e, status: replace(e, status=status),
+    "body": lambda e, body: replace(e, body=body, has_body=True),
+    "headers": lambda e, headers: replace(e, headers={**e.headers, **headers}),
+    "rate_limit": lambda e, spec: replace(
+        e,
+        status=429,
+        headers={"Retry-After": str(spec.get("retry_after", 1)), **e.headers},
+    ),
+    "drop": lambda e, _: replace(e, drop=True, status=503),
+}
+
+
+def effect(spec: Mapping[str, Any]) -> Effect:
+    """The effect of a rule's spec (selectors and firing conditions play no part)."""
+    found = Effect()
+    # headers last: a rule's own headers override the ones its kind adds (Retry-After)
+    for key in sorted(spec, key=lambda k: k == "headers"):
+        apply = EFFECTS.get(key)
+        if apply is not None:
+            found = apply(found, spec[key])
+    return found

@@ -34,20 +34,17 @@ def mount(vendors: Iterable[Vendor], mounts: Mapping[str, str]) -> list[Vendor]:
                 f"mount {slug}={mounts[slug]}: {slug} is not served "
                 f"(serving {', '.join(sorted(slugs)) or 'no vendor'})"
             )
-    out = [
-        dataclasses.replace(v, prefixes=(mounts[v.slug],)) if v.slug in mounts else v
-        for v in served
-    ]
+    out = [dataclasses.replace(v, prefix=mounts[v.slug]) if v.slug in mounts else v for v in served]
     taken: list[tuple[str, str]] = [(p, name) for p, name in RESERVED.items()]
     for vendor in out:
-        for prefix in vendor.prefixes:
-            for other, owner in taken:
-                if overlap(prefix, other):
-                    how = "mounted" if vendor.slug in mounts else "served"
-                    raise BadSetting(
-                        f"mounts overlap: {vendor.slug} {how} at {prefix} and {owner} at "
-                        f"{other} would share requests; give one of them another base path "
-                        f"(--mount VENDOR=/PATH, CRMSIM_MOUNTS)"
-                    )
-            taken.append((prefix, vendor.slug))
+        prefix = vendor.prefix
+        for other, owner in taken:
+            if overlap(prefix, other):
+                how = "mounted" if vendor.slug in mounts else "served"
+                raise BadSetting(
+                    f"mounts overlap: {vendor.slug} {how} at {prefix} and {owner} at "
+                    f"{other} would share requests; give one of them another base path "
+                    f"(--mount VENDOR=/PATH, CRMSIM_MOUNTS)"
+                )
+        taken.append((prefix, vendor.slug))
     return out

@@ -89,25 +89,26 @@ def _vendor_operation(
         "responses": {},
     }
     has_schema = request_schema in schemas.documents
-    if op.carrier in ("query", "form+query") and has_schema:
+    carrier = op.reads.carrier
+    if carrier in ("query", "form+query") and has_schema:
         doc["parameters"] += _query_params(schemas, request_schema)
     body: dict[str, Any] | None = None
-    if op.carrier == "json" and has_schema:
+    if carrier == "json" and has_schema:
         body = _json_content(_ref(request_schema))
-    elif op.carrier in ("form", "form+query") and has_schema:
+    elif carrier in ("form", "form+query") and has_schema:
         body = {
             media: {"schema": _ref(request_schema)}
             for media in ("application/x-www-form-urlencoded", "multipart/form-data")
         }
-    elif op.carrier == "custom" and op.raw_schema is not None:
+    elif carrier == "custom" and op.reads.wire_schema is not None:
         body = {
-            media: {"schema": dict(op.raw_schema)}
+            media: {"schema": dict(op.reads.wire_schema)}
             for media in ("application/x-www-form-urlencoded", "multipart/form-data")
         }
     if body is not None:
-        doc["requestBody"] = {"required": op.carrier == "json", "content": body}
-    for status in sorted(op.responses):
-        refs = [_ref(name) for name in vendor.response_schemas(op, status)]
+        doc["requestBody"] = {"required": carrier == "json", "content": body}
+    for status in sorted(op.answers):
+        refs = [_ref(name) for name in op.answer_schemas(vendor.slug, status)]
         doc["responses"][str(status)] = {
             "description": ", ".join(r["$ref"].rsplit("/", 1)[1] for r in refs),
             "content": _json_content(refs[0] if len(refs) == 1 else {"anyOf": refs}),

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from simulator.schemas import BASE_URI, Schemas, default_schemas_dir, load
-from simulator.vendors.antcrm.payload import ACTION_TYPES
+from simulator.vendors import VENDORS
 
 
-def _schemas() -> Schemas:
+def all_schemas() -> Schemas:
     return load(default_schemas_dir().resolve())
 
 
@@ -62,7 +62,7 @@ def request_schema(operation: str) -> dict[str, Any]:
     """The inlined request schema of ``vendor.operation``."""
     vendor, _, name = operation.partition(".")
     path = f"{vendor}/{name}.request.json"
-    schemas = _schemas()
+    schemas = all_schemas()
     if path not in schemas.documents:
         raise KeyError(f"no request schema for {operation} ({path})")
     result: dict[str, Any] = inline(schemas.documents[path], path, schemas)
@@ -99,7 +99,7 @@ def _realistic(doc: Any, faker: Faker, key: str | None = None) -> Any:
     return doc
 
 
-def _refine(schemas: Schemas, path: str, doc: Any, seed: int) -> Any:
+def refine(schemas: Schemas, path: str, doc: Any, seed: int) -> Any:
     """Make the document look real where that keeps it valid; else keep it as generated."""
     faker = Faker()
     faker.seed_instance(seed)
@@ -108,52 +108,26 @@ def _refine(schemas: Schemas, path: str, doc: Any, seed: int) -> Any:
 
 
 @functools.cache
-def _schema_strategy(path: str) -> st.SearchStrategy[Any]:
-    schemas = _schemas()
+def schema_strategy(path: str) -> st.SearchStrategy[Any]:
+    schemas = all_schemas()
     return from_schema(inline(schemas.documents[path], path, schemas))
-
-
-def antcrm_item(action: str) -> st.SearchStrategy[dict[str, Any]]:
-    """One AntCRM listener item of ``action`` (its ``data`` from ``actions/<action>.json``)."""
-    data = _schema_strategy(f"antcrm/actions/{action}.json").map(
-        lambda d: _refine(_schemas(), f"antcrm/actions/{action}.json", d, len(str(d)))
-    )
-    return st.fixed_dictionaries({"actionType": st.just(action), "data": data})
-
-
-def _antcrm_listener() -> st.SearchStrategy[Any]:
-    # The envelope's schema picks each item's schema with if/then over eight actions, which
-    # hypothesis-jsonschema cannot search efficiently; compose it from the parts instead.
-    return st.fixed_dictionaries(
-        {
-            "senderUser": st.emails(),
-            "data": st.lists(st.one_of([antcrm_item(a) for a in ACTION_TYPES]), max_size=4),
-        }
-    )
-
-
-# Operations whose schema is better drawn from its parts.
-COMPOSED: dict[str, Callable[[], st.SearchStrategy[Any]]] = {
-    "antcrm.listener": _antcrm_listener,
-}
 
 
 def strategy(operation: str, pin: Mapping[str, Any] | None = None) -> st.SearchStrategy[Any]:
     """Request documents of ``vendor.operation`` that its request schema accepts."""
     vendor, _, name = operation.partition(".")
     path = f"{vendor}/{name}.request.json"
-    schemas = _schemas()
-    if operation in COMPOSED:
-        base = COMPOSED[operation]()
-    else:
-        base = _schema_strategy(path)
+    found = all_schemas()
+    composed = VENDORS[vendor].strategies.get(name) if vendor in VENDORS else None
+    # a vendor may compose a strategy whose schema is better drawn from its parts
+    base = composed() if composed is not None else schema_strategy(path)
     pinned = {
         k: v if isinstance(v, st.SearchStrategy) else st.just(v) for k, v in (pin or {}).items()
     }
 
     @st.composite
     def documents(draw: st.DrawFn) -> Any:
-        doc = _refine(schemas, path, draw(base), draw(st.integers(0, 2**31)))
+        doc = refine(found, path, draw(base), draw(st.integers(0, 2**31)))
         if pinned and isinstance(doc, dict):
             doc = {**doc, **{k: draw(v) for k, v in pinned.items()}}
         return doc
@@ -162,9 +136,11 @@ def strategy(operation: str, pin: Mapping[str, Any] | None = None) -> st.SearchS
 
 
 def operations() -> list[str]:
-    """Every ``vendor.operation`` that has a request schema."""
+    """Every declared ``vendor.operation`` that has a request schema."""
+    found = all_schemas()
     return sorted(
-        n.removesuffix(".request.json").replace("/", ".")
-        for n in _schemas().documents
-        if n.endswith(".request.json")
+        f"{vendor.slug}.{op.name}"
+        for vendor in VENDORS.values()
+        for op in vendor.operations
+        if found.has(f"{vendor.slug}/{op.name}.request.json")
     )

@@ -40,7 +40,7 @@ class Backends(MutableMapping[str, VendorBackend]):
     def __getitem__(self, slug: str) -> VendorBackend:
         found = self._built.get(slug)
         if found is None:
-            found = self._built[slug] = self._vendors[slug].backend(self._ctx)
+            found = self._built[slug] = self._vendors[slug].new_backend(self._ctx)
         return found
 
     def __setitem__(self, slug: str, backend: VendorBackend) -> None:
@@ -132,7 +132,7 @@ class World:
         # a vendor nothing has used yet answers as an empty one, and stays unbuilt
         found = self.backends.built(slug)
         if found is None:
-            found = self.vendors[slug].backend(self.ctx)
+            found = self.vendors[slug].new_backend(self.ctx)
         return found.dump_state()
 
     def build_state(
@@ -150,7 +150,7 @@ class World:
         built: dict[str, VendorBackend] = {}
         with bulk_load(sum(_records(part) for part in parts.values())):
             for slug, part in parts.items():
-                fresh = self.vendors[slug].backend(self.ctx)
+                fresh = self.vendors[slug].new_backend(self.ctx)
                 try:
                     fresh.load_state(part)
                 except StateInvalid as exc:

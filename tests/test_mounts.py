@@ -23,7 +23,7 @@ def login(client, base):
 
 def test_defaults_are_unchanged():
     app = create_app()
-    vendors = {v.slug: v.prefixes for v in app.extensions["crmsim"].vendors}
+    vendors = {v.slug: (v.prefix,) for v in app.extensions["crmsim"].vendors}
     assert vendors == {
         "omoto": ("/omoto",),
         "antcrm": ("/antcrm",),

@@ -1,14 +1,31 @@
-"""What every vendor package provides, and the base class of vendor backends."""
+"""What every vendor package provides: its operations, its backend and its errors.
+
+A vendor package has the same files as every other (``docs/vendors/README.md``):
+
+* ``routes.py`` declares each operation once, with ``@operations(method, rule, reads=...,
+  answers=...)`` on its view. The declaration is the operation: its route, its journal name
+  (``<vendor>.<view name>``), the reader of its request document (contract checks, and the
+  view through ``request_document()``), the schemas of its answers (response checks,
+  OpenAPI), its fault selector and its scenario step name all come from it;
+* ``models.py`` holds the backend: the vendor's rules and state, no Flask;
+* ``errors.py`` holds one class per vendor error and ``http_error`` for transport statuses;
+* ``__init__.py`` builds the ``Vendor`` from those (its slug, title and base path live there
+  and nowhere else); ``fake.py`` builds fake state and Hypothesis strategies.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from flask import Blueprint, g
+from flask import Blueprint, Response, g
 
 from simulator.errors import VendorError
+from simulator.http import read_form, read_form_and_query, read_json, read_query
 from simulator.store import Store
 
 if TYPE_CHECKING:
@@ -18,11 +35,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class Context:
-    """What a backend may use of its namespace: its clock, its ids and the outbox."""
+    """What a backend may use of its namespace: its clock, its ids and the outbox (as
+    ``send``, which addresses each message from the backend's vendor)."""
 
     clock: Clock
     ids: Ids
     outbox: Outbox
+    vendor: str = ""
+
+    def send(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """A side effect that would have left the vendor (an invite, an email, an SMS)."""
+        return self.outbox.send(self.vendor, kind, **fields)
 
 
 class VendorBackend:
@@ -32,8 +55,6 @@ class VendorBackend:
     implement one public method per operation (named after the operation), and
     ``load_state``/``dump_state`` for their part of the state document.
     """
-
-    slug: ClassVar[str]
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -51,12 +72,158 @@ class VendorBackend:
         raise NotImplementedError
 
 
-B = TypeVar("B", bound=VendorBackend)
+@dataclass(frozen=True)
+class Reads:
+    """Where an operation's request document travels and how it is read.
+
+    ``carrier`` is ``json`` (a JSON body), ``form`` (a url-encoded or multipart body),
+    ``query``, ``form+query`` (both, the form winning) or ``custom``, whose wire form
+    ``wire_schema`` describes for the OpenAPI document. ``read`` returns the document that
+    ``schemas/<vendor>/<operation>.request.json`` describes, or raises ``BadBody``.
+    """
+
+    carrier: str
+    read: Callable[[], Any]
+    wire_schema: Mapping[str, Any] | None = None
 
 
-def backend(cls: type[B]) -> B:
-    """The backend of ``cls``'s vendor in the current request's namespace."""
-    return cast(B, g.world.backends[cls.slug])
+JSON_BODY = Reads("json", read_json)
+FORM_BODY = Reads("form", read_form)
+QUERY = Reads("query", read_query)
+FORM_AND_QUERY = Reads("form+query", read_form_and_query)
+
+View = Callable[..., Response]
+V = TypeVar("V", bound=View)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One vendor operation, as declared once in its vendor's ``routes.py``.
+
+    ``answers`` maps each status the operation answers to its schema file under
+    ``schemas/<vendor>/`` (no ``.json``), or to several when one status carries different
+    bodies (CRM.COM's errors are HTTP 200 too).
+    """
+
+    name: str
+    method: str
+    rule: str
+    reads: Reads
+    answers: Mapping[int, str | tuple[str, ...]]
+    view: View
+
+    def answer_schemas(self, slug: str, status: int) -> tuple[str, ...]:
+        """Schema files (``<vendor>/<name>.json``) an answer of ``status`` may match."""
+        names = self.answers.get(status, ())
+        return tuple(f"{slug}/{n}.json" for n in ((names,) if isinstance(names, str) else names))
+
+
+class Operations:
+    """A vendor's operations in declaration order; ``routes.py`` fills it::
+
+        operations = Operations()
+
+        @operations("POST", "/<listing_id>", reads=FORM_BODY, answers={201: "..."})
+        def create_contact(api: BotwBackend, listing_id: str) -> Response: ...
+
+    The view receives the namespace's backend first, then the route's variables.
+    """
+
+    def __init__(self) -> None:
+        self._declared: dict[str, Operation] = {}
+
+    def __call__(
+        self,
+        method: str,
+        rule: str,
+        *,
+        reads: Reads,
+        answers: Mapping[int, str | tuple[str, ...]],
+    ) -> Callable[[V], V]:
+        def declare(view: V) -> V:
+            name = view.__name__
+            if name in self._declared:
+                raise ValueError(f"operation {name} is declared twice")
+            self._declared[name] = Operation(
+                name, method, rule, reads, MappingProxyType(dict(answers)), view
+            )
+            return view
+
+        return declare
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self._declared.values())
+
+    def __len__(self) -> int:
+        return len(self._declared)
+
+    def get(self, name: str) -> Operation | None:
+        return self._declared.get(name)
+
+
+class Fake(Protocol):
+    """A vendor's ``fake.py``: fake state for ``crmsim fake`` and the benchmarks."""
+
+    def credentials(self, seed: int, /) -> dict[str, Any]: ...
+
+    def state(self, pools: Any, seed: int, size: int, /) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """A vendor as the app sees it; every other place reads what it knows from here."""
+
+    slug: str
+    title: str
+    # the default base path, replaced by a mount (``--mount``, CRMSIM_MOUNTS)
+    prefix: str
+    operations: Operations
+    backend: type[VendorBackend]
+    # The vendor's own error for a transport-level status (404, 405, 413, 429, 500, ...).
+    http_error: Callable[[int], VendorError]
+    # builds this vendor's part of a fake state (its ``fake.py``, used by simulator/fake.py)
+    fake: Fake | None = None
+    # operation name -> a Hypothesis strategy of its request document, for operations that
+    # the generic one derived from the request schema does not serve well
+    strategies: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
+    # where the vendor's schema files live, when not under the app's ``schemas/<slug>/``
+    schemas_dir: Path | None = None
+    blueprint: Blueprint = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        blueprint = Blueprint(self.slug, __name__)
+        for op in self.operations:
+            blueprint.add_url_rule(
+                op.rule, op.name, _bound(self.slug, op.view), methods=[op.method]
+            )
+        object.__setattr__(self, "blueprint", blueprint)
+
+    def new_backend(self, ctx: Context) -> VendorBackend:
+        """An empty backend of this vendor in the namespace of ``ctx``."""
+        return self.backend(replace(ctx, vendor=self.slug))
+
+    def owns(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+    def operation(self, name: str) -> Operation | None:
+        return self.operations.get(name)
+
+
+def _bound(slug: str, view: View) -> View:
+    """The Flask view of an operation: its view, given the namespace's backend first."""
+
+    @functools.wraps(view)
+    def bound(**route: Any) -> Response:
+        return view(g.world.backends[slug], **route)
+
+    return bound
+
+
+def request_document() -> Any:
+    """The current operation's request document, read once per request by its ``Reads``
+    (the contract check reads it first); raises what the reader raises (``BadBody``, or
+    werkzeug's ``RequestEntityTooLarge``), every time it is asked."""
+    return g.call.document()
 
 
 def report_outcomes(outcomes: list[Any]) -> None:
@@ -64,53 +231,3 @@ def report_outcomes(outcomes: list[Any]) -> None:
     call = g.get("call")
     if call is not None:
         call.outcomes = outcomes
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One vendor operation as the contract checks and the OpenAPI document see it.
-
-    ``read`` returns the operation's request document (what ``<op>.request.json``
-    describes) or raises ``BadBody``; ``carrier`` says where that document travels
-    (``json`` body, url-encoded ``form`` body, ``query`` string, ``form+query``, or
-    ``custom`` with ``raw_schema`` describing the wire form); ``responses`` maps each status
-    the operation answers to its schema file under ``schemas/<vendor>/`` (no ``.json``), or
-    to several when one status carries different bodies (CRM.COM's 200 errors).
-    """
-
-    name: str
-    read: Callable[[], Any]
-    carrier: str
-    responses: Mapping[int, str | tuple[str, ...]]
-    raw_schema: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Vendor:
-    """A vendor as the app sees it: where it lives, its routes, its backend, its errors."""
-
-    slug: str
-    title: str
-    prefixes: tuple[str, ...]
-    blueprint: Blueprint
-    backend: type[VendorBackend]
-    # The vendor's own error for a transport-level status (404, 405, 413, 429, 500, ...).
-    http_error: Callable[[int], VendorError]
-    # Operation names, each also a view, a backend method and a schema stem.
-    operations: tuple[str, ...] = ()
-    # How each operation's request document is read and what it answers (contract checks,
-    # OpenAPI); an operation without an entry is not checked.
-    contract: tuple[Operation, ...] = ()
-
-    def owns(self, path: str) -> bool:
-        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
-
-    def response_schemas(self, op: Operation, status: int) -> tuple[str, ...]:
-        """Schema files (``<vendor>/<name>.json``) an answer of ``status`` may match."""
-        names = op.responses.get(status, ())
-        return tuple(
-            f"{self.slug}/{n}.json" for n in ((names,) if isinstance(names, str) else names)
-        )
-
-    def operation(self, name: str) -> Operation | None:
-        return next((op for op in self.contract if op.name == name), None)

@@ -1,27 +1,20 @@
-"""AntCRM ("CRM Data Platform") webhook listener: eight actions on one URL (vendors.md §2)."""
+"""AntCRM ("CRM Data Platform") webhook listener: eight actions on one URL
+(docs/vendors/antcrm.md)."""
 
-from simulator.http import read_json
-from simulator.vendors._base import Operation, Vendor
+from simulator.vendors._base import Vendor
+from simulator.vendors.antcrm import fake, routes
 from simulator.vendors.antcrm.errors import http_error
 from simulator.vendors.antcrm.models import AntcrmBackend
-from simulator.vendors.antcrm.routes import blueprint
 
 VENDOR = Vendor(
     slug="antcrm",
     title="AntCRM webhook listener",
-    prefixes=("/antcrm",),
-    blueprint=blueprint,
+    prefix="/antcrm",
+    operations=routes.operations,
     backend=AntcrmBackend,
     http_error=http_error,
-    operations=("listener",),
-    contract=(
-        Operation(
-            "listener",
-            read_json,
-            "json",
-            {200: "listener.response", **dict.fromkeys((400, 403, 404, 405, 413), "error")},
-        ),
-    ),
+    fake=fake,
+    strategies={"listener": fake.listener_documents},
 )
 
 __all__ = ["VENDOR", "AntcrmBackend"]

@@ -51,7 +51,6 @@ from simulator.vendors.antcrm.payload import (
     word,
 )
 
-VENDOR = "antcrm"
 PREFIX = {"contact": "PID", "account": "CID", "lead": "LID"}
 KIND_BY_PREFIX = {prefix: kind for kind, prefix in PREFIX.items()}
 # The lookup pools each kind of customer belongs to: ``customer`` (Contacts and Accounts),
@@ -160,8 +159,6 @@ class Call:
 
 
 class AntcrmBackend(VendorBackend):
-    slug = VENDOR
-
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.orgs: dict[str, dict[str, Any]] = {}
@@ -204,7 +201,7 @@ class AntcrmBackend(VendorBackend):
         )
 
     # == the operation ====================================================================
-    def admit(self, *, listener_id: str, client_ip: str | None) -> dict[str, Any]:
+    def authorize(self, *, listener_id: str, client_ip: str | None) -> dict[str, Any]:
         """The first two envelope checks: the listener exists (404), the IP may call (403)."""
         listener = self.listeners.get(listener_id)
         if listener is None:
@@ -221,7 +218,7 @@ class AntcrmBackend(VendorBackend):
         returns one ``Outcome`` per item for the journal (AC-OUTCOME-1); the vendor itself
         answers only ``{"success": true}``.
         """
-        listener = self.admit(listener_id=listener_id, client_ip=client_ip)
+        listener = self.authorize(listener_id=listener_id, client_ip=client_ip)
         if not isinstance(document, dict):
             raise errors.InvalidJson()
         sender = document.get("senderUser")
@@ -838,8 +835,7 @@ class AntcrmBackend(VendorBackend):
         return False
 
     def _sms(self, call: Call, to: str, content: str, customer_id: str | None, origin: str) -> None:
-        self.ctx.outbox.send(
-            VENDOR,
+        self.ctx.send(
             "sms",
             to=to,
             content=content,
@@ -853,8 +849,7 @@ class AntcrmBackend(VendorBackend):
         """Auto email to the first email, then auto SMS to the first phone (§2.6, A-A14)."""
         mail = call.listener["auto_email"]
         if mail["enabled"] and mail["subject"] and mail["body"] and record["emails"]:
-            self.ctx.outbox.send(
-                VENDOR,
+            self.ctx.send(
                 "email",
                 to=record["emails"][0]["value"],
                 subject=mail["subject"],

@@ -71,8 +71,6 @@ class Search:
 
 
 class BotwBackend(VendorBackend):
-    slug = "botw"
-
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.api_keys: dict[str, list[str]] = {}

@@ -1,37 +1,37 @@
-"""BOTW CRM API routes: ``/crm/{listing_id}`` with POST, PUT, DELETE and GET (vendors.md §4)."""
+"""BOTW CRM API operations: ``/crm/{listing_id}`` with POST, PUT, DELETE and GET
+(docs/vendors/botw.md). Each view checks the key, reads its parameters, calls the backend
+with typed arguments and renders the answer; the rules are in models.py."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from simulator.errors import json_response
-from simulator.http import BadBody, read_form, read_query
-from simulator.vendors._base import backend
+from simulator.http import BadBody
+from simulator.vendors._base import (
+    FORM_AND_QUERY,
+    FORM_BODY,
+    QUERY,
+    Operations,
+    request_document,
+)
 from simulator.vendors.botw import errors
 from simulator.vendors.botw.models import BotwBackend, Search
 
-blueprint = Blueprint("botw", __name__, url_prefix="/crm")
+operations = Operations()
+ERRORS = dict.fromkeys((400, 403, 405, 413), "error")
 
 
-def _api() -> BotwBackend:
-    """The namespace's backend, after the key check that comes first on every method."""
-    api = backend(BotwBackend)
+def authorize(api: BotwBackend, listing_id: str) -> None:
+    """The key check that comes first on every method: a Bearer key of this listing."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    api.authorize(
-        key.strip() or None if scheme.lower() == "bearer" else None,
-        request.view_args["listing_id"] if request.view_args else "",
-    )
-    return api
+    api.authorize(key.strip() or None if scheme.lower() == "bearer" else None, listing_id)
 
 
-def _params(read: str) -> dict[str, str]:
-    """Form body (``form``), query (``query``), or both with the body winning (``both``)."""
+def parameters() -> dict[str, str]:
+    """The operation's parameters (form body, query, or both), BOTW's 400 when unreadable."""
     try:
-        if read == "query":
-            return read_query()
-        if read == "form":
-            return read_form()
-        return {**read_query(), **read_form()}
+        found: dict[str, str] = request_document()
     except BadBody as exc:
         message = {
             "content_type": "Unsupported content type; send application/x-www-form-urlencoded.",
@@ -40,16 +40,19 @@ def _params(read: str) -> dict[str, str]:
             "duplicate": f"Duplicate parameter: {exc.field}.",
         }[exc.reason]
         raise errors.BadRequestBody(message) from exc
+    return found
 
 
 def reply(status: int, message: str, **extra: object) -> Response:
     return json_response({"status": "success", "message": message, **extra}, status)
 
 
-@blueprint.post("/<listing_id>")
-def create_contact(listing_id: str) -> Response:
-    api = _api()
-    p = _params("form")
+@operations(
+    "POST", "/<listing_id>", reads=FORM_BODY, answers={201: "create_contact.response", **ERRORS}
+)
+def create_contact(api: BotwBackend, listing_id: str) -> Response:
+    authorize(api, listing_id)
+    p = parameters()
     api.create_contact(
         listing_id=listing_id,
         first_name=p.get("first_name"),
@@ -61,10 +64,20 @@ def create_contact(listing_id: str) -> Response:
     return reply(201, "New contact successfully updated.")
 
 
-@blueprint.put("/<listing_id>")
-def update_contact(listing_id: str) -> Response:
-    api = _api()
-    p = _params("form")
+@operations(
+    "PUT",
+    "/<listing_id>",
+    reads=FORM_BODY,
+    answers={
+        200: "update_contact.response",
+        201: "update_contact.response",
+        404: "error",
+        **ERRORS,
+    },
+)
+def update_contact(api: BotwBackend, listing_id: str) -> Response:
+    authorize(api, listing_id)
+    p = parameters()
     created = api.update_contact(
         listing_id=listing_id,
         contact_id=p.get("id"),
@@ -79,20 +92,30 @@ def update_contact(listing_id: str) -> Response:
     return reply(200, "Contact successfully updated.")
 
 
-@blueprint.delete("/<listing_id>")
-def delete_contact(listing_id: str) -> Response:
-    api = _api()
-    p = _params("both")
+@operations(
+    "DELETE",
+    "/<listing_id>",
+    reads=FORM_AND_QUERY,
+    answers={202: "delete_contact.response", 404: "error", **ERRORS},
+)
+def delete_contact(api: BotwBackend, listing_id: str) -> Response:
+    authorize(api, listing_id)
+    p = parameters()
     api.delete_contact(
         listing_id=listing_id, contact_id=p.get("id"), email=p.get("email"), phone=p.get("phone")
     )
     return reply(202, "Contact deleted successfully.")
 
 
-@blueprint.get("/<listing_id>")
-def search_contacts(listing_id: str) -> Response:
-    api = _api()
-    p = _params("query")
+@operations(
+    "GET",
+    "/<listing_id>",
+    reads=QUERY,
+    answers={200: "search_contacts.response", 404: "error", **ERRORS},
+)
+def search_contacts(api: BotwBackend, listing_id: str) -> Response:
+    authorize(api, listing_id)
+    p = parameters()
     results = api.search_contacts(
         listing_id=listing_id,
         search=Search(

@@ -560,8 +560,6 @@ def _request_created(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
 
 
 class CrmcomBackend(VendorBackend):
-    slug = "crmcom"
-
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.token_ttl_seconds = DEFAULT_TTL

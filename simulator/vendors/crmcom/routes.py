@@ -1,8 +1,8 @@
-"""CRM.COM Web API v2 routes under ``/crmapi/rest/v2`` (vendors.md §3).
+"""CRM.COM Web API v2 operations under ``/crmapi/rest/v2`` (docs/vendors/crmcom.md).
 
 GET methods read their parameters (the token included) from the query string only, POST
 methods from a JSON object body only (A-C10). Every answer is the envelope; the backend's
-errors render themselves through the blueprint's error handler.
+errors are ``CrmcomError``s, which render themselves as the error envelope.
 """
 
 from __future__ import annotations
@@ -11,19 +11,22 @@ import base64
 import binascii
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from simulator.errors import json_response
-from simulator.http import LONE_SURROGATE, TOO_DEEP, BadBody, read_json, read_query
-from simulator.vendors._base import backend
+from simulator.http import LONE_SURROGATE, TOO_DEEP, BadBody, read_json
+from simulator.vendors._base import JSON_BODY, QUERY, Operations, Reads, request_document
 from simulator.vendors.crmcom import errors
 from simulator.vendors.crmcom.models import LIST_FILTERS, CrmcomBackend
 
-blueprint = Blueprint("crmcom", __name__, url_prefix="/crmapi/rest/v2")
+operations = Operations()
+# Application errors are HTTP 200 too (A-C1): 200 is the operation's answer or the error
+# envelope; transport errors keep the envelope.
+ERRORS = dict.fromkeys((404, 405, 413), "error")
 
 
-def _api() -> CrmcomBackend:
-    return backend(CrmcomBackend)
+def answers(name: str) -> dict[int, str | tuple[str, ...]]:
+    return {200: (f"{name}.response", "error"), **ERRORS}
 
 
 def read_body_or_empty() -> Any:
@@ -34,10 +37,14 @@ def read_body_or_empty() -> Any:
     return read_json()
 
 
-def _body(all_optional: bool = False) -> dict[str, Any]:
+# POST operations whose parameters are all optional: an empty body is {} (CC-B1)
+OPTIONAL_BODY = Reads("json", read_body_or_empty)
+
+
+def body() -> dict[str, Any]:
     """The POST body: a JSON object (RFC 8259, UTF-8, no unpaired surrogates)."""
     try:
-        doc = read_body_or_empty() if all_optional else read_json()
+        doc = request_document()
     except BadBody as exc:
         if exc.reason == "encoding":
             description = "The body is not UTF-8."
@@ -55,10 +62,10 @@ def _body(all_optional: bool = False) -> dict[str, Any]:
     return doc
 
 
-def _query() -> dict[str, str]:
+def query() -> dict[str, str]:
     """The GET parameters, parsed strictly (a parameter given twice is rejected)."""
     try:
-        return read_query()
+        found: dict[str, str] = request_document()
     except BadBody as exc:
         if exc.reason == "duplicate":
             raise errors.InvalidParameterValue(exc.field, "is given more than once") from exc
@@ -67,6 +74,7 @@ def _query() -> dict[str, str]:
             "malformed": "The query string has a parameter with no name.",
         }.get(exc.reason, exc.detail)
         raise errors.InvalidParameterValue(None, reason) from exc
+    return found
 
 
 def _basic_user() -> str | None:
@@ -82,7 +90,7 @@ def _basic_user() -> str | None:
     return user or None
 
 
-def ok(data: Any, auth: bool = False) -> Response:
+def reply(data: Any, auth: bool = False) -> Response:
     """The success envelope: ``""`` message/description on authentication/*, else null."""
     text = "" if auth else None
     return json_response(
@@ -90,85 +98,111 @@ def ok(data: Any, auth: bool = False) -> Response:
     )
 
 
-@blueprint.post("/authentication/token")
-def authenticate() -> Response:
-    body = _body()
-    token = _api().authenticate(
-        username=body.get("username"),
-        password=body.get("password"),
-        organisation=body.get("organisation"),
-        unit=body.get("unit"),
+@operations("POST", "/authentication/token", reads=JSON_BODY, answers=answers("authenticate"))
+def authenticate(api: CrmcomBackend) -> Response:
+    doc = body()
+    token = api.authenticate(
+        username=doc.get("username"),
+        password=doc.get("password"),
+        organisation=doc.get("organisation"),
+        unit=doc.get("unit"),
     )
-    return ok({"token": token}, auth=True)
+    return reply({"token": token}, auth=True)
 
 
-@blueprint.post("/authentication/web_api_key/token")
-def authenticate_web_api_key() -> Response:
-    body = _body(all_optional=True)
-    token = _api().authenticate_web_api_key(web_api_key=_basic_user(), unit=body.get("unit"))
-    return ok({"token": token}, auth=True)
+@operations(
+    "POST",
+    "/authentication/web_api_key/token",
+    reads=OPTIONAL_BODY,
+    answers=answers("authenticate_web_api_key"),
+)
+def authenticate_web_api_key(api: CrmcomBackend) -> Response:
+    doc = body()
+    token = api.authenticate_web_api_key(web_api_key=_basic_user(), unit=doc.get("unit"))
+    return reply({"token": token}, auth=True)
 
 
-@blueprint.post("/authentication/token/release")
-def release_token() -> Response:
-    body = _body()
-    _api().release_token(token=body.get("token"))
-    return ok(None, auth=True)
+@operations(
+    "POST", "/authentication/token/release", reads=JSON_BODY, answers=answers("release_token")
+)
+def release_token(api: CrmcomBackend) -> Response:
+    doc = body()
+    api.release_token(token=doc.get("token"))
+    return reply(None, auth=True)
 
 
-@blueprint.get("/contact_information/show")
-def show_contact_information() -> Response:
-    q = _query()
-    data = _api().show_contact_information(
+@operations(
+    "GET", "/contact_information/show", reads=QUERY, answers=answers("show_contact_information")
+)
+def show_contact_information(api: CrmcomBackend) -> Response:
+    q = query()
+    data = api.show_contact_information(
         token=q.get("token"),
         contact_information_identifier=q.get("contact_information_identifier"),
         fields_set=q.get("fields_set"),
     )
-    return ok(data)
+    return reply(data)
 
 
-@blueprint.get("/contact_information/list")
-def list_contact_information() -> Response:
-    q = _query()
-    data = _api().list_contact_information(
+@operations(
+    "GET", "/contact_information/list", reads=QUERY, answers=answers("list_contact_information")
+)
+def list_contact_information(api: CrmcomBackend) -> Response:
+    q = query()
+    data = api.list_contact_information(
         token=q.get("token"),
         number_of_results=q.get("number_of_results"),
         offset=q.get("offset"),
         filters={f: q[f] for f in LIST_FILTERS if f in q},
         fields_set=q.get("fields_set"),
     )
-    return ok(data)
+    return reply(data)
 
 
-@blueprint.post("/contact_information/create")
-def create_contact_information() -> Response:
-    body = _body()
-    data = _api().create_contact_information(
-        token=body.get("token"), contact=body, fields_set=body.get("fields_set")
+@operations(
+    "POST",
+    "/contact_information/create",
+    reads=JSON_BODY,
+    answers=answers("create_contact_information"),
+)
+def create_contact_information(api: CrmcomBackend) -> Response:
+    doc = body()
+    data = api.create_contact_information(
+        token=doc.get("token"), contact=doc, fields_set=doc.get("fields_set")
     )
-    return ok(data)
+    return reply(data)
 
 
-@blueprint.post("/contact_information/update")
-def update_contact_information() -> Response:
-    body = _body()
-    data = _api().update_contact_information(
-        token=body.get("token"),
-        contact_information_identifier=body.get("contact_information_identifier"),
-        contact=body,
-        fields_set=body.get("fields_set"),
+@operations(
+    "POST",
+    "/contact_information/update",
+    reads=JSON_BODY,
+    answers=answers("update_contact_information"),
+)
+def update_contact_information(api: CrmcomBackend) -> Response:
+    doc = body()
+    data = api.update_contact_information(
+        token=doc.get("token"),
+        contact_information_identifier=doc.get("contact_information_identifier"),
+        contact=doc,
+        fields_set=doc.get("fields_set"),
     )
-    return ok(data)
+    return reply(data)
 
 
-@blueprint.get("/provisioning/generic_provisioning_requests/get_pending")
-def get_pending_provisioning_requests() -> Response:
-    q = _query()
-    data = _api().get_pending_provisioning_requests(
+@operations(
+    "GET",
+    "/provisioning/generic_provisioning_requests/get_pending",
+    reads=QUERY,
+    answers=answers("get_pending_provisioning_requests"),
+)
+def get_pending_provisioning_requests(api: CrmcomBackend) -> Response:
+    q = query()
+    data = api.get_pending_provisioning_requests(
         token=q.get("token"),
         provisioning_provider_identifier=q.get("provisioning_provider_identifier"),
         number_of_results=q.get("number_of_results"),
         offset=q.get("offset"),
         fields_set=q.get("fields_set"),
     )
-    return ok(data)
+    return reply(data)

@@ -19,7 +19,6 @@ from simulator.errors import StateInvalid
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.omoto import errors
 
-VENDOR = "omoto"
 INVITE = "survey-invite"
 DEFAULT_ENDPOINTS = ("endpoint",)
 # The CRM API's page: a Response API endpoint of this name would be unreachable.
@@ -90,8 +89,6 @@ def check_header(value: Any) -> None:
 
 
 class OmotoBackend(VendorBackend):
-    slug = VENDOR
-
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.response_endpoints: list[str] = list(DEFAULT_ENDPOINTS)
@@ -134,8 +131,7 @@ class OmotoBackend(VendorBackend):
             if email is None and mobileno is None:
                 continue
             transactionid = info.get("transactionid")
-            invite = self.ctx.outbox.send(
-                VENDOR,
+            invite = self.ctx.send(
                 INVITE,
                 campaign_id=campaign["campaign_id"],
                 api_key=campaign["api_key"],

@@ -1,4 +1,5 @@
-"""Omoto routes: the CRM API and the Response API, both under ``/omoto`` (vendors.md §1).
+"""Omoto operations: the CRM API and the Response API, both under ``/omoto``
+(docs/vendors/omoto.md).
 
 ``POST /omoto/receivecustomerinfo.htm?key=`` takes a JSON array of customers;
 ``POST /omoto/{endpoint}.htm?key=`` takes the form fields ``jsonheader`` and ``jsonbody``,
@@ -10,78 +11,117 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from simulator.errors import json_response
 from simulator.http import BadBody, parse_json, read_form, read_query
-from simulator.vendors._base import backend
+from simulator.vendors._base import JSON_BODY, Operations, Reads, request_document
 from simulator.vendors.omoto import errors
 from simulator.vendors.omoto.models import OmotoBackend
 
-blueprint = Blueprint("omoto", __name__, url_prefix="/omoto")
+operations = Operations()
+ERRORS = dict.fromkeys((400, 401, 404, 405), "error")
+FIELDS = ("jsonheader", "jsonbody")
+BOTH_REQUIRED = "the form fields jsonheader and jsonbody are both required"
 
 
-def _key() -> str | None:
-    """The ``key`` query parameter; an unreadable query or a repeated key is no key (A-O1)."""
+class FieldNotJson(BadBody):
+    """A Response API form field that is not JSON; ``form`` names the fields sent."""
+
+    def __init__(self, exc: BadBody, field: str, form: frozenset[str]) -> None:
+        super().__init__(exc.reason, exc.detail, field)
+        self.form = form
+
+
+def read_response_document() -> dict[str, Any]:
+    """The Response API's request document: its two form fields, each decoded as JSON."""
+    form = read_form()
+    document = {}
+    for name in FIELDS:
+        if name in form:
+            try:
+                document[name] = parse_json(form[name])
+            except BadBody as exc:
+                raise FieldNotJson(exc, name, frozenset(form)) from exc
+    return document
+
+
+RESPONSE_FORM = Reads(
+    "custom",
+    read_response_document,
+    wire_schema={
+        "type": "object",
+        "required": list(FIELDS),
+        "properties": {
+            "jsonheader": {"type": "string", "description": 'JSON: {"processid": "76"}'},
+            "jsonbody": {"type": "string", "description": "JSON: one campaign response"},
+        },
+    },
+)
+
+
+def authorize(api: OmotoBackend) -> str | None:
+    """The ``key`` query parameter, checked before anything is read of the body; an
+    unreadable query or a repeated key is no key (A-O1)."""
     try:
-        return read_query().get("key")
+        key = read_query().get("key")
     except BadBody:
-        return None
-
-
-def _authorized(api: OmotoBackend) -> str | None:
-    """The key, after the check that comes before anything is read of the body."""
-    key = _key()
+        key = None
     api.authorize(key)
     return key
 
 
-def _json(raw: bytes | str, what: str) -> Any:
-    try:
-        return parse_json(raw)
-    except BadBody as exc:
-        raise errors.ParseError(f"{what}: {exc.detail}") from exc
-
-
-def success() -> Response:
+def reply() -> Response:
     return json_response({"status": "success"}, 200)
 
 
-@blueprint.post("/receivecustomerinfo.htm")
-def receive_customer_info() -> Response:
-    api = backend(OmotoBackend)
-    key = _authorized(api)
+@operations(
+    "POST",
+    "/receivecustomerinfo.htm",
+    reads=JSON_BODY,
+    answers={200: "receive_customer_info.response", **ERRORS},
+)
+def receive_customer_info(api: OmotoBackend) -> Response:
+    key = authorize(api)
     if request.mimetype != "application/json":
         raise errors.ParseError(f"expected application/json, got {request.mimetype or 'none'}")
     try:
-        raw = request.get_data(cache=True)
+        customers = request_document()
     except RequestEntityTooLarge as exc:
         raise errors.ParseError("the body is over the simulator's size limit") from exc
-    api.receive_customer_info(api_key=key, customers=_json(raw, "the body"))
-    return success()
+    except BadBody as exc:
+        raise errors.ParseError(f"the body: {exc.detail}") from exc
+    api.receive_customer_info(api_key=key, customers=customers)
+    return reply()
 
 
-@blueprint.post("/<endpoint>.htm")
-def push_response(endpoint: str) -> Response:
-    api = backend(OmotoBackend)
+@operations(
+    "POST",
+    "/<endpoint>.htm",
+    reads=RESPONSE_FORM,
+    answers={200: "push_response.response", **ERRORS},
+)
+def push_response(api: OmotoBackend, endpoint: str) -> Response:
     if not api.has_endpoint(endpoint):
         request.url_rule = None  # journaled like any path that matches no vendor route
         raise NotFound()
-    key = _authorized(api)
+    key = authorize(api)
     try:
-        form = read_form()
+        document = request_document()
+    except FieldNotJson as exc:
+        missing = any(name not in exc.form for name in FIELDS)
+        raise errors.ParseError(BOTH_REQUIRED if missing else f"{exc.field}: {exc.detail}") from exc
     except BadBody as exc:
         raise errors.ParseError(exc.detail) from exc
     except RequestEntityTooLarge as exc:
         raise errors.ParseError("the form is over the simulator's size limits") from exc
-    header, body = form.get("jsonheader"), form.get("jsonbody")
-    if header is None or body is None:
-        raise errors.ParseError("the form fields jsonheader and jsonbody are both required")
+    if any(name not in document for name in FIELDS):
+        raise errors.ParseError(BOTH_REQUIRED)
     api.push_response(
         endpoint=endpoint,
         api_key=key,
-        jsonheader=_json(header, "jsonheader"),
-        jsonbody=_json(body, "jsonbody"),
+        jsonheader=document["jsonheader"],
+        jsonbody=document["jsonbody"],
     )
-    return success()
+    return reply()
