@@ -4,7 +4,7 @@ Each test names what a surviving mutant of ``simulator/vendors/antcrm/models.py`
 while every other test stayed green: exact problem messages, exact records and outcomes.
 """
 
-from _antcrm import NOW, SENDER, item, post
+from ._support import ACME_SENDER, NOW, item, send_ok
 
 
 def _problems(client, doc):
@@ -78,7 +78,7 @@ def _load(sim, customers=(), deals=(), org=None, **listener):
     sim.freeze(NOW)
     return sim.put_state(
         {
-            "orgs": [{"org_id": "o1", "users": [SENDER], "stages": ["New"], **(org or {})}],
+            "orgs": [{"org_id": "o1", "users": [ACME_SENDER], "stages": ["New"], **(org or {})}],
             "listeners": [
                 {
                     "listener_id": "L1",
@@ -112,7 +112,7 @@ def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
         customers=[old],
         org={"sms_account_configured": True, "channels": ["Email"], "groups": ["G"]},
     )
-    post(
+    send_ok(
         client,
         item("add-contact", name="A", emails=["bad", "a@x.co"], permit={"group": "Nope"}),
         {"actionType": "add-note", "data": "x"},
@@ -142,6 +142,7 @@ def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
         item("update-contact", type=1, emails=["none@x.co"]),
         item("update-contact", name="zz"),
         item("update-contact", contactId="zz"),
+        sender=ACME_SENDER,
     )
     not_group = "permit.group 'Nope' is not one of the org's groups"
     assert _outcomes(sim) == [
@@ -199,7 +200,7 @@ def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
         "tag": None,
         "channel": None,
         "permit": None,
-        "created_by": SENDER,
+        "created_by": ACME_SENDER,
         "at": NOW,
     }
     state = sim.state("antcrm")
@@ -210,7 +211,7 @@ def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
         {
             "type": "updated",
             "listener_id": "L1",
-            "senderUser": SENDER,
+            "senderUser": ACME_SENDER,
             "at": NOW,
             "text": "Updated from webhook listener L1",
         }
@@ -226,7 +227,7 @@ def test_a_caller_without_a_usable_ip_is_refused_by_an_ip_list(client, sim):
     """A listener with ``allowed_ips`` refuses a caller whose address is missing (a UNIX
     socket) or not an IP address: only a listed address may call."""
     _load(sim, allowed_ips=["127.0.0.1"])
-    body = {"senderUser": SENDER, "data": [item("add-contact", name="A")]}
+    body = {"senderUser": ACME_SENDER, "data": [item("add-contact", name="A")]}
     refused = {"success": False, "message": "IP not allowed"}
     for remote in (None, "", "unix:/tmp/sock"):
         r = client.post(
@@ -240,7 +241,7 @@ def test_a_caller_without_a_usable_ip_is_refused_by_an_ip_list(client, sim):
 
 def test_send_sms_counts_every_sms_sent(client, sim):
     _load(sim, org={"sms_account_configured": True})
-    post(client, item("send-sms", content="c", phones=["01", "02", "03"]))
+    send_ok(client, item("send-sms", content="c", phones=["01", "02", "03"]), sender=ACME_SENDER)
     assert _outcomes(sim) == [("send-sms", "sent", None, "3 of 3 SMS sent")]
     assert [e["to"] for e in sim.outbox(vendor="antcrm")] == ["01", "02", "03"]
 
@@ -253,11 +254,12 @@ def test_add_ticket_links_by_the_emails_and_phones_arrays(client, sim):
         phones=[{"type": None, "value": "0901"}],
     )
     _load(sim, customers=[old])
-    post(
+    send_ok(
         client,
         item("add-ticket", body="b", emails=["nobody@x.co", "O@x.co"]),
         item("add-ticket", body="b", phones=["0999", "0901"]),
         item("add-ticket", body="b", phones=["0999"]),
+        sender=ACME_SENDER,
     )
     assert _outcomes(sim) == [
         ("add-ticket", "created", "1", "ticket 1, customer CID-7"),
@@ -272,7 +274,11 @@ def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_
 ):
     _load(sim, org={"groups": ["Sales"]})
     deal = {"name": "D", "stage": "New", "dealWith": {"name": "Co"}}
-    post(client, item("add-deal", **deal, owner_opportunity={"groups": ["sales", "Nope", "SALES"]}))
+    send_ok(
+        client,
+        item("add-deal", **deal, owner_opportunity={"groups": ["sales", "Nope", "SALES"]}),
+        sender=ACME_SENDER,
+    )
     assert _outcomes(sim) == [
         (
             "add-deal",
@@ -283,9 +289,10 @@ def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_
         )
     ]
     assert sim.state("antcrm")["deals"][0]["owner_opportunity"] == {"groups": ["Sales"]}
-    post(
+    send_ok(
         client,
         item("add-deal", name="D", owner_opportunity={"users": ["OWNER@acme.vn", "x@y.co"]}),
+        sender=ACME_SENDER,
     )
     assert _outcomes(sim) == [
         (
@@ -296,12 +303,12 @@ def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_
         ),
     ]
     [found] = sim.state("antcrm")["deals"]
-    assert found["owner_opportunity"] == {"users": [SENDER]}
+    assert found["owner_opportunity"] == {"users": [ACME_SENDER]}
 
 
 def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(client, sim):
     _load(sim, org={"groups": ["Sales"]})
-    post(
+    send_ok(
         client,
         item("add-ticket", body="b", name=5),
         item("add-deal", stage="New", dealWith={"name": "Co"}),
@@ -318,6 +325,7 @@ def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(c
                 }
             ],
         ),
+        sender=ACME_SENDER,
     )
     assert _outcomes(sim) == [
         ("add-ticket", "ignored", None, "name must be a string"),
@@ -332,7 +340,7 @@ def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(c
     found = [(c["customerId"], c["permit"]) for c in sim.state("antcrm")["customers"]]
     assert found == [
         ("PID-1", {"status": 1, "group": "Sales"}),
-        ("PID-2", {"group": "Sales", "users": [SENDER]}),
+        ("PID-2", {"group": "Sales", "users": [ACME_SENDER]}),
     ]
     assert sim.state("antcrm")["deals"][0]["contacts"] == ["PID-2"]
 
@@ -345,11 +353,12 @@ def test_key_lists_look_past_keys_that_find_nothing_or_have_no_digits(client, si
         phones=[{"type": None, "value": "0901"}],
     )
     _load(sim, customers=[old])
-    post(
+    send_ok(
         client,
         item("add-note", body="a", emails=["o@x.co", "nobody@x.co"]),
         item("add-note", body="b", phone="no digits", phones=["0901"]),
         item("add-ticket", body="c", phones=["0901", "0999"]),
+        sender=ACME_SENDER,
     )
     assert _outcomes(sim) == [
         ("add-note", "created", "CID-7", "note on CID-7"),
@@ -361,10 +370,11 @@ def test_key_lists_look_past_keys_that_find_nothing_or_have_no_digits(client, si
 def test_add_deal_update_moves_the_deal_to_the_customer_dealwith_finds(client, sim):
     customers = [_customer("PID-1", name="A"), _customer("CID-7", name="Old")]
     _load(sim, customers=customers, deals=[{"dealId": "1", "org_id": "o1", "name": "D"}])
-    post(
+    send_ok(
         client,
         item("add-deal", name="D", dealWith={"customerId": "CID-7"}),
         item("add-deal", name="D", dealWith={"customerId": "PID-9"}),
+        sender=ACME_SENDER,
     )
     assert _outcomes(sim) == [
         ("add-deal", "updated", "1", "deal 1"),
@@ -377,7 +387,7 @@ def test_add_deal_update_moves_the_deal_to_the_customer_dealwith_finds(client, s
 
 def test_a_contact_note_without_a_key_is_ignored_with_its_reason(client, sim):
     _load(sim)
-    post(client, item("add-note", body="b"))
+    send_ok(client, item("add-note", body="b"), sender=ACME_SENDER)
     assert _outcomes(sim) == [
         (
             "add-note",
@@ -390,7 +400,7 @@ def test_a_contact_note_without_a_key_is_ignored_with_its_reason(client, sim):
 
 def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
     _load(sim)
-    post(
+    send_ok(
         client,
         item(
             "add-contact",
@@ -400,8 +410,9 @@ def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
             websites=["w1"],
             im=[{"protocol": "Skype", "value": "a"}],
         ),
+        sender=ACME_SENDER,
     )
-    post(
+    send_ok(
         client,
         item(
             "update-contact",
@@ -415,6 +426,7 @@ def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
                 {"protocol": "Zalo", "value": "a"},
             ],
         ),
+        sender=ACME_SENDER,
     )
     assert _outcomes(sim) == [("update-contact", "updated", "PID-1", None)]
     [found] = sim.state("antcrm")["customers"]
@@ -430,10 +442,10 @@ def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
 
 def test_update_lead_keeps_company_lead_unless_given(client, sim):
     _load(sim, customers=[_customer("LID-1", name="L", companyLead="Acme")])
-    post(client, item("update-lead", customerId="LID-1", title="T"))
+    send_ok(client, item("update-lead", customerId="LID-1", title="T"), sender=ACME_SENDER)
     [lead] = sim.state("antcrm")["customers"]
     assert (lead["title"], lead["companyLead"]) == ("T", "Acme")
-    post(client, item("update-lead", customerId="LID-1", companyLead="Beta"))
+    send_ok(client, item("update-lead", customerId="LID-1", companyLead="Beta"), sender=ACME_SENDER)
     assert sim.state("antcrm")["customers"][0]["companyLead"] == "Beta"
 
 
@@ -444,7 +456,7 @@ def test_the_first_spelling_of_a_configured_name_wins_AC_CONF_1(client, sim):
         "groups": ["Sales", "SALES"],
     }
     _load(sim, org=org)
-    post(
+    send_ok(
         client,
         item(
             "add-deal",
@@ -453,6 +465,7 @@ def test_the_first_spelling_of_a_configured_name_wins_AC_CONF_1(client, sim):
             dealWith={"name": "Co", "permit": {"group": "sales", "users": ["sales@acme.vn"]}},
         ),
         item("add-deal", name="D", stage="won"),
+        sender=ACME_SENDER,
     )
     state = sim.state("antcrm")
     assert state["deals"][0]["stage"] == " Won "
@@ -464,7 +477,7 @@ def test_the_first_spelling_of_a_configured_name_wins_AC_CONF_1(client, sim):
 def test_company_lead_is_kept_on_leads_only(client, sim):
     _load(sim)
     deal = {"stage": "New"}
-    post(
+    send_ok(
         client,
         item("add-deal", name="D1", **deal, dealWith={"name": "C", "companyLead": "Acme"}),
         item(
@@ -473,6 +486,7 @@ def test_company_lead_is_kept_on_leads_only(client, sim):
             **deal,
             dealWith={"name": "L", "companyLead": "Acme", "contactType": "lead"},
         ),
+        sender=ACME_SENDER,
     )
     found = [(c["customerId"], c["companyLead"]) for c in sim.state("antcrm")["customers"]]
     assert found == [("PID-1", None), ("LID-1", "Acme")]
@@ -480,10 +494,11 @@ def test_company_lead_is_kept_on_leads_only(client, sim):
 
 def test_an_action_type_that_is_not_a_string_is_ignored_without_a_name_AC_OUTCOME_1(client, sim):
     _load(sim)
-    post(
+    send_ok(
         client,
         {"actionType": 5, "data": {"name": "A"}},
         {"actionType": ["add-contact"], "data": {"name": "A"}},
+        sender=ACME_SENDER,
     )
     assert _outcomes(sim) == [
         (None, "ignored", None, "unknown actionType 5"),

@@ -1,9 +1,9 @@
 """AntCRM: each listener item's outcome in the journal (issue 12 item 10, AC-OUTCOME-1)."""
 
-from _antcrm import SENDER, URL, customer, item, load, post
-
 from simulator.schemas import default_schemas_dir
 from simulator.schemas import load as load_schemas
+
+from ._support import ACME_SENDER, URL, customer, item, load_acme, send_ok
 
 
 def entry(sim):
@@ -11,8 +11,8 @@ def entry(sim):
 
 
 def test_every_item_has_its_outcome_in_the_journal_AC_OUTCOME_1(client, sim):
-    load(sim, customers=[customer("CID-7", name="Old")], org={"trial_sms_remaining": 1})
-    post(
+    load_acme(sim, customers=[customer("CID-7", name="Old")], org={"trial_sms_remaining": 1})
+    send_ok(
         client,
         item("add-contact", name="Huy", emails=["huy@x.co"]),
         item("add-contact", name="Huy again", emails=["HUY@x.co"]),
@@ -27,6 +27,7 @@ def test_every_item_has_its_outcome_in_the_journal_AC_OUTCOME_1(client, sim):
         item("send-sms", content="Hi", phones=["0905", "0906"]),
         item("send-sms", content="Hi", phones=["0907"]),
         item("add-lead", name="Lan", type="0"),
+        sender=ACME_SENDER,
     )
     found = entry(sim)["outcomes"]
     assert [o["item"] for o in found] == list(range(13))
@@ -58,21 +59,26 @@ def test_every_item_has_its_outcome_in_the_journal_AC_OUTCOME_1(client, sim):
 
 
 def test_outcomes_are_null_when_nothing_was_processed_AC_OUTCOME_1(client, sim):
-    load(sim)
+    load_acme(sim)
     r = client.post(URL, json={"data": [item("add-contact", name="A")]})
     assert r.status_code == 400
     assert entry(sim)["outcomes"] is None
     client.put("/__sim/settings", json={"strict_contract": True})
-    r = client.post(URL, json={"senderUser": SENDER, "data": [item("add-contact")]})
+    r = client.post(URL, json={"senderUser": ACME_SENDER, "data": [item("add-contact")]})
     assert r.status_code == 422
     assert entry(sim)["outcomes"] is None
-    r = client.post(URL, json={"senderUser": SENDER, "data": []})
+    r = client.post(URL, json={"senderUser": ACME_SENDER, "data": []})
     assert entry(sim)["outcomes"] == []
 
 
 def test_journal_entries_with_outcomes_match_the_journal_entry_schema(client, sim):
-    load(sim)
-    post(client, item("add-contact", name="A"), item("add-note", body="x", customerId="PID-9"))
+    load_acme(sim)
+    send_ok(
+        client,
+        item("add-contact", name="A"),
+        item("add-note", body="x", customerId="PID-9"),
+        sender=ACME_SENDER,
+    )
     client.post(URL, json={"data": []})
     client.get("/crm/1")  # another vendor: no outcomes
     schemas = load_schemas(default_schemas_dir())
@@ -96,11 +102,11 @@ def test_outcomes_count_toward_the_journal_byte_bound_AC_OUTCOME_1(app, client, 
     (journal_max_bytes) counts them, not only the (small) body."""
     from simulator.world import DEFAULT
 
-    load(sim)
+    load_acme(sim)
     journal = app.extensions["crmsim"].namespaces.find(DEFAULT).journal
-    client.post(URL, json={"senderUser": SENDER, "data": []})
+    client.post(URL, json={"senderUser": ACME_SENDER, "data": []})
     empty_entry = journal.bytes
-    client.post(URL, json={"senderUser": SENDER, "data": [1] * 500})
+    client.post(URL, json={"senderUser": ACME_SENDER, "data": [1] * 500})
     assert len(entry(sim)["outcomes"]) == 500
     items_entry = journal.bytes - empty_entry
     body_growth = len(", 1") * 500

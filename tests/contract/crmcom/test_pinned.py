@@ -9,38 +9,14 @@ import math
 import string
 
 import pytest
-from test_crmcom import BASE, LOGIN, STATE, invalid, mandatory, not_found, not_unique
+from helpers import expect
 
 from simulator.store import IndexedTable
 from simulator.vendors.crmcom import errors
 from simulator.vendors.crmcom.models import ContactRequest, _date_of_birth, _identifier_object
 from simulator.world import DEFAULT
 
-NOW = "2024-06-01T12:00:00Z"
-
-
-@pytest.fixture
-def crm(sim):
-    sim.freeze(NOW)
-    sim.put_state(copy.deepcopy(STATE), vendor="crmcom")
-    return sim
-
-
-@pytest.fixture
-def token(client, crm):
-    return client.post(BASE + "/authentication/token", json=LOGIN).get_json()["data"]["token"]
-
-
-def get(client, path, **params):
-    r = client.get(BASE + path, query_string=params)
-    assert r.status_code == 200
-    return r.get_json()
-
-
-def post(client, path, body):
-    r = client.post(BASE + path, json=body)
-    assert r.status_code == 200
-    return r.get_json()
+from ._support import BASE, LOGIN, NOW, STATE, get, invalid, mandatory, not_found, not_unique, post
 
 
 def raised(call, *args, **kwargs):
@@ -68,7 +44,7 @@ def raised(call, *args, **kwargs):
     ],
 )
 def test_list_paging_errors_name_the_parameter(client, token, params, expected):
-    assert get(client, "/contact_information/list", token=token, **params) == expected
+    assert expect(get(client, "/contact_information/list", token=token, **params), 200) == expected
 
 
 def test_list_asks_the_most_selective_filter_for_candidates(client, crm, monkeypatch):
@@ -78,7 +54,7 @@ def test_list_asks_the_most_selective_filter_for_candidates(client, crm, monkeyp
     ]
     people[7]["demographics"] = {"passport_number": "P8"}
     crm.put_state({"users": [LOGIN], "contacts": people}, vendor="crmcom")
-    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    token = expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"]
     calls = []
     real_doc = IndexedTable.doc
 
@@ -92,13 +68,16 @@ def test_list_asks_the_most_selective_filter_for_candidates(client, crm, monkeyp
         {"passport_number": "P8", "name": "Ann Lee"},
     ):
         calls.clear()
-        body = get(
-            client,
-            "/contact_information/list",
-            token=token,
-            number_of_results="50",
-            offset="0",
-            **params,
+        body = expect(
+            get(
+                client,
+                "/contact_information/list",
+                token=token,
+                number_of_results="50",
+                offset="0",
+                **params,
+            ),
+            200,
         )
         assert [c["number"] for c in body["data"]] == ["CI000008"]
         assert len(calls) <= 2  # the one passport holder, not the forty Ann Lees
@@ -167,27 +146,30 @@ def rebuilds(client, sim, monkeypatch):
 
 
 def pending_numbers(client, token):
-    body = get(
-        client,
-        "/provisioning/generic_provisioning_requests/get_pending",
-        token=token,
-        provisioning_provider_identifier="id=PROV1",
-        number_of_results="50",
-        offset="0",
+    body = expect(
+        get(
+            client,
+            "/provisioning/generic_provisioning_requests/get_pending",
+            token=token,
+            provisioning_provider_identifier="id=PROV1",
+            number_of_results="50",
+            offset="0",
+        ),
+        200,
     )
     [group] = body["data"]["subscriptions_set"]
     return [r["number"] for r in group["pending_provisioning_requests_set"]]
 
 
 def test_pending_at_the_same_instant_reuses_the_list(client, sim, rebuilds):
-    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    token = expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"]
     assert pending_numbers(client, token) == ["PR020", "PR021", "PR022"]
     assert pending_numbers(client, token) == ["PR020", "PR021", "PR022"]
     assert rebuilds == ["PROV1"]
 
 
 def test_pending_a_minute_later_drops_what_left_the_window_without_a_rebuild(client, sim, rebuilds):
-    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    token = expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"]
     assert pending_numbers(client, token) == ["PR020", "PR021", "PR022"]
     sim.advance(60)
     assert pending_numbers(client, token) == ["PR021", "PR022"]
@@ -208,7 +190,7 @@ def test_update_checks_fields_set_before_looking_or_writing(client, crm, token, 
         "notes": "changed",
         "fields_set": ["name"],
     }
-    assert post(client, "/contact_information/update", body) == invalid(
+    assert expect(post(client, "/contact_information/update", body), 200) == invalid(
         "fields_set", "must be a comma-separated string"
     )
     assert crm.state("crmcom")["contacts"] == before
@@ -239,25 +221,27 @@ def twins(crm):
 
 def test_update_keeping_a_shared_value_is_not_a_clash(client, crm, token):
     twins(crm)
-    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    token = expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"]
     body = {
         "token": token,
         "contact_information_identifier": {"number": "CI000001"},
         "notes": "kept",
         "fields_set": "notes",
     }
-    assert post(client, "/contact_information/update", body)["data"] == {"notes": "kept"}
+    assert expect(post(client, "/contact_information/update", body), 200)["data"] == {
+        "notes": "kept"
+    }
 
 
 def test_update_checks_every_uniqueness_field_after_an_unchanged_one(client, crm, token):
     twins(crm)
-    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    token = expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"]
     body = {
         "token": token,
         "contact_information_identifier": {"number": "CI000001"},
         "demographics": {"id_number": "ID3"},
     }
-    assert post(client, "/contact_information/update", body) == not_unique("id_number")
+    assert expect(post(client, "/contact_information/update", body), 200) == not_unique("id_number")
 
 
 def test_identifier_object_of_nulls_only_is_missing():
@@ -293,16 +277,19 @@ PERSON = {"type": "PERSON", "first_name": "Ann", "last_name": "Lee"}
     ],
 )
 def test_create_reports_a_missing_parameter_before_a_bad_value(client, token, body, param):
-    r = post(client, "/contact_information/create", {"token": token, **PERSON, **body})
+    r = expect(post(client, "/contact_information/create", {"token": token, **PERSON, **body}), 200)
     assert r == mandatory(param)
 
 
 def test_identifier_value_may_contain_an_equals_sign(client, token):
-    body = get(
-        client,
-        "/contact_information/show",
-        token=token,
-        contact_information_identifier="number=CI=1",
+    body = expect(
+        get(
+            client,
+            "/contact_information/show",
+            token=token,
+            contact_information_identifier="number=CI=1",
+        ),
+        200,
     )
     assert body == not_found("contact information", "number", "CI=1")
 
@@ -314,16 +301,19 @@ def many(crm, count):
         for n in range(1, count + 1)
     ]
     crm.put_state({"users": [LOGIN], "contacts": people}, vendor="crmcom")
-    return post(crm.client, "/authentication/token", LOGIN)["data"]["token"]
+    return expect(post(crm.client, "/authentication/token", LOGIN), 200)["data"]["token"]
 
 
 def listed(client, token, number_of_results, offset):
-    body = get(
-        client,
-        "/contact_information/list",
-        token=token,
-        number_of_results=number_of_results,
-        offset=offset,
+    body = expect(
+        get(
+            client,
+            "/contact_information/list",
+            token=token,
+            number_of_results=number_of_results,
+            offset=offset,
+        ),
+        200,
     )
     assert body["status"]["code"] == "OK", body
     return [c["number"] for c in body["data"]]
@@ -346,9 +336,9 @@ def test_an_offset_beyond_any_count_is_an_empty_page(client, crm, offset):
 def first_new_id(client, sim, contacts):
     sim.put_state({"users": [LOGIN], "contacts": contacts}, vendor="crmcom")
     assert client.put("/__sim/seed", json={"seed": 11}).status_code == 200
-    token = post(client, "/authentication/token", LOGIN)["data"]["token"]
+    token = expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"]
     body = {"token": token, **PERSON, "fields_set": "id"}
-    return post(client, "/contact_information/create", body)["data"]["id"]
+    return expect(post(client, "/contact_information/create", body), 200)["data"]["id"]
 
 
 def test_a_new_id_skips_one_a_loaded_contact_has(client, sim):
@@ -373,7 +363,9 @@ def claims(token):
 
 @pytest.mark.parametrize("unit", ["S", "Sa", "Sal", "Sale"])  # every padding length
 def test_token_payload_is_unpadded_base64url(client, crm, unit):
-    token = post(client, "/authentication/token", {**LOGIN, "unit": unit})["data"]["token"]
+    token = expect(post(client, "/authentication/token", {**LOGIN, "unit": unit}), 200)["data"][
+        "token"
+    ]
     assert claims(token)["oun"] == unit
 
 
@@ -391,7 +383,7 @@ def test_a_token_drawn_twice_is_drawn_again(client, crm):
     tokens = []
     for _ in range(2):
         assert client.put("/__sim/seed", json={"seed": 5}).status_code == 200
-        tokens.append(post(client, "/authentication/token", LOGIN)["data"]["token"])
+        tokens.append(expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"])
     assert tokens[0] != tokens[1]
     stored = [t["token"] for t in crm.state("crmcom")["tokens"]]
     assert stored == tokens
@@ -399,7 +391,7 @@ def test_a_token_drawn_twice_is_drawn_again(client, crm):
 
 def test_token_signature_uses_the_whole_base64url_alphabet(client, crm):
     signatures = [
-        post(client, "/authentication/token", LOGIN)["data"]["token"].split(".")[2]
+        expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"].split(".")[2]
         for _ in range(12)
     ]
     used = set("".join(signatures))

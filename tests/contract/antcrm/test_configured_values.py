@@ -2,10 +2,11 @@
 AC-CONF-2 and AC-EMAIL-1 in docs/vendors/antcrm.md."""
 
 import pytest
-from _antcrm import SENDER, customer, customers, find, item, load, post
+
+from ._support import ACME_SENDER, customer, customers, find, item, load_acme, send_ok
 
 CONFIGURED = {
-    "users": [SENDER, "Sales@Acme.vn"],
+    "users": [ACME_SENDER, "Sales@Acme.vn"],
     "groups": ["Nhom 1", "Nhom 2"],
     "channels": ["Kite Chat"],
     "slas": ["Gold"],
@@ -18,26 +19,32 @@ def detail(sim, n=0):
 
 # == AC-CONF-1: kept only when the org configures them, in the org's spelling ===============
 def test_permit_keeps_the_org_groups_and_users_only_AC_CONF_1(client, sim):
-    load(sim, org=CONFIGURED)
+    load_acme(sim, org=CONFIGURED)
     permit = {"status": 4, "group": " nhom 1 ", "users": ["sales@acme.vn", "nobody@x.co"]}
-    post(client, item("add-contact", name="A", permit=permit))
+    send_ok(client, item("add-contact", name="A", permit=permit), sender=ACME_SENDER)
     assert find(sim, "PID-1")["permit"] == {
         "status": 4,
         "group": "Nhom 1",
         "users": ["Sales@Acme.vn"],
     }
     assert detail(sim) == "not kept: permit.users 'nobody@x.co' is not a user of the org"
-    post(
-        client, item("update-contact", customerId="PID-1", permit={"status": 3, "group": "Nhom 9"})
+    send_ok(
+        client,
+        item("update-contact", customerId="PID-1", permit={"status": 3, "group": "Nhom 9"}),
+        sender=ACME_SENDER,
     )
     assert find(sim, "PID-1")["permit"] == {"status": 3}
-    post(client, item("add-contact", name="B", permit={"group": "Nhom 9", "users": ["x@y.co"]}))
+    send_ok(
+        client,
+        item("add-contact", name="B", permit={"group": "Nhom 9", "users": ["x@y.co"]}),
+        sender=ACME_SENDER,
+    )
     assert find(sim, "PID-2")["permit"] is None
 
 
 def test_note_channel_and_permit_AC_CONF_1(client, sim):
-    load(sim, customers=[customer("PID-1")], org=CONFIGURED)
-    post(
+    load_acme(sim, customers=[customer("PID-1")], org=CONFIGURED)
+    send_ok(
         client,
         item(
             "add-note",
@@ -47,6 +54,7 @@ def test_note_channel_and_permit_AC_CONF_1(client, sim):
             permit={"group": "Nhom 2"},
         ),
         item("add-note", customerId="PID-1", body="b", channel="Fax", permit={"group": "X"}),
+        sender=ACME_SENDER,
     )
     notes = find(sim, "PID-1")["notes"]
     assert [(n["body"], n["channel"], n["permit"]) for n in notes] == [
@@ -56,11 +64,12 @@ def test_note_channel_and_permit_AC_CONF_1(client, sim):
 
 
 def test_ticket_group_and_sla_AC_CONF_1(client, sim):
-    load(sim, org=CONFIGURED)
-    post(
+    load_acme(sim, org=CONFIGURED)
+    send_ok(
         client,
         item("add-ticket", body="a", groupName="NHOM 2", slaName="gold", channel="Fax"),
         item("add-ticket", body="b", groupName="Support", slaName="Platinum"),
+        sender=ACME_SENDER,
     )
     tickets = sim.state("antcrm")["tickets"]
     assert [(t["groupName"], t["slaName"], t["channel"]) for t in tickets] == [
@@ -74,9 +83,9 @@ def test_ticket_group_and_sla_AC_CONF_1(client, sim):
 
 
 def test_deal_owner_and_permit_AC_CONF_1(client, sim):
-    load(sim, org=CONFIGURED)
+    load_acme(sim, org=CONFIGURED)
     owner = {"users": ["SALES@acme.vn", "ghost@x.co"], "groups": ["nhom 1", "Nhom 7", "NHOM 1"]}
-    post(
+    send_ok(
         client,
         item(
             "add-deal",
@@ -86,6 +95,7 @@ def test_deal_owner_and_permit_AC_CONF_1(client, sim):
             owner_opportunity=owner,
             permit={"status": 4, "users": ["ghost@x.co"]},
         ),
+        sender=ACME_SENDER,
     )
     [deal] = sim.state("antcrm")["deals"]
     assert deal["owner_opportunity"] == {"users": ["Sales@Acme.vn"], "groups": ["Nhom 1"]}
@@ -94,11 +104,12 @@ def test_deal_owner_and_permit_AC_CONF_1(client, sim):
 
 # == AC-CONF-2: an org that lists none of a kind keeps those values as given ================
 def test_values_kept_as_given_when_the_org_lists_none_AC_CONF_2(client, sim):
-    load(sim, customers=[customer("PID-1")])  # no groups, channels or slas
-    post(
+    load_acme(sim, customers=[customer("PID-1")])  # no groups, channels or slas
+    send_ok(
         client,
         item("add-note", customerId="PID-1", body="n", channel="Fax", permit={"group": "G"}),
         item("add-ticket", body="t", groupName="Support", slaName="Gold"),
+        sender=ACME_SENDER,
     )
     [note] = find(sim, "PID-1")["notes"]
     assert (note["channel"], note["permit"]) == ("Fax", {"group": "G"})
@@ -107,8 +118,12 @@ def test_values_kept_as_given_when_the_org_lists_none_AC_CONF_2(client, sim):
 
 
 def test_unconfigured_values_are_no_contract_violation(client, sim):
-    load(sim, org=CONFIGURED)
-    r = post(client, item("add-ticket", body="t", groupName="Support", slaName="Platinum"))
+    load_acme(sim, org=CONFIGURED)
+    r = send_ok(
+        client,
+        item("add-ticket", body="t", groupName="Support", slaName="Platinum"),
+        sender=ACME_SENDER,
+    )
     assert r.headers["X-Sim-Violations"] == "0"
 
 
@@ -117,8 +132,8 @@ def test_unconfigured_values_are_no_contract_violation(client, sim):
 def test_emails_that_are_not_addresses_are_not_kept_and_get_no_auto_email_AC_EMAIL_1(
     client, sim, bad
 ):
-    load(sim)
-    r = post(client, item("add-contact", name="A", emails=[bad]))
+    load_acme(sim)
+    r = send_ok(client, item("add-contact", name="A", emails=[bad]), sender=ACME_SENDER)
     assert find(sim, "PID-1")["emails"] == []
     assert sim.outbox(vendor="antcrm") == []
     assert r.headers["X-Sim-Violations"] == "0"
@@ -126,25 +141,30 @@ def test_emails_that_are_not_addresses_are_not_kept_and_get_no_auto_email_AC_EMA
 
 
 def test_auto_email_goes_to_the_first_email_that_is_kept_AC_EMAIL_1(client, sim):
-    load(sim)
-    post(client, item("add-lead", name="A", emails=["nope", {"type": "Work", "value": "a@x.co"}]))
+    load_acme(sim)
+    send_ok(
+        client,
+        item("add-lead", name="A", emails=["nope", {"type": "Work", "value": "a@x.co"}]),
+        sender=ACME_SENDER,
+    )
     assert find(sim, "LID-1")["emails"] == [{"type": "Work", "value": "a@x.co"}]
     assert [e["to"] for e in sim.outbox(vendor="antcrm", kind="email")] == ["a@x.co"]
 
 
 def test_update_and_company_emails_are_checked_too_AC_EMAIL_1(client, sim):
-    load(sim, customers=[customer("PID-1", name="Huy")])
-    post(
+    load_acme(sim, customers=[customer("PID-1", name="Huy")])
+    send_ok(
         client,
         item("update-contact", customerId="PID-1", emails=["bad", "huy@x.co"]),
         item("add-contact", name="B", companyContact={"name": "Co", "emails": ["co@", "co@x.co"]}),
+        sender=ACME_SENDER,
     )
     assert [e["value"] for e in find(sim, "PID-1")["emails"]] == ["huy@x.co"]
     assert [e["value"] for e in find(sim, "CID-1")["emails"]] == ["co@x.co"]
 
 
 def test_an_update_keyed_only_by_bad_emails_has_no_identifier_AC_EMAIL_1(client, sim):
-    load(sim, customers=[customer("PID-1", name="Huy")])
-    post(client, item("update-contact", emails=["not-an-email"], title="T"))
+    load_acme(sim, customers=[customer("PID-1", name="Huy")])
+    send_ok(client, item("update-contact", emails=["not-an-email"], title="T"), sender=ACME_SENDER)
     assert [c["title"] for c in customers(sim)] == [None]
     assert sim.journal(vendor="antcrm")[-1]["outcomes"][0]["result"] == "ignored"

@@ -5,7 +5,6 @@ docs/vendors/antcrm.md."""
 import functools
 
 import pytest
-from _antcrm import SENDER, URL, customer, customers, item, kinds, load, outcomes, post
 from helpers import expect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,17 +15,29 @@ from simulator.schemas import load as load_schemas
 from simulator.testing import strategy
 from simulator.vendors.antcrm.payload import ACTION_TYPES, PROFILE_KEYS
 
+from ._support import (
+    ACME_SENDER,
+    URL,
+    customer,
+    customers,
+    item,
+    kinds,
+    load_acme,
+    outcomes,
+    send_ok,
+)
+
 SCHEMAS = load_schemas(default_schemas_dir())
 
 
 @pytest.fixture
 def ant(sim):
-    load(sim)
+    load_acme(sim)
     return sim
 
 
 def flagged(*items):
-    doc = {"senderUser": SENDER, "data": list(items)}
+    doc = {"senderUser": ACME_SENDER, "data": list(items)}
     return [v["pointer"] for v in SCHEMAS.validate("antcrm/listener.request.json", doc)]
 
 
@@ -49,7 +60,7 @@ def flagged(*items):
     ],
 )
 def test_add_contact_type_any_number_or_string_AC_TYPE_1(client, ant, value, kind):
-    r = post(client, item("add-contact", name="A", type=value))
+    r = send_ok(client, item("add-contact", name="A", type=value), sender=ACME_SENDER)
     assert kinds(ant) == [("CID-1" if kind == "account" else "PID-1", kind)]
     assert r.headers["X-Sim-Violations"] == "0"
     assert flagged(item("add-contact", name="A", type=value)) == []
@@ -57,7 +68,7 @@ def test_add_contact_type_any_number_or_string_AC_TYPE_1(client, ant, value, kin
 
 @pytest.mark.parametrize("value", ["0", "1", 0, 1, 2])
 def test_add_lead_type_as_the_documented_string_makes_a_lead_AC_TYPE_1(client, ant, value):
-    r = post(client, item("add-lead", name="L", type=value))
+    r = send_ok(client, item("add-lead", name="L", type=value), sender=ACME_SENDER)
     assert kinds(ant) == [("LID-1", "lead")]
     assert r.headers["X-Sim-Violations"] == "0"
 
@@ -68,8 +79,8 @@ def test_add_lead_type_as_the_documented_string_makes_a_lead_AC_TYPE_1(client, a
     [("update-contact", "PID-1"), ("update-contact", "CID-1"), ("update-lead", "LID-1")],
 )
 def test_updates_carrying_type_update_and_never_change_the_kind(client, sim, value, action, code):
-    load(sim, customers=[customer("PID-1"), customer("CID-1"), customer("LID-1")])
-    r = post(client, item(action, customerId=code, type=value, title="T"))
+    load_acme(sim, customers=[customer("PID-1"), customer("CID-1"), customer("LID-1")])
+    r = send_ok(client, item(action, customerId=code, type=value, title="T"), sender=ACME_SENDER)
     assert [c["customerId"] for c in customers(sim) if c["title"] == "T"] == [code]
     assert kinds(sim) == [("PID-1", "contact"), ("CID-1", "account"), ("LID-1", "lead")]
     assert r.headers["X-Sim-Violations"] == "0"
@@ -77,14 +88,19 @@ def test_updates_carrying_type_update_and_never_change_the_kind(client, sim, val
 
 @pytest.mark.parametrize("value", [True, False, {"value": 1}, [1]])
 def test_type_of_another_json_kind_drops_the_item_and_is_flagged(client, ant, value):
-    post(client, item("add-contact", name="A", type=value), item("add-contact", name="B"))
+    send_ok(
+        client,
+        item("add-contact", name="A", type=value),
+        item("add-contact", name="B"),
+        sender=ACME_SENDER,
+    )
     assert [c["name"] for c in customers(ant)] == ["B"]
     assert flagged(item("add-contact", name="A", type=value)) == ["/data/0/data/type"]
 
 
 # == AC-SCHEMA-1: keys the vendor ignores are no violation, in strict mode too ================
 UNKNOWN_KEYS = {
-    "senderUser": SENDER,
+    "senderUser": ACME_SENDER,
     "token": None,
     "data": [
         {
@@ -133,7 +149,9 @@ def test_unknown_keys_pass_strict_contract_AC_SCHEMA_1(client, ant):
     expect(r, 200, {"success": True})
     assert len(customers(ant)) == 3
     # what the vendor refuses still is a violation, and strict mode refuses it
-    r = client.post(URL, json={"senderUser": SENDER, "data": [item("add-contact", gender="1")]})
+    r = client.post(
+        URL, json={"senderUser": ACME_SENDER, "data": [item("add-contact", gender="1")]}
+    )
     assert r.status_code == 422
 
 
@@ -148,7 +166,7 @@ def test_unknown_keys_pass_strict_contract_AC_SCHEMA_1(client, ant):
     ],
 )
 def test_undocumented_keys_never_drop_an_item_AC_SCHEMA_2(client, ant, action, data):
-    r = post(client, item(action, **data))
+    r = send_ok(client, item(action, **data), sender=ACME_SENDER)
     assert len(customers(ant)) == 1
     assert r.headers["X-Sim-Violations"] == "0"
 
@@ -162,8 +180,8 @@ def test_undocumented_keys_never_drop_an_item_AC_SCHEMA_2(client, ant, action, d
     ],
 )
 def test_undocumented_keys_never_drop_an_update_AC_SCHEMA_2(client, sim, action, data):
-    load(sim, customers=[customer("PID-1"), customer("LID-1")])
-    post(client, item(action, **data))
+    load_acme(sim, customers=[customer("PID-1"), customer("LID-1")])
+    send_ok(client, item(action, **data), sender=ACME_SENDER)
     assert [c["customerId"] for c in customers(sim) if c["title"] == "T"] == [data["customerId"]]
 
 
@@ -185,20 +203,20 @@ def test_undocumented_keys_never_drop_an_update_AC_SCHEMA_2(client, sim, action,
     ],
 )
 def test_what_the_listener_drops_the_schema_flags(client, ant, data):
-    post(client, item("add-contact", **data))
+    send_ok(client, item("add-contact", **data), sender=ACME_SENDER)
     assert customers(ant) == []
     assert [r for r, _ in outcomes(ant)] == ["ignored"]
     assert flagged(item("add-contact", **data)) != []
 
 
 STATE = {
-    "orgs": [{"org_id": "o1", "users": [SENDER], "stages": ["New"], "trial_sms_remaining": 3}],
+    "orgs": [{"org_id": "o1", "users": [ACME_SENDER], "stages": ["New"], "trial_sms_remaining": 3}],
     "listeners": [{"listener_id": "L1", "org_id": "o1"}],
 }
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(strategy("antcrm.listener", pin={"senderUser": SENDER}))
+@given(strategy("antcrm.listener", pin={"senderUser": ACME_SENDER}))
 def test_what_the_schema_accepts_is_never_dropped_for_its_form(document):
     """An item its schema accepts may find no target, but is never refused for the form of
     a value (the reasons the listener gives for that all say "must be")."""
@@ -214,8 +232,8 @@ def test_what_the_schema_accepts_is_never_dropped_for_its_form(document):
 
 @pytest.mark.parametrize(("deal_id", "linked"), [(1, "1"), (1.0, "1"), ("1", "1"), (2, None)])
 def test_deal_id_integral_number_is_the_deal_its_schema_accepts(client, sim, deal_id, linked):
-    load(sim, deals=[{"dealId": "1", "org_id": "o1", "name": "D"}])
-    r = post(client, item("add-ticket", body="b", dealId=deal_id))
+    load_acme(sim, deals=[{"dealId": "1", "org_id": "o1", "name": "D"}])
+    r = send_ok(client, item("add-ticket", body="b", dealId=deal_id), sender=ACME_SENDER)
     assert [t["dealId"] for t in sim.state("antcrm")["tickets"]] == [linked]
     assert r.headers["X-Sim-Violations"] == "0"
 
@@ -259,7 +277,7 @@ def _served():
 @given(action=st.sampled_from(ACTION_TYPES), data=any_data)
 def test_the_schema_flags_exactly_the_items_dropped_for_their_form(action, data):
     client = _served()
-    r = client.post(URL, json={"senderUser": SENDER, "data": [item(action, **data)]})
+    r = client.post(URL, json={"senderUser": ACME_SENDER, "data": [item(action, **data)]})
     assert r.status_code == 200
     [outcome] = client.get("/__sim/journal?limit=1").get_json()["entries"][-1]["outcomes"]
     found = flagged(item(action, **data))

@@ -1,0 +1,1 @@
+"""Contract tests: one package per vendor, one module per operation."""

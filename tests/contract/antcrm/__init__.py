@@ -1,0 +1,1 @@
+"""antcrm contract tests."""

@@ -1,0 +1,28 @@
+"""BOTW contract tests' shared vocabulary: the key, its header, the answers, ``search``
+(a raw response) and ``contacts`` (the stored contacts)."""
+
+KEY = "K-123"
+H = {"Authorization": f"Bearer {KEY}"}
+CREATED = {"status": "success", "message": "New contact successfully updated."}
+NOT_FOUND = {"status": "error", "message": "Contact not found."}
+REQUIRED = {"status": "error", "message": "Email or phone is required."}
+BAD_EMAIL = {"status": "error", "message": "Invalid email address."}
+BAD_PHONE = {"status": "error", "message": "Invalid phone number."}
+BLACKLISTED = {
+    "status": "error",
+    "message": "The provided email or phone number has been blacklisted.",
+}
+
+
+def contacts(sim):
+    return sim.state("botw")["contacts"]
+
+
+def search(client, listing="123", **params):
+    return client.get(f"/crm/{listing}", query_string=params, headers=H)
+
+
+# -- PUT update or create (BW-PUT-1 to BW-PUT-4) -----------------------------------------
+def make(client, listing="123", **data):
+    r = client.post(f"/crm/{listing}", data=data, headers=H)
+    assert r.status_code == 201, r.get_json()

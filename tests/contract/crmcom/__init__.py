@@ -1,0 +1,1 @@
+"""crmcom contract tests."""

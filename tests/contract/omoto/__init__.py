@@ -1,0 +1,1 @@
+"""omoto contract tests."""
