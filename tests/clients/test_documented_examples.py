@@ -4,9 +4,11 @@ other stacks add (chunked bodies, ``Expect: 100-continue``, charset parameters, 
 case), and every answer matches the documented one.
 
 A real ``crmsim serve`` process (the ``served`` fixture) on a free loopback port; each test
-has its own namespace, loaded through the control plane.
+has its own namespace, loaded through the control plane. The vendor documents' samples are
+the contract tests' (one copy, in ``tests/contract/<vendor>/_support.py``).
 """
 
+import json
 import re
 import shutil
 import uuid
@@ -14,6 +16,9 @@ import uuid
 import pytest
 import requests
 from client_stacks import QUIRKS, STACKS, Req
+from contract.antcrm._support import ADD_CONTACT_SAMPLE
+from contract.crmcom._support import DOCUMENT_SAMPLE
+from contract.omoto._support import EXAMPLE_BODY, SAMPLE_CUSTOMER
 
 NOW = "2024-06-01T12:00:00Z"
 CRM_KEY = "EE73C0AE64524371B5DDEFF5F7BB2192"
@@ -146,29 +151,8 @@ def crm_show(base):
     return req, (200, {"status": OK, "data": data})
 
 
-CREATE_SAMPLE = {
-    "token": "T1",
-    "type": "PERSON",
-    "title": "Mr",
-    "first_name": "Customer",
-    "middle_name": "Customer",
-    "last_name": "Customer",
-    "category_identifier": {"name": "Contact Category"},
-    "owned_by_group_identifier": {"name": "Main Group"},
-    "privacy_level_identifier": {"number": "8"},
-    "notes": "Family",
-    "demographics": {
-        "gender": "FEMALE",
-        "id_number": "ABC123456",
-        "passport_number": "ABC123456",
-        "social_security_number": "ABC123456",
-        "country_of_residence_identifier": {"name": "CYPRUS"},
-        "date_of_birth": {"day": 1, "month": 1, "year": 1980},
-        "phone_set": [{"type": "LANDLINE", "number": "123456"}],
-        "email_set": [{"type": "PERSONAL", "email_address": "123456@crm.com"}],
-    },
-    "fields_set": "first_name,last_name,email_set",
-}
+# the vendor document's sample, with a real token and a shorter fields_set
+CREATE_SAMPLE = {**DOCUMENT_SAMPLE, "token": "T1", "fields_set": "first_name,last_name,email_set"}
 
 
 def crm_create(base):
@@ -218,92 +202,32 @@ def crm_get_pending(base):
     )
 
 
-OMOTO_CUSTOMER = {
-    "personalinfo": {
-        "firstname": "bertram",
-        "lastname": "wooster",
-        "email": "bertie@jeeves.com",
-        "mobileno": "9835132376",
-        "transactionid": "202005201623",
-        "regid": "tst202005201144",
-    },
-    "qualifyinginfo": [
-        {"name": "unitname", "value": "book club"},
-        {"name": "genre", "value": "comedy"},
-    ],
-}
-
-
 def omoto_crm(base):
     # the doc: "Set content-type to 'application/json'", so every stack does
     req = Req(
         "POST",
         f"{base}/omoto/receivecustomerinfo.htm",
         params={"key": "DEMOKEY"},
-        json=[OMOTO_CUSTOMER],
+        json=[SAMPLE_CUSTOMER],
         content_type="application/json",
     )
     return req, (200, {"status": "success"})
 
 
-OMOTO_RESPONSE = (
-    '{"campaignid": 154, "channel": "email", "campaigntype": "nps", '
-    '"catnpsmap": {"internet availability": [], "price": []}, "npsrating": 4, '
-    '"comment": "sample comment", "customerinfo": {"email": "tharun@omoto.io", '
-    '"registrationno": "exl001", "mobileno": "9663798289", "name": "tharun"}, '
-    '"namevaluemap": {"unitname": "Bangalore", "city": "Bangalore"}}'
-)
-
-
 def omoto_response(base):
-    fields = {"jsonheader": '{"processid":"76"}', "jsonbody": OMOTO_RESPONSE}
+    fields = {"jsonheader": '{"processid":"76"}', "jsonbody": json.dumps(EXAMPLE_BODY)}
     req = Req("POST", f"{base}/omoto/endpoint.htm", params={"key": "DEMOKEY"}, form=fields)
     return req, (200, {"status": "success"})
 
 
 def omoto_response_multipart(base):
-    fields = {"jsonheader": '{"processid":"76"}', "jsonbody": OMOTO_RESPONSE}
+    fields = {"jsonheader": '{"processid":"76"}', "jsonbody": json.dumps(EXAMPLE_BODY)}
     req = Req("POST", f"{base}/omoto/endpoint.htm", params={"key": "DEMOKEY"}, multipart=fields)
     return req, (200, {"status": "success"})
 
 
-ANT_CONTACT = {
-    "senderUser": "huy.nguyenviet@htklabs.com",
-    "data": [
-        {
-            "actionType": "add-contact",
-            "data": {
-                "contactType": "customer",
-                "type": 0,
-                "name": "Huy",
-                "lastname": "Nguyen",
-                "title": "This is title",
-                "passport": "1945295865",
-                "gender": 1,
-                "bgInfo": "Thành viên AntBuddy",
-                "dateOfBirth": "Fri Jan 01 1993 00:00:00 GMT+0700 (ICT)",
-                "emails": [{"value": "huy.nguyen@htklabs.com"}],
-                "phones": [{"value": "01234567890"}],
-                "addresses": [
-                    {
-                        "street": "58 Ton That Dam",
-                        "city": "Da Nang",
-                        "state": "Thanh Khe",
-                        "zip": "5100000",
-                        "country": "VN",
-                    }
-                ],
-                "websites": [{"value": "htk-inc.com"}],
-                "permit": {"status": 1},
-                "im": [{"protocol": "Facebook", "value": "Huy Nguyen Viet"}],
-            },
-        }
-    ],
-}
-
-
 def antcrm_add_contact(base):
-    req = Req("POST", f"{base}/antcrm/webhook/listener/wh-1", json=ANT_CONTACT)
+    req = Req("POST", f"{base}/antcrm/webhook/listener/wh-1", json=ADD_CONTACT_SAMPLE)
     return req, (200, {"success": True})
 
 
