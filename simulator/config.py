@@ -16,7 +16,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-ALL_VENDORS = ("omoto", "antcrm", "crmcom", "botw")
+
+def all_vendors() -> tuple[str, ...]:
+    """The slugs of every vendor in the registry (simulator/vendors/__init__.py)."""
+    from simulator.vendors import VENDORS
+
+    return tuple(VENDORS)
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class Config:
     port: int = 8080
     threads: int = 2  # measured: see docs/serving.md (worker and threads)
     server: str = "granian"  # or "gunicorn": measured, see docs/serving.md
-    vendors: tuple[str, ...] = ALL_VENDORS
+    vendors: tuple[str, ...] = field(default_factory=all_vendors)
     seed: int | None = None
     strict_contract: bool = False
     validate_responses: bool = False
@@ -122,7 +127,7 @@ def _convert(name: str, raw: str) -> Any:
         return raw.strip().lower()
     if name == "vendors":
         chosen = tuple(v.strip() for v in raw.split(",") if v.strip())
-        unknown = set(chosen) - set(ALL_VENDORS)
+        unknown = set(chosen) - set(all_vendors())
         if unknown:
             raise ValueError(f"unknown vendors: {', '.join(sorted(unknown))}")
         return chosen
@@ -150,9 +155,10 @@ def parse_mounts(value: str | Mapping[str, str] | Iterable[str]) -> dict[str, st
     mounts: dict[str, str] = {}
     for vendor, path in items:
         vendor, path = vendor.strip(), path.strip()
-        if vendor not in ALL_VENDORS:
+        known = all_vendors()
+        if vendor not in known:
             raise ValueError(
-                f"{vendor or '(none)'}={path} names no vendor (one of {', '.join(ALL_VENDORS)}; "
+                f"{vendor or '(none)'}={path} names no vendor (one of {', '.join(known)}; "
                 "write VENDOR=/PATH)"
             )
         if vendor in mounts:

@@ -235,21 +235,8 @@ def _control_operation(
         doc["responses"]["413"] = {"description": "over max_control_bytes", "content": problem}
         doc["responses"]["429"] = {"description": "over max_namespaces", "content": problem}
     _guarded(doc, route)
-    if route.view.__name__ == "get_journal":
-        doc["parameters"] += [
-            {"name": n, "in": "query", "required": False, "schema": s}
-            for n, s in (
-                ("vendor", {"type": "string"}),
-                ("operation", {"type": "string"}),
-                ("status", {"type": "integer", "minimum": 100}),
-                ("limit", {"type": "integer", "minimum": 0}),
-                ("after", {"type": "integer", "minimum": 0}),
-                ("before", {"type": "integer", "minimum": 0}),
-            )
-        ]
-    if route.view.__name__ == "get_outbox":
-        doc["parameters"] += [
-            {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-            for n in ("vendor", "kind")
-        ]
+    doc["parameters"] += [
+        {"name": name, "in": "query", "required": False, "schema": dict(schema)}
+        for name, schema in route.query.items()
+    ]
     return doc

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -171,16 +171,27 @@ def violations(validator: Draft7Validator, instance: Any) -> list[dict[str, str]
 class Schemas:
     """Every schema file, checked once; a validator per file on demand."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, vendors: Sequence[tuple[str, Path | None]] = ()) -> None:
         self.root = root
         self.documents: dict[str, dict[str, Any]] = {}
-        registry: Registry[Any] = Registry()
-        for path in sorted(root.rglob("*.json")):
-            name = path.relative_to(root).as_posix()
+        files = [(path.relative_to(root).as_posix(), path) for path in sorted(root.rglob("*.json"))]
+        for slug, where in vendors:  # a vendor that keeps its schemas in its own directory
+            if where is not None:
+                files += [
+                    (f"{slug}/{path.relative_to(where).as_posix()}", path)
+                    for path in sorted(where.rglob("*.json"))
+                ]
+        for name, path in files:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            doc = {"$id": BASE_URI + name, **{k: v for k, v in doc.items() if k != "$id"}}
+            self.documents[name] = {
+                "$id": BASE_URI + name,
+                **{k: v for k, v in doc.items() if k != "$id"},
+            }
+        if vendors:
+            _list_vendors(self.documents, [slug for slug, _ in vendors])
+        registry: Registry[Any] = Registry()
+        for name, doc in self.documents.items():
             Draft7Validator.check_schema(doc)
-            self.documents[name] = doc
             registry = registry.with_resource(BASE_URI + name, DRAFT7.create_resource(doc))
         self.registry = registry.crawl()
         self._validators: dict[str, Draft7Validator] = {}
@@ -227,7 +238,31 @@ class Schemas:
         return violations(self.validator(name), instance)
 
 
-@functools.lru_cache(maxsize=4)
+def _list_vendors(documents: dict[str, dict[str, Any]], slugs: list[str]) -> None:
+    """Where the control plane's schemas name the vendors, name the registry's: the state
+    document's parts, a fault rule's ``vendor``, a reset's ``vendors``."""
+    state = documents.get("sim/state.schema.json")
+    if state is not None:
+        state["properties"] = {
+            s: {"$ref": f"../{s}/state.json"} for s in slugs if f"{s}/state.json" in documents
+        }
+    fault = documents.get("sim/fault.json")
+    if fault is not None:
+        fault["properties"]["vendor"] = {**fault["properties"]["vendor"], "enum": slugs}
+    reset = documents.get("sim/reset.json")
+    if reset is not None:
+        items = reset["properties"]["vendors"]["items"]
+        reset["properties"]["vendors"]["items"] = {**items, "enum": slugs}
+
+
+@functools.lru_cache(maxsize=8)
+def _load(root: Path, vendors: tuple[tuple[str, Path | None], ...]) -> Schemas:
+    return Schemas(root, vendors)
+
+
 def load(root: Path) -> Schemas:
-    """The schemas under ``root``, loaded once per process (they are data, never state)."""
-    return Schemas(root)
+    """The schemas under ``root`` and those of every registered vendor, loaded once per
+    process (they are data, never state)."""
+    from simulator.vendors import VENDORS
+
+    return _load(root, tuple((v.slug, v.schemas_dir) for v in VENDORS.values()))

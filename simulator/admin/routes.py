@@ -3,8 +3,8 @@ anything. Every body is validated against ``schemas/sim/<name>.json``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -376,6 +376,22 @@ class Route:
     body: str | None = None
     answer: str | None = None
     status: int = 200  # the status of a successful answer
+    # query parameters it reads: name -> JSON Schema of the value
+    query: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+JOURNAL_QUERY: dict[str, Mapping[str, Any]] = {
+    "vendor": {"type": "string"},
+    "operation": {"type": "string"},
+    "status": {"type": "integer", "minimum": 100},
+    "limit": {"type": "integer", "minimum": 0},
+    "after": {"type": "integer", "minimum": 0},
+    "before": {"type": "integer", "minimum": 0},
+}
+OUTBOX_QUERY: dict[str, Mapping[str, Any]] = {
+    "vendor": {"type": "string"},
+    "kind": {"type": "string"},
+}
 
 
 ROUTES: list[Route] = [
@@ -395,10 +411,10 @@ ROUTES: list[Route] = [
     Route("PUT", "/seed", put_seed, body="seed", answer="seed"),
     Route("GET", "/settings", get_settings, answer="settings-state"),
     Route("PUT", "/settings", put_settings, body="settings", answer="settings-state"),
-    Route("GET", "/journal", get_journal, answer="journal"),
+    Route("GET", "/journal", get_journal, answer="journal", query=JOURNAL_QUERY),
     Route("DELETE", "/journal", clear_journal, answer="ok"),
     Route("GET", "/journal/<int:entry_id>", get_journal_entry, answer="journal-entry"),
-    Route("GET", "/outbox", get_outbox, answer="outbox"),
+    Route("GET", "/outbox", get_outbox, answer="outbox", query=OUTBOX_QUERY),
     Route("GET", "/faults", get_faults, answer="faults"),
     Route("POST", "/faults", add_fault, body="fault", answer="fault-state", status=201),
     Route("DELETE", "/faults", clear_faults, answer="ok"),

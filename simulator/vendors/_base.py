@@ -77,7 +77,8 @@ class Reads:
     """Where an operation's request document travels and how it is read.
 
     ``carrier`` is ``json`` (a JSON body), ``form`` (a url-encoded or multipart body),
-    ``query``, ``form+query`` (both, the form winning) or ``custom``, whose wire form
+    ``query``, ``form+query`` (both, the form winning), ``none`` (the operation reads no
+    parameters beyond its path) or ``custom``, whose wire form
     ``wire_schema`` describes for the OpenAPI document. ``read`` returns the document that
     ``schemas/<vendor>/<operation>.request.json`` describes, or raises ``BadBody``.
     """
@@ -91,6 +92,7 @@ JSON_BODY = Reads("json", read_json)
 FORM_BODY = Reads("form", read_form)
 QUERY = Reads("query", read_query)
 FORM_AND_QUERY = Reads("form+query", read_form_and_query)
+NOTHING = Reads("none", dict)
 
 View = Callable[..., Response]
 V = TypeVar("V", bound=View)
