@@ -4,7 +4,7 @@ Each test names what a surviving mutant of ``simulator/vendors/antcrm/models.py`
 while every other test stayed green: exact problem messages, exact records and outcomes.
 """
 
-from ._support import ACME_SENDER, NOW, item, send_ok
+from ._support import ACME_SENDER, NOW, customer, item, send_ok
 
 
 def _problems(client, doc):
@@ -70,11 +70,8 @@ def test_state_problems_have_exact_pointers_and_messages_and_do_not_stop_the_res
     assert sim.state("antcrm")["orgs"] == []
 
 
-def _customer(code, **fields):
-    return {"customerId": code, "org_id": "o1", **fields}
-
-
-def _load(sim, customers=(), deals=(), org=None, **listener):
+def load_minimal(sim, customers=(), deals=(), org=None, **listener):
+    """The acme world without the listener's default tag and sources."""
     sim.freeze(NOW)
     return sim.put_state(
         {
@@ -94,20 +91,21 @@ def _load(sim, customers=(), deals=(), org=None, **listener):
     )
 
 
-def _outcomes(sim):
+def outcome_details(sim):
+    """(action, result, id, detail) of each item of the last listener request."""
     found = sim.journal(vendor="antcrm")[-1]["outcomes"]
     return [(o["actionType"], o["result"], o["id"], o["detail"]) for o in found]
 
 
 def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
-    old = _customer(
+    old = customer(
         "CID-7",
         name="Old",
         emails=[{"type": None, "value": "o@x.co"}],
         phones=[{"type": None, "value": "0901"}],
         passport="P7",
     )
-    _load(
+    load_minimal(
         sim,
         customers=[old],
         org={"sms_account_configured": True, "channels": ["Email"], "groups": ["G"]},
@@ -145,7 +143,7 @@ def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
         sender=ACME_SENDER,
     )
     not_group = "permit.group 'Nope' is not one of the org's groups"
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         (
             "add-contact",
             "created",
@@ -226,7 +224,7 @@ def test_every_outcome_detail_is_exact_AC_OUTCOME_1(client, sim):
 def test_a_caller_without_a_usable_ip_is_refused_by_an_ip_list(client, sim):
     """A listener with ``allowed_ips`` refuses a caller whose address is missing (a UNIX
     socket) or not an IP address: only a listed address may call."""
-    _load(sim, allowed_ips=["127.0.0.1"])
+    load_minimal(sim, allowed_ips=["127.0.0.1"])
     body = {"senderUser": ACME_SENDER, "data": [item("add-contact", name="A")]}
     refused = {"success": False, "message": "IP not allowed"}
     for remote in (None, "", "unix:/tmp/sock"):
@@ -240,20 +238,20 @@ def test_a_caller_without_a_usable_ip_is_refused_by_an_ip_list(client, sim):
 
 
 def test_send_sms_counts_every_sms_sent(client, sim):
-    _load(sim, org={"sms_account_configured": True})
+    load_minimal(sim, org={"sms_account_configured": True})
     send_ok(client, item("send-sms", content="c", phones=["01", "02", "03"]), sender=ACME_SENDER)
-    assert _outcomes(sim) == [("send-sms", "sent", None, "3 of 3 SMS sent")]
+    assert outcome_details(sim) == [("send-sms", "sent", None, "3 of 3 SMS sent")]
     assert [e["to"] for e in sim.outbox(vendor="antcrm")] == ["01", "02", "03"]
 
 
 def test_add_ticket_links_by_the_emails_and_phones_arrays(client, sim):
-    old = _customer(
+    old = customer(
         "CID-7",
         name="Old",
         emails=[{"type": None, "value": "o@x.co"}],
         phones=[{"type": None, "value": "0901"}],
     )
-    _load(sim, customers=[old])
+    load_minimal(sim, customers=[old])
     send_ok(
         client,
         item("add-ticket", body="b", emails=["nobody@x.co", "O@x.co"]),
@@ -261,7 +259,7 @@ def test_add_ticket_links_by_the_emails_and_phones_arrays(client, sim):
         item("add-ticket", body="b", phones=["0999"]),
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         ("add-ticket", "created", "1", "ticket 1, customer CID-7"),
         ("add-ticket", "created", "2", "ticket 2, customer CID-7"),
         ("add-ticket", "created", "3", "ticket 3, customer none"),
@@ -272,14 +270,14 @@ def test_add_ticket_links_by_the_emails_and_phones_arrays(client, sim):
 def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_AC_CONF_1(
     client, sim
 ):
-    _load(sim, org={"groups": ["Sales"]})
+    load_minimal(sim, org={"groups": ["Sales"]})
     deal = {"name": "D", "stage": "New", "dealWith": {"name": "Co"}}
     send_ok(
         client,
         item("add-deal", **deal, owner_opportunity={"groups": ["sales", "Nope", "SALES"]}),
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         (
             "add-deal",
             "created",
@@ -294,7 +292,7 @@ def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_
         item("add-deal", name="D", owner_opportunity={"users": ["OWNER@acme.vn", "x@y.co"]}),
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         (
             "add-deal",
             "updated",
@@ -307,7 +305,7 @@ def test_owner_opportunity_keeps_the_orgs_users_and_groups_and_reports_the_rest_
 
 
 def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(client, sim):
-    _load(sim, org={"groups": ["Sales"]})
+    load_minimal(sim, org={"groups": ["Sales"]})
     send_ok(
         client,
         item("add-ticket", body="b", name=5),
@@ -327,7 +325,7 @@ def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(c
         ),
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         ("add-ticket", "ignored", None, "name must be a string"),
         ("add-deal", "ignored", None, "name is required"),
         (
@@ -346,13 +344,13 @@ def test_deal_customers_keep_their_permits_and_report_dropped_values_AC_CONF_1(c
 
 
 def test_key_lists_look_past_keys_that_find_nothing_or_have_no_digits(client, sim):
-    old = _customer(
+    old = customer(
         "CID-7",
         name="Old",
         emails=[{"type": None, "value": "o@x.co"}],
         phones=[{"type": None, "value": "0901"}],
     )
-    _load(sim, customers=[old])
+    load_minimal(sim, customers=[old])
     send_ok(
         client,
         item("add-note", body="a", emails=["o@x.co", "nobody@x.co"]),
@@ -360,7 +358,7 @@ def test_key_lists_look_past_keys_that_find_nothing_or_have_no_digits(client, si
         item("add-ticket", body="c", phones=["0901", "0999"]),
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         ("add-note", "created", "CID-7", "note on CID-7"),
         ("add-note", "created", "CID-7", "note on CID-7"),
         ("add-ticket", "created", "1", "ticket 1, customer CID-7"),
@@ -368,15 +366,15 @@ def test_key_lists_look_past_keys_that_find_nothing_or_have_no_digits(client, si
 
 
 def test_add_deal_update_moves_the_deal_to_the_customer_dealwith_finds(client, sim):
-    customers = [_customer("PID-1", name="A"), _customer("CID-7", name="Old")]
-    _load(sim, customers=customers, deals=[{"dealId": "1", "org_id": "o1", "name": "D"}])
+    customers = [customer("PID-1", name="A"), customer("CID-7", name="Old")]
+    load_minimal(sim, customers=customers, deals=[{"dealId": "1", "org_id": "o1", "name": "D"}])
     send_ok(
         client,
         item("add-deal", name="D", dealWith={"customerId": "CID-7"}),
         item("add-deal", name="D", dealWith={"customerId": "PID-9"}),
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         ("add-deal", "updated", "1", "deal 1"),
         ("add-deal", "updated", "1", "deal 1"),
     ]
@@ -386,9 +384,9 @@ def test_add_deal_update_moves_the_deal_to_the_customer_dealwith_finds(client, s
 
 
 def test_a_contact_note_without_a_key_is_ignored_with_its_reason(client, sim):
-    _load(sim)
+    load_minimal(sim)
     send_ok(client, item("add-note", body="b"), sender=ACME_SENDER)
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         (
             "add-note",
             "ignored",
@@ -399,7 +397,7 @@ def test_a_contact_note_without_a_key_is_ignored_with_its_reason(client, sim):
 
 
 def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
-    _load(sim)
+    load_minimal(sim)
     send_ok(
         client,
         item(
@@ -428,7 +426,7 @@ def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
         ),
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [("update-contact", "updated", "PID-1", None)]
+    assert outcome_details(sim) == [("update-contact", "updated", "PID-1", None)]
     [found] = sim.state("antcrm")["customers"]
     assert [p["value"] for p in found["phones"]] == ["abc", "xyz", "0901"]
     assert found["addresses"] == [{"street": "S1"}, {"street": "S2"}, {"street": "S3"}]
@@ -441,7 +439,7 @@ def test_update_merges_each_list_by_its_own_identity_A_A8(client, sim):
 
 
 def test_update_lead_keeps_company_lead_unless_given(client, sim):
-    _load(sim, customers=[_customer("LID-1", name="L", companyLead="Acme")])
+    load_minimal(sim, customers=[customer("LID-1", name="L", companyLead="Acme")])
     send_ok(client, item("update-lead", customerId="LID-1", title="T"), sender=ACME_SENDER)
     [lead] = sim.state("antcrm")["customers"]
     assert (lead["title"], lead["companyLead"]) == ("T", "Acme")
@@ -455,7 +453,7 @@ def test_the_first_spelling_of_a_configured_name_wins_AC_CONF_1(client, sim):
         "stages": ["New", "NEW", " Won "],
         "groups": ["Sales", "SALES"],
     }
-    _load(sim, org=org)
+    load_minimal(sim, org=org)
     send_ok(
         client,
         item(
@@ -475,7 +473,7 @@ def test_the_first_spelling_of_a_configured_name_wins_AC_CONF_1(client, sim):
 
 
 def test_company_lead_is_kept_on_leads_only(client, sim):
-    _load(sim)
+    load_minimal(sim)
     deal = {"stage": "New"}
     send_ok(
         client,
@@ -493,14 +491,14 @@ def test_company_lead_is_kept_on_leads_only(client, sim):
 
 
 def test_an_action_type_that_is_not_a_string_is_ignored_without_a_name_AC_OUTCOME_1(client, sim):
-    _load(sim)
+    load_minimal(sim)
     send_ok(
         client,
         {"actionType": 5, "data": {"name": "A"}},
         {"actionType": ["add-contact"], "data": {"name": "A"}},
         sender=ACME_SENDER,
     )
-    assert _outcomes(sim) == [
+    assert outcome_details(sim) == [
         (None, "ignored", None, "unknown actionType 5"),
         (None, "ignored", None, "unknown actionType ['add-contact']"),
     ]

@@ -8,19 +8,7 @@ import pytest
 
 from simulator import create_app
 
-BASE = "/crmapi/rest/v2"
-NOW = "2024-06-01T12:00:00Z"
-KEY = "EE73C0AE64524371B5DDEFF5F7BB2192"
-BASIC = {"Authorization": "Basic RUU3M0MwQUU2NDUyNDM3MUI1RERFRkY1RjdCQjIxOTI6"}
-LOGIN = {"username": "api.user", "password": "s3cret", "organisation": "ACME"}
-STATE = {"users": [dict(LOGIN)], "web_api_keys": [{"key": KEY, "organisation": "ACME"}]}
-
-
-@pytest.fixture
-def crm(sim):
-    sim.freeze(NOW)
-    sim.put_state(STATE, vendor="crmcom")
-    return sim
+from ._support import BASE, KEY, KEY_HEADER, LOGIN, NOW, STATE
 
 
 def claims(token):
@@ -44,7 +32,7 @@ def test_login_token_carries_the_vendors_claims_as_strings(client, crm):
 
 def test_web_api_key_token_names_the_key_and_the_unit(client, crm):
     r = client.post(
-        BASE + "/authentication/web_api_key/token", json={"unit": "Sales"}, headers=BASIC
+        BASE + "/authentication/web_api_key/token", json={"unit": "Sales"}, headers=KEY_HEADER
     )
     c = claims(r.get_json()["data"]["token"])
     assert (c["usr"], c["org"], c["oun"]) == (KEY, "ACME", "Sales")
@@ -100,7 +88,7 @@ def test_minting_at_the_end_of_time_never_fails(client, sim, ttl):
 # -- CC-B1 ----------------------------------------------------------------------------------
 def test_web_api_key_token_with_no_body_is_an_empty_object(client, crm):
     # PHP: curl_setopt($ch, CURLOPT_POST, true) and no CURLOPT_POSTFIELDS
-    r = client.post(BASE + "/authentication/web_api_key/token", data=b"", headers=BASIC)
+    r = client.post(BASE + "/authentication/web_api_key/token", data=b"", headers=KEY_HEADER)
     body = r.get_json()
     assert body["status"] == {"code": "OK", "message": "", "description": ""}
     assert claims(body["data"]["token"])["oun"] == ""
@@ -110,7 +98,7 @@ def test_web_api_key_token_with_no_body_is_an_empty_object(client, crm):
 
 def test_empty_body_with_strict_contract_is_served(client, crm):
     client.put("/__sim/settings", json={"strict_contract": True})
-    r = client.post(BASE + "/authentication/web_api_key/token", headers=BASIC)
+    r = client.post(BASE + "/authentication/web_api_key/token", headers=KEY_HEADER)
     assert r.status_code == 200
     assert r.get_json()["status"]["code"] == "OK"
 
@@ -125,7 +113,7 @@ def test_empty_body_with_strict_contract_is_served(client, crm):
     ],
 )
 def test_empty_body_of_a_method_with_mandatory_parameters_is_still_invalid(client, crm, path):
-    r = client.post(BASE + path, data=b"", headers=BASIC)
+    r = client.post(BASE + path, data=b"", headers=KEY_HEADER)
     assert r.get_json()["status"] == {
         "code": "COM.CRM.EXCEPTION.GENERAL.INVALIDREQUESTBODYEXCEPTION",
         "message": "The request body must be a JSON object.",
@@ -135,5 +123,5 @@ def test_empty_body_of_a_method_with_mandatory_parameters_is_still_invalid(clien
 
 
 def test_whitespace_is_not_an_empty_body(client, crm):
-    r = client.post(BASE + "/authentication/web_api_key/token", data=b" ", headers=BASIC)
+    r = client.post(BASE + "/authentication/web_api_key/token", data=b" ", headers=KEY_HEADER)
     assert r.get_json()["status"]["code"].endswith("INVALIDREQUESTBODYEXCEPTION")

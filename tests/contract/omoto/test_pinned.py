@@ -44,7 +44,8 @@ HEADER = {"processid": "76"}
 BODY = {"campaignid": "1", "npsrating": 4, "catnpsmap": {"price": []}}
 
 
-def push(client, body=None, header=None, key=KEY):
+def push_campaign_1(client, body=None, header=None, key=KEY):
+    """push_response of campaign 1 with key K1 (a raw response)."""
     data = {
         "jsonheader": json.dumps(HEADER if header is None else header),
         "jsonbody": json.dumps(BODY if body is None else body),
@@ -53,7 +54,8 @@ def push(client, body=None, header=None, key=KEY):
 
 
 @pytest.fixture
-def omoto(sim):
+def campaigns_k1_k2(sim):
+    """Campaign 1 under key K1, campaign 2 under K2 (the conftest's ``omoto`` is another)."""
     sim.put_state(
         {
             "campaigns": [
@@ -84,8 +86,8 @@ REASONS = [
 
 
 @pytest.mark.parametrize("body, header, expected", REASONS)
-def test_push_response_parseerror_says_why(client, omoto, body, header, expected):
-    r = push(client, body, header)
+def test_push_response_parseerror_says_why(client, campaigns_k1_k2, body, header, expected):
+    r = push_campaign_1(client, body, header)
     if expected is None:
         assert r.status_code == 200, r.get_json()
         assert "X-Sim-Reason" not in r.headers
@@ -93,11 +95,11 @@ def test_push_response_parseerror_says_why(client, omoto, body, header, expected
     assert reason(r, 400, "parseerror").startswith(expected)
 
 
-def test_keymismatch_says_which_check_failed(client, omoto):
-    assert reason(push(client, key="NOPE"), 401, "keymismatch") == (
+def test_keymismatch_says_which_check_failed(client, campaigns_k1_k2):
+    assert reason(push_campaign_1(client, key="NOPE"), 401, "keymismatch") == (
         "the key is missing, empty or not configured"
     )
-    r = push(client, {**BODY, "campaignid": "2"})
+    r = push_campaign_1(client, {**BODY, "campaignid": "2"})
     assert reason(r, 401, "keymismatch") == "campaignid is not the campaign of the key"
 
 
@@ -109,14 +111,14 @@ def test_keymismatch_says_which_check_failed(client, omoto):
         ("[1", "the body: "),
     ],
 )
-def test_receive_customer_info_parseerror_says_why(client, omoto, customers, expected):
+def test_receive_customer_info_parseerror_says_why(client, campaigns_k1_k2, customers, expected):
     data = customers if isinstance(customers, str) else json.dumps(customers)
     r = client.post(URL, data=data, content_type="application/json")
     assert reason(r, 400, "parseerror").startswith(expected)
 
 
-def test_a_reason_header_is_ascii_on_one_line(client, omoto):
-    r = push(client, {**BODY, "campaignid": "2", "comment": "é\nx"})
+def test_a_reason_header_is_ascii_on_one_line(client, campaigns_k1_k2):
+    r = push_campaign_1(client, {**BODY, "campaignid": "2", "comment": "é\nx"})
     assert r.headers["X-Sim-Reason"].isascii()
     r = client.post(URL, data='["\\u00e9\n', content_type="application/json")
     value = reason(r, 400, "parseerror")
