@@ -64,12 +64,10 @@ class Checker:
 
 @functools.cache
 def known_operations() -> frozenset[str]:
-    """Every ``vendor.operation`` that has a request schema."""
-    return frozenset(
-        n.removesuffix(".request.json").replace("/", ".")
-        for n in scenario_schemas().documents
-        if n.endswith(".request.json") and n.count("/") == 1
-    )
+    """Every declared ``vendor.operation`` (simulator/vendors/<vendor>/routes.py)."""
+    from simulator.vendors import VENDORS
+
+    return frozenset(f"{v.slug}.{op.name}" for v in VENDORS.values() for op in v.operations)
 
 
 def check_steps(steps: list[dict[str, Any]], check: Checker, schemas: Schemas) -> None:
