@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from simulator import create_app
 from simulator.schemas import default_schemas_dir, load
-from simulator.vendors.antcrm.payload import ACTION_TYPES
+from simulator.vendors.antcrm.parsing import ACTION_TYPES
 
 SENDER = "owner@example.com"
 URL = "/antcrm/webhook/listener/L1"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.fake import POOL, Pools, Records, iso
-from simulator.vendors.antcrm.payload import ACTION_TYPES
+from simulator.vendors.antcrm.parsing import ACTION_TYPES
 
 
 def credentials(seed: int) -> dict[str, Any]:

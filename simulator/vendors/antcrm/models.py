@@ -25,7 +25,7 @@ from simulator.errors import StateInvalid
 from simulator.journal import Outcome
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.antcrm import errors
-from simulator.vendors.antcrm.payload import (
+from simulator.vendors.antcrm.parsing import (
     CONTACT_TYPES,
     NOTE_MODELS,
     Company,

@@ -1,7 +1,7 @@
 """AntCRM operations: ``POST /antcrm/webhook/listener/{listener_id}`` (docs/vendors/antcrm.md).
 
 The view checks the listener and the sender's address, reads the envelope and hands every
-item to the backend; the rules are in models.py, the field formats in payload.py."""
+item to the backend; the rules are in models.py, the field formats in parsing.py."""
 
 from __future__ import annotations
 

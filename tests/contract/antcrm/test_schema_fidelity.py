@@ -13,7 +13,7 @@ from simulator import create_app
 from simulator.schemas import default_schemas_dir
 from simulator.schemas import load as load_schemas
 from simulator.testing import strategy
-from simulator.vendors.antcrm.payload import ACTION_TYPES, PROFILE_KEYS
+from simulator.vendors.antcrm.parsing import ACTION_TYPES, PROFILE_KEYS
 
 from ._support import (
     ACME_SENDER,

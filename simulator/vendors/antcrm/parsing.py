@@ -1,4 +1,4 @@
-"""AntCRM payload reading: one strict reader per field format of vendors.md §2.4.
+"""AntCRM parsing: one strict reader per field format of vendors.md §2.4.
 
 Every reader treats ``null``, ``""`` (after trimming) and ``[]`` as "not provided" and
 raises ``Invalid`` for a value of the wrong type; the listener then drops that item only.
