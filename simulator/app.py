@@ -32,6 +32,8 @@ class Simulator:
             (VENDORS[s] for s in config.vendors if s in VENDORS), config.mounts
         )
         self.namespaces = Namespaces(config, self.vendors)
+        # where a client of each served vendor points its base URL (``/__sim/health``)
+        self.vendor_paths = {v.slug: v.prefix + v.client_path for v in self.vendors}
         # With ``validate_responses``: vendor answers that their schemas do not describe.
         self.response_problems: list[dict[str, Any]] = []
         # With ``serve --data``: the ``Persister`` whose problems ``/__sim/health`` reports.

@@ -16,14 +16,6 @@ import requests
 
 from simulator.config import control_token
 
-# Where each vendor's routes start, relative to the simulator's base URL.
-VENDOR_PATHS = {
-    "omoto": "/omoto",
-    "antcrm": "/antcrm/webhook/listener",
-    "crmcom": "/crmapi/rest/v2",
-    "botw": "/crm",
-}
-
 
 class SimulatorUnavailable(Exception):
     """The simulator could not be reached at all."""
@@ -68,14 +60,29 @@ class Client:
         self.session = session or requests.Session()
         self.timeout = timeout
         self.token = token or control_token()
+        self._vendor_paths: dict[str, str] | None = None
 
     # -- plumbing -------------------------------------------------------------------------
     def vendor_url(self, vendor: str) -> str:
-        """The base URL a vendor client should use for this namespace."""
-        return self.base_url + VENDOR_PATHS[vendor]
+        """The base URL a vendor client should use for this namespace, where the server
+        serves that vendor (its mounts included; asked once, from ``/__sim/health``)."""
+        if self._vendor_paths is None:
+            # Client's own call: a subclass may refuse control calls (the pytest plugin
+            # against a real vendor), but where the vendors are is not a control call
+            health = Client._call(self, "GET", "/health")
+            self._vendor_paths = dict(health.get("vendors", {}))
+        try:
+            return self.base_url + self._vendor_paths[vendor]
+        except KeyError:
+            served = ", ".join(sorted(self._vendor_paths)) or "none"
+            raise ValueError(
+                f"{vendor} is not served by {self.server} (served: {served})"
+            ) from None
 
     def namespace_client(self, namespace: str) -> Client:
-        return Client(self.server, namespace, self.session, self.timeout, self.token)
+        found = Client(self.server, namespace, self.session, self.timeout, self.token)
+        found._vendor_paths = self._vendor_paths
+        return found
 
     def _call(self, method: str, path: str, json: Any = None, params: Any = None) -> Any:
         try:

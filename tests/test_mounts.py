@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from simulator import create_app
 from simulator.cli import main
+from simulator.client import Client
 from simulator.config import BadSetting, Config, parse_mounts
 from simulator.openapi import build
 
@@ -156,3 +157,21 @@ def test_served_with_mount_options():
         assert r.json()["status"]["code"] == "OK"
         r = requests.get(f"{base}/botw/1?email=a@b.co", timeout=5)
         assert (r.status_code, r.json()["status"]) == (403, "error")
+        # the Python client (and the pytest plugin's crmsim.url) finds the mounts
+        sim = Client(base, namespace="m1")
+        assert sim.vendor_url("crmcom") == f"{base}/__ns/m1/crm"
+        assert sim.vendor_url("botw") == f"{base}/__ns/m1/botw"
+        assert sim.vendor_url("antcrm") == f"{base}/__ns/m1/antcrm/webhook/listener"
+        assert sim.namespace_client("m2").vendor_url("omoto") == f"{base}/__ns/m2/omoto"
+
+
+def test_health_says_where_each_served_vendor_is():
+    app = create_app({"mounts": {"botw": "/b"}, "vendors": ["botw", "antcrm"]})
+    health = app.test_client().get("/__sim/health").get_json()
+    assert health["vendors"] == {"antcrm": "/antcrm/webhook/listener", "botw": "/b"}
+
+
+def test_the_client_names_what_is_served_when_a_vendor_is_not():
+    with serving(env={"CRMSIM_VENDORS": "botw"}) as (base, _proc):
+        with pytest.raises(ValueError, match=r"crmcom is not served .*\(served: botw\)"):
+            Client(base).vendor_url("crmcom")

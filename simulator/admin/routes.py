@@ -58,15 +58,22 @@ def _vendor_slug(vendor: str) -> str:
 
 # -- health and namespaces ----------------------------------------------------------------
 def health() -> Response:
-    """Is the simulator up, and which version; ``degraded`` (still 200) with the reason when
-    the last snapshot of ``serve --data`` failed or was incomplete."""
-    persister = _sim().persister
+    """Is the simulator up, which version, where each vendor is served; ``degraded`` (still
+    200) with the reason when the last snapshot of ``serve --data`` failed or was incomplete."""
+    sim = _sim()
+    persister = sim.persister
     problem = persister.problem if persister is not None else None
     if problem is None:
-        return ok({"status": "ok", "version": _sim().version})
+        return ok({"status": "ok", "version": sim.version, "vendors": sim.vendor_paths})
     since = datetime.fromtimestamp(persister.problem_since, UTC)
     return ok(
-        {"status": "degraded", "version": _sim().version, "reason": problem, "since": iso(since)}
+        {
+            "status": "degraded",
+            "version": sim.version,
+            "vendors": sim.vendor_paths,
+            "reason": problem,
+            "since": iso(since),
+        }
     )
 
 

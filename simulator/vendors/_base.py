@@ -190,6 +190,9 @@ class Vendor:
     strategies: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     # where the vendor's schema files live, when not under the app's ``schemas/<slug>/``
     schemas_dir: Path | None = None
+    # what a client of the vendor appends to the base path for its base URL (AntCRM's
+    # listener URL is ``/antcrm/webhook/listener/{listener_id}``)
+    client_path: str = ""
     blueprint: Blueprint = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -15,6 +15,7 @@ VENDOR = Vendor(
     http_error=http_error,
     fake=fake,
     strategies={"listener": fake.listener_documents},
+    client_path="/webhook/listener",
 )
 
 __all__ = ["VENDOR", "AntcrmBackend"]
