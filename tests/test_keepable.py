@@ -4,6 +4,7 @@ with each vendor's own malformed-body error (issue 13, "Nothing accepted is lost
 import json
 
 import pytest
+from helpers import expect
 
 from simulator import create_app
 from simulator.http import (
@@ -132,7 +133,7 @@ def test_check_keepable_without_text_walks_everything():
 def test_omoto_push_response_nested_970_deep_is_parseerror_and_not_stored(client, sim):
     sim.put_state(OMOTO, "omoto")
     r = push(client, omoto_body(970))
-    assert (r.status_code, r.get_json()) == (400, PARSEERROR)
+    expect(r, 400, PARSEERROR)
     assert sim.state("omoto")["responses"] == []
 
 
@@ -140,7 +141,7 @@ def test_omoto_push_response_at_the_depth_limit_is_kept_by_a_restart(client, sim
     sim.put_state(OMOTO, "omoto")
     assert push(client, omoto_body(MAX_DEPTH + 1)).status_code == 400
     r = push(client, omoto_body(MAX_DEPTH))
-    assert (r.status_code, r.get_json()) == (200, {"status": "success"})
+    expect(r, 200, {"status": "success"})
     before = client.get("/__sim/state").get_json()
     assert before["omoto"]["responses"][0]["namevaluemap"]["deep"] == nest(MAX_DEPTH - 2)
     after = restarted(app, tmp_path).test_client()
@@ -157,7 +158,7 @@ def test_omoto_customers_with_an_infinite_number_are_parseerror(client, sim):
         data='[{"personalinfo": {"email": "a@b.io", "mobileno": "9835132376"}, "n": 1e999}]',
         content_type="application/json",
     )
-    assert (r.status_code, r.get_json()) == (400, PARSEERROR)
+    expect(r, 400, PARSEERROR)
 
 
 def test_antcrm_item_with_a_lone_surrogate_is_invalid_json_and_not_stored(client, sim):
@@ -167,7 +168,7 @@ def test_antcrm_item_with_a_lone_surrogate_is_invalid_json_and_not_stored(client
         '"data": {"name": "Bad\\ud800"}}]}'
     )
     r = client.post("/antcrm/webhook/listener/wh-1", data=raw, content_type="application/json")
-    assert (r.status_code, r.get_json()) == (400, {"success": False, "message": "Invalid JSON"})
+    expect(r, 400, {"success": False, "message": "Invalid JSON"})
     assert sim.state("antcrm")["customers"] == []
 
 

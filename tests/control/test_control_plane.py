@@ -1,6 +1,7 @@
 """Control-plane tests: namespaces, reset, state, clock, seed, settings, journal, outbox."""
 
 import pytest
+from helpers import expect
 
 KEY = "K"
 H = {"Authorization": f"Bearer {KEY}"}
@@ -79,7 +80,7 @@ def test_reset_empties_everything(client, sim):
     create(client)
     sim.freeze("2024-01-01T00:00:00Z")
     r = client.post("/__sim/reset")
-    assert (r.status_code, r.get_json()) == (200, {"status": "ok"})
+    expect(r, 200, {"status": "ok"})
     assert sim.state("botw") == {"api_keys": {}, "blacklist": {}, "contacts": []}
     assert sim.journal() == []
     assert client.get("/__sim/clock").get_json()["frozen"] is False

@@ -4,6 +4,7 @@ import time
 
 import pytest
 import requests
+from helpers import expect
 
 H = {"Authorization": "Bearer K"}
 
@@ -27,10 +28,7 @@ def add(client, **rule):
 def test_status_fault_answers_in_the_vendor_shape_and_changes_nothing(client, botw):
     rule = add(client, vendor="botw", operation="botw.create_contact", status=500)
     r = create(client)
-    assert (r.status_code, r.get_json()) == (
-        500,
-        {"status": "error", "message": "Internal server error."},
-    )
+    expect(r, 500, {"status": "error", "message": "Internal server error."})
     assert botw.state("botw")["contacts"] == []
     [entry] = botw.journal()
     assert entry["fault"] == rule["id"]

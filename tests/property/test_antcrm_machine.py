@@ -10,6 +10,7 @@ pools so that duplicates and matches happen often.
 import json
 import re
 
+from helpers import expect
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -521,7 +522,7 @@ class AntcrmMachine(RuleBasedStateMachine):
             "data": [{"actionType": action, "data": d} for action, d in batch],
         }
         r = self.client.post(f"/antcrm/webhook/listener/{listener_id}", json=body)
-        assert (r.status_code, r.get_json()) == (200, {"success": True})
+        expect(r, 200, {"success": True})
         spelling = {u.lower(): u for u in USERS}[sender.strip().lower()]
         for action, d in batch:
             if d.get("gender") == "male":  # a value of the wrong type drops the item
@@ -549,12 +550,9 @@ class AntcrmMachine(RuleBasedStateMachine):
         elif not isinstance(items, list):
             expected = (400, "data must be an array")
         else:
-            assert (r.status_code, r.get_json()) == (200, {"success": True})
+            expect(r, 200, {"success": True})
             return
-        assert (r.status_code, r.get_json()) == (
-            expected[0],
-            {"success": False, "message": expected[1]},
-        )
+        expect(r, expected[0], {"success": False, "message": expected[1]})
 
     # -- comparisons ----------------------------------------------------------------------
     @invariant()

@@ -1,5 +1,6 @@
 """AntCRM properties: add-contact is idempotent in count; no payload breaks the listener."""
 
+from helpers import expect
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,9 +33,11 @@ def fresh():
     return client
 
 
-def send(client, *items):
-    r = client.post(URL, json={"senderUser": SENDER, "data": list(items)})
-    assert (r.status_code, r.get_json()) == (200, {"success": True})
+def send_ok(client, *items):
+    """The listener request with ``items``, answered 200 success (tests/helpers.py names)."""
+    expect(
+        client.post(URL, json={"senderUser": SENDER, "data": list(items)}), 200, {"success": True}
+    )
 
 
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
@@ -68,11 +71,11 @@ contact = st.fixed_dictionaries(
 def test_add_contact_is_idempotent_in_count(contact, times):
     """The same contact sent again and again: one record, one duplicate line per repeat."""
     client = fresh()
-    send(client, {"actionType": "add-contact", "data": contact})
+    send_ok(client, {"actionType": "add-contact", "data": contact})
     first = client.get("/__sim/state/antcrm").get_json()["customers"]
     outbox = client.get("/__sim/outbox").get_json()["count"]
     for _ in range(times - 1):
-        send(client, {"actionType": "add-contact", "data": contact})
+        send_ok(client, {"actionType": "add-contact", "data": contact})
     after = client.get("/__sim/state/antcrm").get_json()["customers"]
     assert len(after) == len(first) == 1
     assert [h["type"] for h in after[0]["history"]] == ["created"] + ["duplicate"] * (times - 1)
@@ -117,8 +120,8 @@ good = st.fixed_dictionaries(
 def test_no_payload_breaks_the_listener_or_the_state(items):
     """Any item data: 200, and what was stored is a valid state that loads back unchanged."""
     client = fresh()
-    send(client, *items)
+    send_ok(client, *items)
     dumped = client.get("/__sim/state/antcrm").get_json()
     assert load(default_schemas_dir()).validate("antcrm/state.json", dumped) == []
     r = client.put("/__sim/state/antcrm", json=dumped)
-    assert (r.status_code, r.get_json()) == (200, dumped)
+    expect(r, 200, dumped)

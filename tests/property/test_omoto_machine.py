@@ -8,6 +8,7 @@ that fails (401 keymismatch, 400 parseerror, 404 notfound) changes nothing.
 
 import json
 
+from helpers import expect
 from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -196,12 +197,12 @@ class OmotoMachine(RuleBasedStateMachine):
         )
         event(f"receive_customer_info {r.status_code}")
         if key not in CAMPAIGNS:
-            assert (r.status_code, r.get_json()) == (401, {"response": "keymismatch"})
+            expect(r, 401, {"response": "keymismatch"})
             return
         if not isinstance(customers, list) or not all(isinstance(c, dict) for c in customers):
-            assert (r.status_code, r.get_json()) == (400, {"response": "parseerror"})
+            expect(r, 400, {"response": "parseerror"})
             return
-        assert (r.status_code, r.get_json()) == (200, {"status": "success"})
+        expect(r, 200, {"status": "success"})
         for customer in customers:
             info = customer.get("personalinfo")
             if not isinstance(info, dict):
