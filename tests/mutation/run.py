@@ -58,6 +58,11 @@ MODULES: dict[str, list[str]] = {
         "tests/contract/test_request_tolerance.py",
         "tests/property/test_crmcom_machine.py",
     ],
+    "vendors/crmcom/parsing": [
+        "tests/contract/crmcom",
+        "tests/contract/test_request_tolerance.py",
+        "tests/property/test_crmcom_machine.py",
+    ],
 }
 
 STATUS = {0: "survived", 1: "killed", 3: "killed", -24: "timeout", 36: "timeout", 152: "timeout"}

@@ -1,52 +1,51 @@
 """CRM.COM Web API v2 backend: tokens, contact information, pending provisioning (§3).
 
-Every operation checks in the documented order (§3.1): token, mandatory parameters,
-parameter values, entity lookups, uniqueness, action (the body is parsed by the route
-before). Lookups go through indexes: contacts by ``(identifier field, value)``, tokens by
-token, pending provisioning requests by provider in ``(scheduled_date, number)`` order.
+Every operation checks in the documented order (CC-ORDER-1): the route has the token
+checked (``authorize``) and the request parsed into typed arguments (``parsing.py``:
+mandatory parameters, then values) before it calls the operation's method here, which
+does the entity lookups, the uniqueness checks and the action. Lookups go through
+indexes: contacts by ``(identifier field, value)``, tokens by token, pending provisioning
+requests by provider in ``(scheduled_date, number)`` order.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
-import dataclasses
 import itertools
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from simulator.clock import iso, parse_iso
 from simulator.errors import StateInvalid
 from simulator.vendors._base import Context, VendorBackend
-from simulator.vendors.crmcom import errors
+from simulator.vendors.crmcom import errors, parsing
+from simulator.vendors.crmcom.parsing import (
+    DEMO_IDENTIFIERS,
+    DEMOGRAPHIC_IDS,
+    IDENTIFIER_FIELDS,
+    PROVIDER_FIELDS,
+    SETS,
+    UDF_FLOATS,
+    UDF_STRINGS,
+    missing,
+    valid_date,
+)
 
-MAX_RESULTS = 50
 WINDOW = timedelta(days=7)
 DEFAULT_TTL = 7200
 DEFAULT_UNIQUENESS = ("passport_number", "id_number")
 
-# -- contact information fields -----------------------------------------------------------
-IDENTIFIER_FIELDS = (
-    "id",
-    "number",
-    "id_number",
-    "passport_number",
-    "social_security_number",
-    "vat_registration_number",
-    "registration_number",
-)
-# contact_information/list filters: the identifier fields and the name (CC-L1)
-LIST_FILTERS = (*IDENTIFIER_FIELDS, "name")
+# -- contact information fields (the request's, and its parsing, are in parsing.py) -----
 ONLY_FOR_TYPE = {
     "social_security_number": "PERSON",
     "vat_registration_number": "COMPANY",
     "registration_number": "COMPANY",
 }
-DEMOGRAPHIC_IDS = ("id_number", "passport_number", "social_security_number")
 UNIQUENESS_CHOICES = (
     "id_number",
     "passport_number",
@@ -54,35 +53,6 @@ UNIQUENESS_CHOICES = (
     "vat_registration_number",
     "registration_number",
 )
-TYPES = ("PERSON", "COMPANY")
-GENDERS = ("MALE", "FEMALE")
-# the vendor's public show example returns up to these (vendors.md §3.6 rev. 2; CC-C2)
-UDF_STRINGS = tuple(f"udf_string_{i}" for i in range(1, 17))
-UDF_FLOATS = tuple(f"udf_float_{i}" for i in range(1, 8))
-TOP_STRINGS = (
-    "title",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "company_name",
-    "vat_registration_number",
-    "registration_number",
-    "notes",
-    "preferred_language",
-)
-# request ``<x>_identifier`` -> representation ``<x>`` (stored as the identifier object given)
-TOP_IDENTIFIERS = {
-    "category_identifier": "category",
-    "owned_by_group_identifier": "owned_by_group",
-    "privacy_level_identifier": "privacy_level",
-}
-DEMO_IDENTIFIERS = {
-    "country_of_residence_identifier": "country_of_residence",
-    "id_issued_by_country_identifier": "id_issued_by_country",
-    "passport_issued_by_country_identifier": "passport_issued_by_country",
-    "industry_identifier": "industry",
-    "industry_sector_identifier": "industry_sector",
-}
 DEMOGRAPHIC_KEYS = ("gender", *DEMOGRAPHIC_IDS, "date_of_birth", *DEMO_IDENTIFIERS.values())
 CONTACT_KEYS = (
     "id",
@@ -111,80 +81,7 @@ CONTACT_KEYS = (
 )
 REPRESENTATION_KEYS = (*CONTACT_KEYS[:4], "name", *CONTACT_KEYS[4:])
 
-
-@dataclasses.dataclass(frozen=True)
-class SetKind:
-    """One of the contact's sets: its request names, response name and item fields.
-
-    A dataclass, with no code of its own run at import (``SETS``), so that mutation
-    testing can reach every line of it."""
-
-    singular: str
-    plural: str
-    strings: tuple[str, ...]
-    str_or_int: tuple[str, ...] = ()
-    identifiers: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    mandatory: tuple[str, ...] = ()
-    order: tuple[str, ...] = ()
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The item's keys in the vendor's order: ``id``, then ``order``."""
-        return ("id", *self.order)
-
-
-SETS = (
-    SetKind(
-        "address_set",
-        "addresses_set",
-        strings=(
-            "type",
-            "postal_code",
-            "street_name",
-            "area",
-            "town_city",
-            "district",
-            "municipality",
-            "po_box",
-            "po_box_postal_code",
-        ),
-        str_or_int=("street_number", "floor", "apartment_number"),
-        identifiers={"country_identifier": "country"},
-        order=(
-            "type",
-            "postal_code",
-            "street_name",
-            "street_number",
-            "floor",
-            "apartment_number",
-            "area",
-            "town_city",
-            "district",
-            "municipality",
-            "country",
-            "po_box",
-            "po_box_postal_code",
-        ),
-    ),
-    SetKind(
-        "phone_set",
-        "phones_set",
-        strings=("type", "number"),
-        mandatory=("number",),
-        order=("type", "number"),
-    ),
-    SetKind(
-        "email_set",
-        "emails_set",
-        strings=("type", "email_address"),
-        mandatory=("email_address",),
-        order=("type", "email_address"),
-    ),
-)
-SET_ALIASES = {k.singular: k.plural for k in SETS}
-
 # -- provisioning ---------------------------------------------------------------------------
-PROVIDER_FIELDS = ("id", "name", "alternative_code")
 REQUEST_KEYS = (
     "number",
     "provider_id",
@@ -217,288 +114,6 @@ TOKEN_KEYS = (
 JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"  # {"alg":"HS256","typ":"JWT"}
 URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 CONTACT_NUMBER = re.compile(r"CI([0-9]+)")
-INTEGER = re.compile(r"-?[0-9]+")
-
-
-# -- small parsing helpers ----------------------------------------------------------------
-def missing(value: Any) -> bool:
-    """Missing or empty, as MANDATORYPARAMETERMISSING means it: absent, null or blank."""
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _string(value: Any, param: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise errors.InvalidParameterValue(param, "must be a string")
-
-
-def _str_or_int(value: Any, param: str) -> str | int | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise errors.InvalidParameterValue(param, "must be a string or an integer")
-
-
-def _float(value: Any, param: str) -> float | int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise errors.InvalidParameterValue(param, "must be a number")
-    if not math.isfinite(value):
-        raise errors.InvalidParameterValue(param, "must be a finite number")
-    return value
-
-
-def _enum(value: Any, param: str, allowed: tuple[str, ...]) -> str | None:
-    if value is None:
-        return None
-    if value not in allowed or not isinstance(value, str):
-        raise errors.InvalidParameterValue(param, "must be one of " + ", ".join(allowed))
-    return value
-
-
-def _nonnull(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if v is not None}
-
-
-def _identifier_object(
-    value: Any, param: str, fields: tuple[str, ...] | None = None
-) -> dict[str, Any] | None:
-    """An identifier object (``{"name": "Main Group"}``): exactly one field, a plain value.
-
-    Fields given as null are ignored (clients that serialise every property send them).
-    """
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise errors.InvalidParameterValue(param, "must be an object naming one field")
-    given = _nonnull(value)
-    if len(given) > 1:
-        raise errors.OnlyOneIdentifierAllowed(param)
-    if not given:  # reached only when the mandatory pass did not look here
-        raise errors.MandatoryParameterMissing(param)
-    ((field, item),) = given.items()
-    if fields is not None and field not in fields:
-        raise errors.InvalidParameterValue(
-            param, f"names an unknown field '{field}' (allowed: {', '.join(fields)})"
-        )
-    if isinstance(item, bool) or not isinstance(item, str | int):
-        raise errors.InvalidParameterValue(param, f"has a value for '{field}' that is not a string")
-    if isinstance(item, str) and not item.strip():
-        raise errors.InvalidParameterValue(param, f"has an empty value for '{field}'")
-    return {field: item}
-
-
-def query_identifier(raw: str, param: str, fields: tuple[str, ...]) -> tuple[str, str]:
-    """``field=value`` from a GET identifier parameter (§3.1 Identifiers).
-
-    Pairs are separated by commas: a part without ``=`` is INVALIDPARAMETERVALUE, two pairs
-    are ONLYONEIDENTIFIERALLOWED; the field must be one of ``fields``, the value non-empty.
-    """
-    parts = raw.split(",")
-    if any("=" not in part for part in parts):
-        raise errors.InvalidParameterValue(param, "must be written as field=value")
-    if len(parts) > 1:
-        raise errors.OnlyOneIdentifierAllowed(param)
-    field, _, value = raw.partition("=")
-    if field not in fields:
-        raise errors.InvalidParameterValue(
-            param, f"names an unknown field '{field}' (allowed: {', '.join(fields)})"
-        )
-    if not value:
-        raise errors.InvalidParameterValue(param, f"has an empty value for '{field}'")
-    return field, value
-
-
-def _date_of_birth(value: Any, param: str) -> dict[str, int] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise errors.InvalidParameterValue(param, "must be an object with day, month and year")
-    parts: dict[str, int] = {}
-    for part in ("day", "month", "year"):
-        item = value.get(part)
-        if item is None:
-            raise errors.MandatoryParameterMissing(f"{param}.{part}")
-        if isinstance(item, bool) or not isinstance(item, int):
-            raise errors.InvalidParameterValue(f"{param}.{part}", "must be an integer")
-        parts[part] = item
-    if not valid_date(parts):
-        raise errors.InvalidParameterValue(param, "is not a valid date")
-    return parts
-
-
-def valid_date(parts: Mapping[str, int]) -> bool:
-    """Day, month and year are integers (not ``153.0``, which JSON Schema calls an integer)
-    making a real date."""
-    if not all(type(parts.get(k)) is int for k in ("day", "month", "year")):
-        return False
-    try:
-        date(parts["year"], parts["month"], parts["day"])
-    except (ValueError, OverflowError):
-        return False
-    return True
-
-
-def fields_set_filter(fields_set: Any, keys: Iterable[str]) -> list[str]:
-    """Keys of ``data`` to return: all when not given; unknown names are ignored (§3.1)."""
-    keys = list(keys)
-    if fields_set is None:
-        return keys
-    if not isinstance(fields_set, str):
-        raise errors.InvalidParameterValue("fields_set", "must be a comma-separated string")
-    wanted = {SET_ALIASES.get(n.strip(), n.strip()) for n in fields_set.split(",") if n.strip()}
-    if not wanted:
-        return keys
-    return [k for k in keys if k in wanted]
-
-
-def paging_value(raw: str, param: str, minimum: int) -> int:
-    """A non-negative decimal integer; huge values saturate instead of failing to parse."""
-    if not INTEGER.fullmatch(raw):
-        raise errors.InvalidParameterValue(param, "must be an integer")
-    digits = raw.lstrip("-").lstrip("0") or "0"
-    value = 10**18 if len(digits) > 18 else int(digits)
-    if raw.startswith("-"):
-        value = -value
-    if value < minimum:
-        raise errors.InvalidParameterValue(param, f"must be at least {minimum}")
-    return value
-
-
-# -- the contact request (create / update body) -------------------------------------------
-class ContactRequest:
-    """A create or update body, read in two passes: mandatory parameters, then values.
-
-    ``changes()`` gives the fields given, in storage shape: top-level keys, a partial
-    ``demographics`` (or ``None`` to clear it), and per set ``(clear, new items)``.
-    """
-
-    def __init__(self, body: Mapping[str, Any], creating: bool) -> None:
-        self.body = body
-        self.creating = creating
-
-    def _demographics(self) -> Any:
-        return self.body.get("demographics")
-
-    def set_sources(self, kind: SetKind) -> list[tuple[str, Any]]:
-        """Where a set may be given: top level or in demographics, singular or plural."""
-        found: list[tuple[str, Any]] = []
-        demo = self._demographics()
-        for scope, container in (("", self.body), ("demographics.", demo)):
-            if not isinstance(container, dict):
-                continue
-            for name in (kind.singular, kind.plural):
-                if name in container:
-                    found.append((scope + name, container[name]))
-        return found
-
-    # -- pass 1 --------------------------------------------------------------------------
-    def check_mandatory(self) -> None:
-        body = self.body
-        kind = body.get("type")
-        if self.creating or "type" in body:
-            if missing(kind):
-                raise errors.MandatoryParameterMissing("type")
-        if self.creating and kind in TYPES:
-            needed = ("first_name", "last_name") if kind == "PERSON" else ("company_name",)
-            for name in needed:
-                if missing(body.get(name)):
-                    raise errors.MandatoryParameterMissing(name)
-        for name in TOP_IDENTIFIERS:
-            self._mandatory_identifier(body.get(name), name)
-        demo = self._demographics()
-        if isinstance(demo, dict):
-            for name in DEMO_IDENTIFIERS:
-                self._mandatory_identifier(demo.get(name), "demographics." + name)
-            dob = demo.get("date_of_birth")
-            if isinstance(dob, dict):
-                for part in ("day", "month", "year"):
-                    if dob.get(part) is None:
-                        raise errors.MandatoryParameterMissing(f"demographics.date_of_birth.{part}")
-        for kind_ in SETS:
-            for param, items in self.set_sources(kind_):
-                if not isinstance(items, list):
-                    continue
-                for i, item in enumerate(items):
-                    if not isinstance(item, dict):
-                        continue
-                    for name in kind_.mandatory:
-                        if missing(item.get(name)):
-                            raise errors.MandatoryParameterMissing(f"{param}[{i}].{name}")
-                    for name in kind_.identifiers:
-                        self._mandatory_identifier(item.get(name), f"{param}[{i}].{name}")
-
-    @staticmethod
-    def _mandatory_identifier(value: Any, param: str) -> None:
-        if isinstance(value, dict) and not _nonnull(value):
-            raise errors.MandatoryParameterMissing(param)
-
-    # -- pass 2 --------------------------------------------------------------------------
-    def changes(self) -> dict[str, Any]:
-        body = self.body
-        out: dict[str, Any] = {}
-        if "type" in body:
-            out["type"] = _enum(body["type"], "type", TYPES)
-        for name in TOP_STRINGS + UDF_STRINGS:
-            if name in body:
-                out[name] = _string(body[name], name)
-        for name in UDF_FLOATS:
-            if name in body:
-                out[name] = _float(body[name], name)
-        for name, key in TOP_IDENTIFIERS.items():
-            if name in body:
-                out[key] = _identifier_object(body[name], name)
-        if "demographics" in body:
-            out["demographics"] = self._demographic_changes(body["demographics"])
-        sets: dict[str, tuple[bool, list[dict[str, Any]]]] = {}
-        for kind in SETS:
-            clear, items = False, list[dict[str, Any]]()
-            for param, value in self.set_sources(kind):
-                if value is None:
-                    clear, items = True, []
-                    continue
-                if not isinstance(value, list):
-                    raise errors.InvalidParameterValue(param, "must be an array of objects")
-                items.extend(self._set_item(kind, f"{param}[{i}]", v) for i, v in enumerate(value))
-            if clear or items:
-                sets[kind.plural] = (clear, items)
-        out["sets"] = sets
-        return out
-
-    def _demographic_changes(self, demo: Any) -> dict[str, Any] | None:
-        if demo is None:
-            return None
-        if not isinstance(demo, dict):
-            raise errors.InvalidParameterValue("demographics", "must be an object")
-        out: dict[str, Any] = {}
-        if "gender" in demo:
-            out["gender"] = _enum(demo["gender"], "demographics.gender", GENDERS)
-        for name in DEMOGRAPHIC_IDS:
-            if name in demo:
-                out[name] = _string(demo[name], "demographics." + name)
-        if "date_of_birth" in demo:
-            out["date_of_birth"] = _date_of_birth(
-                demo["date_of_birth"], "demographics.date_of_birth"
-            )
-        for name, key in DEMO_IDENTIFIERS.items():
-            if name in demo:
-                out[key] = _identifier_object(demo[name], "demographics." + name)
-        return out
-
-    @staticmethod
-    def _set_item(kind: SetKind, param: str, item: Any) -> dict[str, Any]:
-        if not isinstance(item, dict):
-            raise errors.InvalidParameterValue(param, "must be an object")
-        out: dict[str, Any] = {}
-        for name in kind.strings:
-            out[name] = _string(item.get(name), f"{param}.{name}")
-        for name in kind.str_or_int:
-            out[name] = _str_or_int(item.get(name), f"{param}.{name}")
-        for name, key in kind.identifiers.items():
-            out[key] = _identifier_object(item.get(name), f"{param}.{name}")
-        return {k: out.get(k) for k in kind.keys[1:]}
 
 
 def contact_value(contact: Mapping[str, Any], field: str) -> Any:
@@ -656,34 +271,23 @@ class CrmcomBackend(VendorBackend):
         )
         return f"{JWT_HEADER}.{payload}.{self.ctx.ids.token(43, URLSAFE)}"
 
-    def authenticate(self, *, username: Any, password: Any, organisation: Any, unit: Any) -> str:
+    def authenticate(self, login: parsing.Login) -> str:
         """POST authentication/token: a new token for a user of an organisation."""
-        for name, value in (
-            ("username", username),
-            ("password", password),
-            ("organisation", organisation),
-        ):
-            if missing(value):
-                raise errors.MandatoryParameterMissing(name)
-        for name, value in (
-            ("username", username),
-            ("password", password),
-            ("organisation", organisation),
-            ("unit", unit),
-        ):
-            _string(value, name)
-        user = self._users.get((organisation, username))
-        if user is None or user["password"] != password:
+        user = self._users.get((login.organisation, login.username))
+        if user is None or user["password"] != login.password:
             raise errors.InvalidCredentials(
                 "The username, password or organisation is not correct."
             )
         return self._issue(
-            username=username, organisation=organisation, web_api_key=None, unit=unit
+            username=login.username,
+            organisation=login.organisation,
+            web_api_key=None,
+            unit=login.unit,
         )
 
-    def authenticate_web_api_key(self, *, web_api_key: str | None, unit: Any) -> str:
+    def authenticate_web_api_key(self, login: parsing.KeyLogin) -> str:
         """POST authentication/web_api_key/token: a new token for a Web API key."""
-        _string(unit, "unit")
+        web_api_key = login.web_api_key
         record = self._keys.get(web_api_key) if web_api_key else None
         if record is None:
             raise errors.InvalidCredentials(
@@ -695,12 +299,12 @@ class CrmcomBackend(VendorBackend):
             username=None,
             organisation=record.get("organisation"),
             web_api_key=web_api_key,
-            unit=unit,
+            unit=login.unit,
         )
 
-    def release_token(self, *, token: Any) -> None:
-        """POST authentication/token/release: the token is not usable any more."""
-        self.authorize(token)
+    def release_token(self, token: str) -> None:
+        """POST authentication/token/release: the token (which ``authorize`` accepted) is
+        not usable any more."""
         doc_id = self.tokens.lookup_ids("token", token)[0]
         self.tokens.update({"released_at": iso(self.ctx.clock.now())}, doc_ids=[doc_id])
 
@@ -713,8 +317,10 @@ class CrmcomBackend(VendorBackend):
                 return doc.doc_id, dict(doc)
         raise errors.EntityNotFound("contact information", field, value)
 
-    def representation(self, contact: Mapping[str, Any], fields_set: Any) -> dict[str, Any]:
-        """``data`` of the contact methods (§3.6), filtered by ``fields_set``."""
+    def representation(
+        self, contact: Mapping[str, Any], fields: parsing.FieldsSet
+    ) -> dict[str, Any]:
+        """``data`` of the contact methods (§3.6), only the keys asked for (all: None)."""
         full: dict[str, Any] = {}
         for key in REPRESENTATION_KEYS:
             if key == "name":
@@ -725,49 +331,24 @@ class CrmcomBackend(VendorBackend):
                 full[key] = [dict(item) for item in contact.get(key) or []]
             else:
                 full[key] = contact.get(key)
-        return {k: full[k] for k in fields_set_filter(fields_set, REPRESENTATION_KEYS)}
+        return {k: full[k] for k in REPRESENTATION_KEYS if fields is None or k in fields}
 
-    def show_contact_information(
-        self, *, token: Any, contact_information_identifier: str | None, fields_set: str | None
-    ) -> dict[str, Any]:
+    def show_contact_information(self, show: parsing.Show) -> dict[str, Any]:
         """GET contact_information/show: one contact, by identifier ``field=value``."""
-        self.authorize(token)
-        param = "contact_information_identifier"
-        if missing(contact_information_identifier):
-            raise errors.MandatoryParameterMissing(param)
-        assert contact_information_identifier is not None
-        field, value = query_identifier(contact_information_identifier, param, IDENTIFIER_FIELDS)
-        fields_set_filter(fields_set, ())
-        return self.representation(self._find_contact(field, value)[1], fields_set)
+        return self.representation(self._find_contact(*show.identifier)[1], show.fields)
 
-    def list_contact_information(
-        self,
-        *,
-        token: Any,
-        number_of_results: str | None,
-        offset: str | None,
-        filters: Mapping[str, str],
-        fields_set: str | None,
-    ) -> list[dict[str, Any]]:
+    def list_contact_information(self, listing: parsing.Listing) -> list[dict[str, Any]]:
         """GET contact_information/list: one page of contacts, oldest first (CC-L1).
 
-        ``filters`` maps identifier fields and ``name`` to values that must all match
-        exactly; a blank value is no filter. The page comes from the indexes: with filters
-        the ids of the most selective one (each then checked against the others), without
-        them the creation-ordered index, sliced; its cost does not grow with the contacts
-        stored, only with those matching the most selective filter.
+        ``listing.filters`` maps identifier fields and ``name`` to values that must all
+        match exactly (a blank one is no filter, and not there). The page comes from the
+        indexes: with filters the ids of the most selective one (each then checked against
+        the others), without them the creation-ordered index, sliced; its cost does not grow
+        with the contacts stored, only with those matching the most selective filter.
         """
-        self.authorize(token)
-        for name, value in (("number_of_results", number_of_results), ("offset", offset)):
-            if missing(value):
-                raise errors.MandatoryParameterMissing(name)
-        assert number_of_results is not None and offset is not None
-        size = paging_value(number_of_results, "number_of_results", 1)
-        if size > MAX_RESULTS:
-            raise errors.MaximumNumberOfResultsExceeded(MAX_RESULTS)
-        skip = paging_value(offset, "offset", 0)
-        fields_set_filter(fields_set, ())
-        given = {f: v for f, v in filters.items() if v}
+        size, skip = listing.page.size, listing.page.skip
+        given = listing.filters
+        fields_set = listing.fields
         page: Iterable[int]
         if not given:
             page = [i for _, i in self.contacts.ordered("created", None)[skip : skip + size]]
@@ -791,15 +372,10 @@ class CrmcomBackend(VendorBackend):
                 return False
         return True
 
-    def create_contact_information(
-        self, *, token: Any, contact: Mapping[str, Any], fields_set: Any
-    ) -> dict[str, Any]:
+    def create_contact_information(self, create: parsing.Create) -> dict[str, Any]:
         """POST contact_information/create: a new MARKETING contact with id and CI number."""
-        self.authorize(token)
-        request = ContactRequest(contact, creating=True)
-        request.check_mandatory()
-        changes = request.changes()
-        fields_set_filter(fields_set, ())
+        fields_set = create.fields
+        changes = create.changes
         new = self._apply(empty_contact(), changes)
         self._check_unique(new, None)
         new["id"] = self._new_id()
@@ -808,32 +384,11 @@ class CrmcomBackend(VendorBackend):
         self.contacts.insert(new)
         return self.representation(new, fields_set)
 
-    def update_contact_information(
-        self,
-        *,
-        token: Any,
-        contact_information_identifier: Any,
-        contact: Mapping[str, Any],
-        fields_set: Any,
-    ) -> dict[str, Any]:
+    def update_contact_information(self, update: parsing.Update) -> dict[str, Any]:
         """POST contact_information/update: absent fields untouched, null clears, sets added."""
-        self.authorize(token)
-        param = "contact_information_identifier"
-        identifier = contact_information_identifier
-        if identifier is None or (isinstance(identifier, dict) and not _nonnull(identifier)):
-            raise errors.MandatoryParameterMissing(param)
-        request = ContactRequest(contact, creating=False)
-        request.check_mandatory()
-        found = _identifier_object(identifier, param, IDENTIFIER_FIELDS)
-        assert found is not None
-        ((field, value),) = found.items()
-        if not isinstance(value, str):
-            raise errors.InvalidParameterValue(
-                param, f"has a value for '{field}' that is not a string"
-            )
-        changes = request.changes()
-        fields_set_filter(fields_set, ())
-        doc_id, current = self._find_contact(field, value)
+        fields_set = update.fields
+        changes = update.changes
+        doc_id, current = self._find_contact(*update.identifier)
         updated = self._apply(current, changes)
         kind = updated["type"]
         for name in ("first_name", "last_name") if kind == "PERSON" else ("company_name",):
@@ -889,34 +444,11 @@ class CrmcomBackend(VendorBackend):
         return self._hex32()
 
     # -- provisioning ---------------------------------------------------------------------
-    def get_pending_provisioning_requests(
-        self,
-        *,
-        token: Any,
-        provisioning_provider_identifier: str | None,
-        number_of_results: str | None,
-        offset: str | None,
-        fields_set: str | None,
-    ) -> dict[str, Any]:
+    def get_pending_provisioning_requests(self, pending: parsing.Pending) -> dict[str, Any]:
         """GET provisioning/generic_provisioning_requests/get_pending: one page (§3.7)."""
-        self.authorize(token)
-        for name, value in (
-            ("provisioning_provider_identifier", provisioning_provider_identifier),
-            ("number_of_results", number_of_results),
-            ("offset", offset),
-        ):
-            if missing(value):
-                raise errors.MandatoryParameterMissing(name)
-        assert provisioning_provider_identifier is not None
-        assert number_of_results is not None and offset is not None
-        field, value = query_identifier(
-            provisioning_provider_identifier, "provisioning_provider_identifier", PROVIDER_FIELDS
-        )
-        size = paging_value(number_of_results, "number_of_results", 1)
-        if size > MAX_RESULTS:
-            raise errors.MaximumNumberOfResultsExceeded(MAX_RESULTS)
-        skip = paging_value(offset, "offset", 0)
-        keys = fields_set_filter(fields_set, ("subscriptions_set",))
+        field, value = pending.provider
+        size, skip = pending.page.size, pending.page.skip
+        keys = [k for k in ("subscriptions_set",) if pending.fields is None or k in pending.fields]
         provider = self._providers.get((field, value))
         if provider is None:
             raise errors.EntityNotFound("provisioning provider", field, value)

@@ -3,12 +3,14 @@
 GET methods read their parameters (the token included) from the query string only, POST
 methods from a JSON object body only (A-C10). Every answer is the envelope; the backend's
 errors are ``CrmcomError``s, which render themselves as the error envelope.
+
+Each view follows the check order (CC-ORDER-1): it reads the request document (``body`` or
+``query``), has the backend check the token (``authorize``), turns the document into the
+operation's typed arguments (``parsing.py``) and calls the backend method of the same name.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from flask import Response, request
@@ -16,8 +18,8 @@ from flask import Response, request
 from simulator.errors import json_response
 from simulator.http import LONE_SURROGATE, TOO_DEEP, BadBody, read_json
 from simulator.vendors._base import JSON_BODY, QUERY, Operations, Reads, request_document
-from simulator.vendors.crmcom import errors
-from simulator.vendors.crmcom.models import LIST_FILTERS, CrmcomBackend
+from simulator.vendors.crmcom import errors, parsing
+from simulator.vendors.crmcom.models import CrmcomBackend
 
 operations = Operations()
 # Application errors are HTTP 200 too (A-C1): 200 is the operation's answer or the error
@@ -77,19 +79,6 @@ def query() -> dict[str, str]:
     return found
 
 
-def _basic_user() -> str | None:
-    """The user name of an HTTP Basic ``Authorization`` header (the Web API key), or None."""
-    scheme, _, encoded = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    user, _, _password = decoded.partition(":")
-    return user or None
-
-
 def reply(data: Any, auth: bool = False) -> Response:
     """The success envelope: ``""`` message/description on authentication/*, else null."""
     text = "" if auth else None
@@ -100,13 +89,7 @@ def reply(data: Any, auth: bool = False) -> Response:
 
 @operations("POST", "/authentication/token", reads=JSON_BODY, answers=answers("authenticate"))
 def authenticate(api: CrmcomBackend) -> Response:
-    doc = body()
-    token = api.authenticate(
-        username=doc.get("username"),
-        password=doc.get("password"),
-        organisation=doc.get("organisation"),
-        unit=doc.get("unit"),
-    )
+    token = api.authenticate(parsing.authenticate(body()))
     return reply({"token": token}, auth=True)
 
 
@@ -118,7 +101,8 @@ def authenticate(api: CrmcomBackend) -> Response:
 )
 def authenticate_web_api_key(api: CrmcomBackend) -> Response:
     doc = body()
-    token = api.authenticate_web_api_key(web_api_key=_basic_user(), unit=doc.get("unit"))
+    authorization = request.headers.get("Authorization", "")
+    token = api.authenticate_web_api_key(parsing.authenticate_web_api_key(doc, authorization))
     return reply({"token": token}, auth=True)
 
 
@@ -127,7 +111,8 @@ def authenticate_web_api_key(api: CrmcomBackend) -> Response:
 )
 def release_token(api: CrmcomBackend) -> Response:
     doc = body()
-    api.release_token(token=doc.get("token"))
+    api.authorize(doc.get("token"))
+    api.release_token(doc["token"])
     return reply(None, auth=True)
 
 
@@ -136,11 +121,8 @@ def release_token(api: CrmcomBackend) -> Response:
 )
 def show_contact_information(api: CrmcomBackend) -> Response:
     q = query()
-    data = api.show_contact_information(
-        token=q.get("token"),
-        contact_information_identifier=q.get("contact_information_identifier"),
-        fields_set=q.get("fields_set"),
-    )
+    api.authorize(q.get("token"))
+    data = api.show_contact_information(parsing.show_contact_information(q))
     return reply(data)
 
 
@@ -149,13 +131,8 @@ def show_contact_information(api: CrmcomBackend) -> Response:
 )
 def list_contact_information(api: CrmcomBackend) -> Response:
     q = query()
-    data = api.list_contact_information(
-        token=q.get("token"),
-        number_of_results=q.get("number_of_results"),
-        offset=q.get("offset"),
-        filters={f: q[f] for f in LIST_FILTERS if f in q},
-        fields_set=q.get("fields_set"),
-    )
+    api.authorize(q.get("token"))
+    data = api.list_contact_information(parsing.list_contact_information(q))
     return reply(data)
 
 
@@ -167,9 +144,8 @@ def list_contact_information(api: CrmcomBackend) -> Response:
 )
 def create_contact_information(api: CrmcomBackend) -> Response:
     doc = body()
-    data = api.create_contact_information(
-        token=doc.get("token"), contact=doc, fields_set=doc.get("fields_set")
-    )
+    api.authorize(doc.get("token"))
+    data = api.create_contact_information(parsing.create_contact_information(doc))
     return reply(data)
 
 
@@ -181,12 +157,8 @@ def create_contact_information(api: CrmcomBackend) -> Response:
 )
 def update_contact_information(api: CrmcomBackend) -> Response:
     doc = body()
-    data = api.update_contact_information(
-        token=doc.get("token"),
-        contact_information_identifier=doc.get("contact_information_identifier"),
-        contact=doc,
-        fields_set=doc.get("fields_set"),
-    )
+    api.authorize(doc.get("token"))
+    data = api.update_contact_information(parsing.update_contact_information(doc))
     return reply(data)
 
 
@@ -198,11 +170,6 @@ def update_contact_information(api: CrmcomBackend) -> Response:
 )
 def get_pending_provisioning_requests(api: CrmcomBackend) -> Response:
     q = query()
-    data = api.get_pending_provisioning_requests(
-        token=q.get("token"),
-        provisioning_provider_identifier=q.get("provisioning_provider_identifier"),
-        number_of_results=q.get("number_of_results"),
-        offset=q.get("offset"),
-        fields_set=q.get("fields_set"),
-    )
+    api.authorize(q.get("token"))
+    data = api.get_pending_provisioning_requests(parsing.get_pending_provisioning_requests(q))
     return reply(data)

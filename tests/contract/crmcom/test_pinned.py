@@ -13,7 +13,7 @@ from helpers import expect
 
 from simulator.store import IndexedTable
 from simulator.vendors.crmcom import errors
-from simulator.vendors.crmcom.models import ContactRequest, _date_of_birth, _identifier_object
+from simulator.vendors.crmcom.parsing import ContactRequest, _date_of_birth, _identifier_object
 from simulator.world import DEFAULT
 
 from ._support import BASE, LOGIN, NOW, STATE, get, invalid, mandatory, not_found, not_unique, post
