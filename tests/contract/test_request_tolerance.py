@@ -3,17 +3,13 @@ OM-R1, BW-R1): what a vendor ignores is no violation and is not refused under
 ``strict_contract``; what it refuses still is, and a schema never changes what the vendor
 does."""
 
-import base64
 import json
 
 import pytest
 from helpers import expect
 
-BASE = "/crmapi/rest/v2"
-NOW = "2024-06-01T12:00:00Z"
-KEY = "EE73C0AE64524371B5DDEFF5F7BB2192"
-BASIC = {"Authorization": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()}
-LOGIN = {"username": "api.user", "password": "s3cret", "organisation": "ACME"}
+from .crmcom._support import BASE, KEY, KEY_HEADER, LOGIN, NOW
+
 CRM_STATE = {
     "users": [dict(LOGIN)],
     "web_api_keys": [{"key": KEY, "organisation": "ACME"}],
@@ -81,7 +77,7 @@ def test_crmcom_unknown_keys_are_tolerated(client, sim, strict, path, extra):
     body = dict(extra)
     if path.endswith("release"):
         body["token"] = token(client)
-    r = client.post(BASE + path, json=body, headers=BASIC)
+    r = client.post(BASE + path, json=body, headers=KEY_HEADER)
     tolerated(r, sim)
     assert r.get_json()["status"]["code"] == "OK"
 
