@@ -114,8 +114,10 @@ def browser():
                 "--no-first-run",
             ],
         )
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()  # and leaving sync_playwright stops its driver process
 
 
 class World:
