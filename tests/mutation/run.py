@@ -46,6 +46,10 @@ MODULES: dict[str, list[str]] = {
         "tests/contract/botw",
         "tests/property/test_botw_machine.py",
     ],
+    "vendors/botw/parsing": [
+        "tests/contract/botw",
+        "tests/property/test_botw_machine.py",
+    ],
     "vendors/omoto/models": [
         "tests/contract/omoto",
         "tests/property/test_omoto_machine.py",

@@ -6,38 +6,23 @@ each scoped by listing); the contact id is the TinyDB document id.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from tinydb.table import Document
 
 from simulator.errors import StateInvalid
 from simulator.vendors._base import Context, VendorBackend
-from simulator.vendors.botw import errors
+from simulator.vendors.botw import errors, parsing
+from simulator.vendors.botw.parsing import Search, clean, digits
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
-
-
-def clean(value: str | None) -> str | None:
-    """Trimmed value; empty counts as not provided."""
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
 
 
 def norm_email(email: str | None) -> str | None:
     email = clean(email)
     return email.lower() if email else None
-
-
-def digits(phone: str | None) -> str | None:
-    found = "".join(ch for ch in phone or "" if ch.isdigit())
-    return found or None
 
 
 def _lower(value: Any) -> str | None:
@@ -58,18 +43,6 @@ def _full_name(c: Mapping[str, Any]) -> Iterable[Any]:
     return [(c["listing_id"], n) for n in names if n]
 
 
-@dataclass(frozen=True)
-class Search:
-    """GET search parameters, cleaned; None = not provided."""
-
-    id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-
-
 class BotwBackend(VendorBackend):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -88,18 +61,11 @@ class BotwBackend(VendorBackend):
             },
         )
 
-    # -- the checks, in the documented order ---------------------------------------------
+    # -- the checks, in the documented order (the parameters' are in parsing.py) ---------
     def authorize(self, api_key: str | None, listing_id: str) -> None:
         """403 unless the key is known and authorised for the listing (A-B10)."""
         if api_key is None or listing_id not in self.api_keys.get(api_key, ()):
             raise errors.Unauthorized()
-
-    @staticmethod
-    def _check_formats(email: str | None, phone: str | None) -> None:
-        if email is not None and not EMAIL.match(email):
-            raise errors.InvalidEmail()
-        if phone is not None and not 7 <= len(digits(phone) or "") <= 15:
-            raise errors.InvalidPhone()
 
     def _check_blacklist(self, listing_id: str, email: str | None, phone: str | None) -> None:
         emails, phones = self._blocked.get(listing_id, (set(), set()))
@@ -127,42 +93,19 @@ class BotwBackend(VendorBackend):
 
     # -- operations -----------------------------------------------------------------------
     def create_contact(
-        self,
-        *,
-        listing_id: str,
-        first_name: str | None,
-        last_name: str | None,
-        email: str | None,
-        phone: str | None,
-        ip_address: str | None,
+        self, listing_id: str, contact: parsing.Contact, ip_address: str | None
     ) -> int:
         """POST: a new contact, duplicates allowed (A-B8). Returns its contact id."""
-        email, phone = clean(email), clean(phone)
-        if email is None and phone is None:
-            raise errors.EmailOrPhoneRequired()
-        self._check_formats(email, phone)
-        self._check_blacklist(listing_id, email, phone)
-        return self._insert(
-            listing_id, clean(first_name), clean(last_name), email, phone, ip_address
-        )
+        c = contact
+        self._check_blacklist(listing_id, c.email, c.phone)
+        return self._insert(listing_id, c.first_name, c.last_name, c.email, c.phone, ip_address)
 
     def update_contact(
-        self,
-        *,
-        listing_id: str,
-        contact_id: str | None,
-        first_name: str | None,
-        last_name: str | None,
-        email: str | None,
-        phone: str | None,
-        ip_address: str | None,
+        self, listing_id: str, update: parsing.Update, ip_address: str | None
     ) -> bool:
         """PUT: update, or create if missing (A-B3, A-B4). Returns True when it created."""
-        contact_id, email, phone = clean(contact_id), clean(email), clean(phone)
-        first_name, last_name = clean(first_name), clean(last_name)
-        if contact_id is None and email is None and phone is None:
-            raise errors.EmailOrPhoneRequired()
-        self._check_formats(email, phone)
+        contact_id, c = update.contact_id, update.contact
+        first_name, last_name, email, phone = c.first_name, c.last_name, c.email, c.phone
         self._check_blacklist(listing_id, email, phone)
         if contact_id is not None:
             found = self._by_id(listing_id, contact_id)
@@ -185,26 +128,16 @@ class BotwBackend(VendorBackend):
             self.contacts.update(changes, doc_ids=[target.doc_id])
         return False
 
-    def delete_contact(
-        self, *, listing_id: str, contact_id: str | None, email: str | None, phone: str | None
-    ) -> int:
+    def delete_contact(self, listing_id: str, search: Search) -> int:
         """DELETE: every contact of the listing matching all given parameters (A-B5)."""
-        contact_id, email, phone = clean(contact_id), clean(email), clean(phone)
-        if contact_id is None and email is None and phone is None:
-            raise errors.DeleteParameterRequired()
-        self._check_formats(email, phone)
-        found = self._match(listing_id, Search(id=contact_id, email=email, phone=phone))
+        found = self._match(listing_id, search)
         if not found:
             raise errors.ContactNotFound()
         self.contacts.remove(doc_ids=[d.doc_id for d in found])
         return len(found)
 
-    def search_contacts(self, *, listing_id: str, search: Search) -> list[dict[str, Any]]:
+    def search_contacts(self, listing_id: str, search: Search) -> list[dict[str, Any]]:
         """GET: contacts matching every given parameter, by contact id."""
-        search = Search(**{f: clean(getattr(search, f)) for f in Search.__dataclass_fields__})
-        if all(getattr(search, f) is None for f in Search.__dataclass_fields__):
-            raise errors.SearchParameterRequired()
-        self._check_formats(search.email, search.phone)
         found = self._match(listing_id, search)
         if not found:
             raise errors.NoContactsFound()

@@ -1,6 +1,7 @@
 """BOTW CRM API operations: ``/crm/{listing_id}`` with POST, PUT, DELETE and GET
-(docs/vendors/botw.md). Each view checks the key, reads its parameters, calls the backend
-with typed arguments and renders the answer; the rules are in models.py."""
+(docs/vendors/botw.md). Each view checks the key, reads its parameters, turns them into
+typed arguments (parsing.py), calls the backend and renders the answer; the rules are in
+models.py."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from simulator.vendors._base import (
     Operations,
     request_document,
 )
-from simulator.vendors.botw import errors
-from simulator.vendors.botw.models import BotwBackend, Search
+from simulator.vendors.botw import errors, parsing
+from simulator.vendors.botw.models import BotwBackend
 
 operations = Operations()
 ERRORS = dict.fromkeys((400, 403, 405, 413), "error")
@@ -52,15 +53,8 @@ def reply(status: int, message: str, **extra: object) -> Response:
 )
 def create_contact(api: BotwBackend, listing_id: str) -> Response:
     authorize(api, listing_id)
-    p = parameters()
-    api.create_contact(
-        listing_id=listing_id,
-        first_name=p.get("first_name"),
-        last_name=p.get("last_name"),
-        email=p.get("email"),
-        phone=p.get("phone"),
-        ip_address=request.remote_addr,
-    )
+    contact = parsing.create_contact(parameters())
+    api.create_contact(listing_id, contact, request.remote_addr)
     return reply(201, "New contact successfully updated.")
 
 
@@ -77,16 +71,8 @@ def create_contact(api: BotwBackend, listing_id: str) -> Response:
 )
 def update_contact(api: BotwBackend, listing_id: str) -> Response:
     authorize(api, listing_id)
-    p = parameters()
-    created = api.update_contact(
-        listing_id=listing_id,
-        contact_id=p.get("id"),
-        first_name=p.get("first_name"),
-        last_name=p.get("last_name"),
-        email=p.get("email"),
-        phone=p.get("phone"),
-        ip_address=request.remote_addr,
-    )
+    update = parsing.update_contact(parameters())
+    created = api.update_contact(listing_id, update, request.remote_addr)
     if created:
         return reply(201, "New contact successfully updated.")
     return reply(200, "Contact successfully updated.")
@@ -100,10 +86,7 @@ def update_contact(api: BotwBackend, listing_id: str) -> Response:
 )
 def delete_contact(api: BotwBackend, listing_id: str) -> Response:
     authorize(api, listing_id)
-    p = parameters()
-    api.delete_contact(
-        listing_id=listing_id, contact_id=p.get("id"), email=p.get("email"), phone=p.get("phone")
-    )
+    api.delete_contact(listing_id, parsing.delete_contact(parameters()))
     return reply(202, "Contact deleted successfully.")
 
 
@@ -115,16 +98,5 @@ def delete_contact(api: BotwBackend, listing_id: str) -> Response:
 )
 def search_contacts(api: BotwBackend, listing_id: str) -> Response:
     authorize(api, listing_id)
-    p = parameters()
-    results = api.search_contacts(
-        listing_id=listing_id,
-        search=Search(
-            id=p.get("id") or None,
-            first_name=p.get("first_name") or None,
-            last_name=p.get("last_name") or None,
-            name=p.get("name") or None,
-            email=p.get("email") or None,
-            phone=p.get("phone") or None,
-        ),
-    )
+    results = api.search_contacts(listing_id, parsing.search_contacts(parameters()))
     return reply(200, f"{len(results)} record(s) found.", data={"results": results})
