@@ -31,7 +31,8 @@ SCHEMAS = load_schemas(default_schemas_dir())
 
 
 @pytest.fixture
-def ant(sim):
+def acme(sim):
+    """The acme world loaded (the conftest's ``ant`` is the main world)."""
     load_acme(sim)
     return sim
 
@@ -59,17 +60,17 @@ def flagged(*items):
         (None, "contact"),
     ],
 )
-def test_add_contact_type_any_number_or_string_AC_TYPE_1(client, ant, value, kind):
+def test_add_contact_type_any_number_or_string_AC_TYPE_1(client, acme, value, kind):
     r = send_ok(client, item("add-contact", name="A", type=value), sender=ACME_SENDER)
-    assert kinds(ant) == [("CID-1" if kind == "account" else "PID-1", kind)]
+    assert kinds(acme) == [("CID-1" if kind == "account" else "PID-1", kind)]
     assert r.headers["X-Sim-Violations"] == "0"
     assert flagged(item("add-contact", name="A", type=value)) == []
 
 
 @pytest.mark.parametrize("value", ["0", "1", 0, 1, 2])
-def test_add_lead_type_as_the_documented_string_makes_a_lead_AC_TYPE_1(client, ant, value):
+def test_add_lead_type_as_the_documented_string_makes_a_lead_AC_TYPE_1(client, acme, value):
     r = send_ok(client, item("add-lead", name="L", type=value), sender=ACME_SENDER)
-    assert kinds(ant) == [("LID-1", "lead")]
+    assert kinds(acme) == [("LID-1", "lead")]
     assert r.headers["X-Sim-Violations"] == "0"
 
 
@@ -87,14 +88,14 @@ def test_updates_carrying_type_update_and_never_change_the_kind(client, sim, val
 
 
 @pytest.mark.parametrize("value", [True, False, {"value": 1}, [1]])
-def test_type_of_another_json_kind_drops_the_item_and_is_flagged(client, ant, value):
+def test_type_of_another_json_kind_drops_the_item_and_is_flagged(client, acme, value):
     send_ok(
         client,
         item("add-contact", name="A", type=value),
         item("add-contact", name="B"),
         sender=ACME_SENDER,
     )
-    assert [c["name"] for c in customers(ant)] == ["B"]
+    assert [c["name"] for c in customers(acme)] == ["B"]
     assert flagged(item("add-contact", name="A", type=value)) == ["/data/0/data/type"]
 
 
@@ -132,22 +133,22 @@ UNKNOWN_KEYS = {
 }
 
 
-def test_unknown_keys_are_ignored_and_no_violation_AC_SCHEMA_1(client, ant):
+def test_unknown_keys_are_ignored_and_no_violation_AC_SCHEMA_1(client, acme):
     r = client.post(URL, json=UNKNOWN_KEYS)
     assert (r.status_code, r.headers["X-Sim-Violations"]) == (200, "0")
-    assert [(c["customerId"], c["name"]) for c in customers(ant)] == [
+    assert [(c["customerId"], c["name"]) for c in customers(acme)] == [
         ("CID-1", "ACME"),
         ("PID-1", "Huy"),
         ("PID-2", "Lan"),
     ]
-    assert ant.journal(vendor="antcrm")[-1]["violations"] == []
+    assert acme.journal(vendor="antcrm")[-1]["violations"] == []
 
 
-def test_unknown_keys_pass_strict_contract_AC_SCHEMA_1(client, ant):
+def test_unknown_keys_pass_strict_contract_AC_SCHEMA_1(client, acme):
     assert client.put("/__sim/settings", json={"strict_contract": True}).status_code == 200
     r = client.post(URL, json=UNKNOWN_KEYS)
     expect(r, 200, {"success": True})
-    assert len(customers(ant)) == 3
+    assert len(customers(acme)) == 3
     # what the vendor refuses still is a violation, and strict mode refuses it
     r = client.post(
         URL, json={"senderUser": ACME_SENDER, "data": [item("add-contact", gender="1")]}
@@ -165,9 +166,9 @@ def test_unknown_keys_pass_strict_contract_AC_SCHEMA_1(client, ant):
         ("add-contact", {"name": "A", "contactType": "nonsense"}),
     ],
 )
-def test_undocumented_keys_never_drop_an_item_AC_SCHEMA_2(client, ant, action, data):
+def test_undocumented_keys_never_drop_an_item_AC_SCHEMA_2(client, acme, action, data):
     r = send_ok(client, item(action, **data), sender=ACME_SENDER)
-    assert len(customers(ant)) == 1
+    assert len(customers(acme)) == 1
     assert r.headers["X-Sim-Violations"] == "0"
 
 
@@ -202,10 +203,10 @@ def test_undocumented_keys_never_drop_an_update_AC_SCHEMA_2(client, sim, action,
         {"lastname": "no name"},
     ],
 )
-def test_what_the_listener_drops_the_schema_flags(client, ant, data):
+def test_what_the_listener_drops_the_schema_flags(client, acme, data):
     send_ok(client, item("add-contact", **data), sender=ACME_SENDER)
-    assert customers(ant) == []
-    assert [r for r, _ in outcomes(ant)] == ["ignored"]
+    assert customers(acme) == []
+    assert [r for r, _ in outcomes(acme)] == ["ignored"]
     assert flagged(item("add-contact", **data)) != []
 
 
