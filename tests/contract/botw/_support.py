@@ -22,7 +22,8 @@ def search(client, listing="123", **params):
     return client.get(f"/crm/{listing}", query_string=params, headers=H)
 
 
-# -- PUT update or create (BW-PUT-1 to BW-PUT-4) -----------------------------------------
-def make(client, listing="123", **data):
+# -- a contact created first ---------------------------------------------------------------
+def create_ok(client, listing="123", **data):
+    """POST a contact, asserting BOTW created it (201)."""
     r = client.post(f"/crm/{listing}", data=data, headers=H)
     assert r.status_code == 201, r.get_json()

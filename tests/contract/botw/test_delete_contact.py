@@ -2,7 +2,7 @@
 
 from helpers import expect
 
-from ._support import NOT_FOUND, H, contacts, make
+from ._support import NOT_FOUND, H, contacts, create_ok
 
 DELETED = {"status": "success", "message": "Contact deleted successfully."}
 
@@ -18,24 +18,24 @@ def test_delete_contact_requires_a_parameter(client, botw):
 
 
 def test_delete_contact_by_id(client, botw):
-    make(client, email="a@b.co")
-    make(client, email="b@b.co")
+    create_ok(client, email="a@b.co")
+    create_ok(client, email="b@b.co")
     r = client.delete("/crm/123", data={"id": "1"}, headers=H)
     expect(r, 202, DELETED)
     assert [c["contact_id"] for c in contacts(botw)] == [2]
 
 
 def test_delete_contact_deletes_every_match(client, botw):
-    make(client, email="dup@b.co")
-    make(client, email="DUP@b.co", phone="5551234567")
-    make(client, email="keep@b.co")
+    create_ok(client, email="dup@b.co")
+    create_ok(client, email="DUP@b.co", phone="5551234567")
+    create_ok(client, email="keep@b.co")
     assert client.delete("/crm/123", data={"email": "dup@b.co"}, headers=H).status_code == 202
     assert [c["email"] for c in contacts(botw)] == ["keep@b.co"]
 
 
 def test_delete_contact_parameters_are_anded(client, botw):
-    make(client, email="a@b.co", phone="5551234567")
-    make(client, email="a@b.co", phone="5559999999")
+    create_ok(client, email="a@b.co", phone="5551234567")
+    create_ok(client, email="a@b.co", phone="5559999999")
     r = client.delete("/crm/123", data={"email": "a@b.co", "phone": "555-999-9999"}, headers=H)
     assert r.status_code == 202
     assert [c["contact_id"] for c in contacts(botw)] == [1]
@@ -44,8 +44,8 @@ def test_delete_contact_parameters_are_anded(client, botw):
 
 
 def test_delete_contact_reads_query_and_body_prefers_body(client, botw):
-    make(client, email="a@b.co")
-    make(client, email="b@b.co")
+    create_ok(client, email="a@b.co")
+    create_ok(client, email="b@b.co")
     r = client.delete("/crm/123?email=a@b.co", headers=H)
     assert r.status_code == 202
     r = client.delete("/crm/123?email=nobody@b.co", data={"email": "b@b.co"}, headers=H)
@@ -54,7 +54,7 @@ def test_delete_contact_reads_query_and_body_prefers_body(client, botw):
 
 
 def test_delete_contact_is_scoped_by_listing(client, botw):
-    make(client, listing="456", email="a@b.co")
+    create_ok(client, listing="456", email="a@b.co")
     r = client.delete("/crm/123", data={"email": "a@b.co"}, headers=H)
     expect(r, 404, NOT_FOUND)
     assert len(contacts(botw)) == 1

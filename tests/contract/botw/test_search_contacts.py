@@ -5,7 +5,7 @@ from helpers import expect
 
 from simulator.schemas import default_schemas_dir, load
 
-from ._support import BAD_EMAIL, contacts, make, search
+from ._support import BAD_EMAIL, contacts, create_ok, search
 
 NONE_FOUND = {"status": "error", "message": "No contacts found."}
 
@@ -21,7 +21,7 @@ def test_search_contacts_requires_a_parameter(client, botw):
 
 def test_search_contacts_result_shape(client, botw):
     botw.freeze("2021-01-01T00:00:00Z")
-    make(
+    create_ok(
         client,
         first_name="John",
         last_name="Doe",
@@ -57,7 +57,7 @@ def test_search_contacts_result_shape(client, botw):
 
 
 def test_search_contacts_absent_values_are_null(client, botw):
-    make(client, phone="5551234567")
+    create_ok(client, phone="5551234567")
     result = search(client, phone="5551234567").get_json()["data"]["results"][0]
     assert result["contact_first_name"] is None and result["contact_email"] is None
 
@@ -85,9 +85,9 @@ def test_search_contacts_none_found(client, botw):
     ],
 )
 def test_search_contacts_matching(client, botw, params, expected):
-    make(client, first_name="John", last_name="Doe", email="j@x.co", phone="5551111111")
-    make(client, first_name="john", last_name="Smith", email="k@x.co", phone="5552222222")
-    make(client, first_name="Jane", last_name="DOE", email="l@x.co", phone="(555) 111-1111")
+    create_ok(client, first_name="John", last_name="Doe", email="j@x.co", phone="5551111111")
+    create_ok(client, first_name="john", last_name="Smith", email="k@x.co", phone="5552222222")
+    create_ok(client, first_name="Jane", last_name="DOE", email="l@x.co", phone="(555) 111-1111")
     r = search(client, **params)
     if expected:
         body = r.get_json()
@@ -99,7 +99,7 @@ def test_search_contacts_matching(client, botw, params, expected):
 
 
 def test_search_contacts_is_scoped_by_listing(client, botw):
-    make(client, listing="456", email="a@b.co")
+    create_ok(client, listing="456", email="a@b.co")
     assert search(client, "123", email="a@b.co").status_code == 404
     assert search(client, "456", email="a@b.co").status_code == 200
 

@@ -6,7 +6,7 @@ from jsonschema import Draft7Validator
 
 from simulator.schemas import default_schemas_dir, load
 
-from ._support import CREATED, H, contacts, make, search
+from ._support import CREATED, H, contacts, create_ok, search
 
 # -- transport: bodies, content types, unknown routes ------------------------------------
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -75,7 +75,7 @@ def test_unknown_route_is_a_botw_404(client, botw, path):
 
 
 def test_every_botw_request_is_journaled_with_its_operation(client, botw):
-    make(client, email="a@b.co")
+    create_ok(client, email="a@b.co")
     search(client, email="a@b.co")
     client.put("/crm/123", data={"id": "1", "first_name": "x"}, headers=H)
     client.delete("/crm/123", data={"id": "1"}, headers=H)

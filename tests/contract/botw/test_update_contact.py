@@ -11,14 +11,14 @@ from ._support import (
     REQUIRED,
     H,
     contacts,
-    make,
+    create_ok,
 )
 
 UPDATED = {"status": "success", "message": "Contact successfully updated."}
 
 
 def test_update_contact_by_id_overwrites_given_fields_only(client, botw):
-    make(client, first_name="John", last_name="Doe", email="j@d.co", phone="5551234567")
+    create_ok(client, first_name="John", last_name="Doe", email="j@d.co", phone="5551234567")
     r = client.put("/crm/123", data={"id": "1", "first_name": "Jack", "last_name": ""}, headers=H)
     expect(r, 200, UPDATED)
     [c] = contacts(botw)
@@ -31,13 +31,13 @@ def test_update_contact_by_id_overwrites_given_fields_only(client, botw):
 
 
 def test_update_contact_normalises_new_phone(client, botw):
-    make(client, email="j@d.co")
+    create_ok(client, email="j@d.co")
     client.put("/crm/123", data={"id": "1", "phone": "+44 (20) 7946-0958"}, headers=H)
     assert contacts(botw)[0]["phone"] == "442079460958"
 
 
 def test_update_contact_unknown_id_with_email_creates_with_new_id(client, botw):
-    make(client, email="a@b.co")
+    create_ok(client, email="a@b.co")
     r = client.put("/crm/123", data={"id": "99", "email": "new@b.co"}, headers=H)
     expect(r, 201, CREATED)
     assert [c["contact_id"] for c in contacts(botw)] == [1, 2]
@@ -50,7 +50,7 @@ def test_update_contact_unknown_id_without_email_or_phone_is_404(client, botw):
 
 
 def test_update_contact_id_of_another_listing_is_not_found(client, botw):
-    make(client, listing="456", email="a@b.co")
+    create_ok(client, listing="456", email="a@b.co")
     r = client.put("/crm/123", data={"id": "1", "first_name": "x"}, headers=H)
     expect(r, 404, NOT_FOUND)
     assert contacts(botw)[0]["first_name"] is None
@@ -62,8 +62,8 @@ def test_update_contact_without_id_requires_email_or_phone(client, botw):
 
 
 def test_update_contact_without_id_upserts_by_email_then_phone(client, botw):
-    make(client, email="first@b.co")
-    make(client, phone="5551112222")
+    create_ok(client, email="first@b.co")
+    create_ok(client, phone="5551112222")
     r = client.put("/crm/123", data={"email": "FIRST@b.co", "last_name": "A"}, headers=H)
     expect(r, 200, UPDATED)
     r = client.put(
@@ -81,21 +81,21 @@ def test_update_contact_without_id_upserts_by_email_then_phone(client, botw):
 
 
 def test_update_contact_upsert_picks_oldest_match(client, botw):
-    make(client, email="dup@b.co")
-    make(client, email="dup@b.co")
+    create_ok(client, email="dup@b.co")
+    create_ok(client, email="dup@b.co")
     client.put("/crm/123", data={"email": "dup@b.co", "first_name": "Old"}, headers=H)
     assert [c["first_name"] for c in contacts(botw)] == ["Old", None]
 
 
 def test_update_contact_blacklisted_changes_nothing(client, botw):
-    make(client, email="a@b.co")
+    create_ok(client, email="a@b.co")
     r = client.put("/crm/123", data={"id": "1", "email": "spam@example.com"}, headers=H)
     expect(r, 400, BLACKLISTED)
     assert contacts(botw)[0]["email"] == "a@b.co"
 
 
 def test_update_contact_validates_formats(client, botw):
-    make(client, email="a@b.co")
+    create_ok(client, email="a@b.co")
     assert (
         client.put("/crm/123", data={"id": "1", "email": "bad"}, headers=H).get_json() == BAD_EMAIL
     )
