@@ -54,6 +54,10 @@ MODULES: dict[str, list[str]] = {
         "tests/contract/omoto",
         "tests/property/test_omoto_machine.py",
     ],
+    "vendors/omoto/parsing": [
+        "tests/contract/omoto",
+        "tests/property/test_omoto_machine.py",
+    ],
     "vendors/antcrm/models": [
         "tests/contract/antcrm",
     ],

@@ -8,7 +8,6 @@ campaign by key, by id); response ids are the responses table's document ids.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,24 +16,13 @@ from tinydb.table import Document
 from simulator.clock import iso
 from simulator.errors import StateInvalid
 from simulator.vendors._base import Context, VendorBackend
-from simulator.vendors.omoto import errors
+from simulator.vendors.omoto import errors, parsing
+from simulator.vendors.omoto.parsing import RESPONSE_FIELDS
 
 INVITE = "survey-invite"
 DEFAULT_ENDPOINTS = ("endpoint",)
 # The CRM API's page: a Response API endpoint of this name would be unreachable.
 RESERVED_ENDPOINTS = frozenset({"receivecustomerinfo"})
-PROCESS_ID = "76"
-NUMERIC = re.compile(r"[0-9]+")
-NPS_MIN, NPS_MAX = 0, 10
-RESPONSE_FIELDS = (
-    "channel",
-    "campaigntype",
-    "catnpsmap",
-    "npsrating",
-    "comment",
-    "customerinfo",
-    "namevaluemap",
-)
 
 
 def _one(field: str) -> Any:
@@ -42,50 +30,6 @@ def _one(field: str) -> Any:
         return [doc[field]]
 
     return keys
-
-
-def _nonempty_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _is_int(value: Any) -> bool:
-    """A JSON integer (``true`` is not one, and neither is ``76.0``)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def campaign_id_of(value: Any) -> str:
-    """``campaignid`` as a string: a non-empty string or an integer (A-O6), else parseerror."""
-    if _is_int(value):
-        return str(value)
-    if isinstance(value, str) and value:
-        return value
-    raise errors.ParseError("campaignid is missing, empty, or neither a string nor an integer")
-
-
-def nps_of(value: Any) -> int:
-    """``npsrating``: an integer or a string of ASCII digits, 0-10 (A-O6), else parseerror."""
-    rating: int | None = None
-    if _is_int(value):
-        rating = value
-    elif isinstance(value, str) and NUMERIC.fullmatch(value):
-        digits = value.lstrip("0") or "0"
-        rating = int(digits) if len(digits) <= 2 else None
-    if rating is None or not NPS_MIN <= rating <= NPS_MAX:
-        raise errors.ParseError("npsrating is not an integer from 0 to 10")
-    return rating
-
-
-def check_catnpsmap(value: Any) -> None:
-    """``catnpsmap``: an object whose every value is an array (A-O9), else parseerror."""
-    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        raise errors.ParseError("catnpsmap is not an object of arrays")
-
-
-def check_header(value: Any) -> None:
-    """``jsonheader``: an object with ``processid`` "76" or 76 (A-O6), else parseerror."""
-    processid = value.get("processid") if isinstance(value, dict) else None
-    if not (processid == PROCESS_ID or (_is_int(processid) and processid == int(PROCESS_ID))):
-        raise errors.ParseError('jsonheader is not an object with processid "76"')
 
 
 class OmotoBackend(VendorBackend):
@@ -112,58 +56,42 @@ class OmotoBackend(VendorBackend):
         return found[0]
 
     # -- operations -----------------------------------------------------------------------
-    def receive_customer_info(self, *, api_key: str | None, customers: Any) -> None:
+    def receive_customer_info(
+        self, api_key: str | None, invitees: Iterable[parsing.Invitee]
+    ) -> None:
         """CRM API (§1.2): one survey invite per customer with an email or a mobile number.
 
-        ``customers`` is the decoded body; the invites land in the outbox. Not emulated:
-        Omoto's "business rules" beyond that one check (A-O7), de-duplication, scheduling.
+        ``invitees`` are those customers (parsing.py); the invites land in the outbox. Not
+        emulated: Omoto's "business rules" beyond that one check (A-O7), de-duplication,
+        scheduling.
         """
         campaign = self.authorize(api_key)
-        if not isinstance(customers, list):
-            raise errors.ParseError("the body is not a JSON array")
-        if not all(isinstance(c, dict) for c in customers):
-            raise errors.ParseError("an element of the array is not an object")
-        for customer in customers:
-            info = customer.get("personalinfo")
-            if not isinstance(info, dict):
-                continue
-            email, mobileno = _nonempty_str(info.get("email")), _nonempty_str(info.get("mobileno"))
-            if email is None and mobileno is None:
-                continue
-            transactionid = info.get("transactionid")
+        for invitee in invitees:
             invite = self.ctx.send(
                 INVITE,
                 campaign_id=campaign["campaign_id"],
                 api_key=campaign["api_key"],
-                personalinfo=info,
-                qualifyinginfo=customer.get("qualifyinginfo"),
-                email=email,
-                mobileno=mobileno,
-                transactionid=transactionid if isinstance(transactionid, str) else None,
+                personalinfo=invitee.personalinfo,
+                qualifyinginfo=invitee.qualifyinginfo,
+                email=invitee.email,
+                mobileno=invitee.mobileno,
+                transactionid=invitee.transactionid,
                 sent_at=None,
             )
             invite["sent_at"] = invite["at"]  # the same instant, even on a running clock
 
     def push_response(
-        self, *, endpoint: str, api_key: str | None, jsonheader: Any, jsonbody: Any
+        self, endpoint: str, api_key: str | None, response: parsing.CampaignResponse
     ) -> int:
         """Response API (§1.3): store one campaign response. Returns its ``response_id``.
 
-        ``jsonheader`` and ``jsonbody`` are the decoded form fields. Every parseerror check
-        comes before the campaign check. Not emulated: de-duplication, any reply content.
+        ``response`` is the parsed form (parsing.py: every parseerror check comes before
+        the campaign check, here). Not emulated: de-duplication, any reply content.
         """
         campaign = self.authorize(api_key)
-        check_header(jsonheader)
-        if not isinstance(jsonbody, dict):
-            raise errors.ParseError("jsonbody is not one JSON object")
-        campaign_id = campaign_id_of(jsonbody.get("campaignid"))
-        rating = nps_of(jsonbody["npsrating"]) if "npsrating" in jsonbody else None
-        if "catnpsmap" in jsonbody:
-            check_catnpsmap(jsonbody["catnpsmap"])
+        campaign_id, record = response.campaign_id, response.fields
         if campaign_id != campaign["campaign_id"]:
             raise errors.KeyMismatch("campaignid is not the campaign of the key")
-        record = {f: jsonbody.get(f) for f in RESPONSE_FIELDS}
-        record["npsrating"] = rating
         response_id = self.responses.allocate_id()
         self.responses.insert(
             Document(

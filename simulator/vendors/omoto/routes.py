@@ -4,7 +4,8 @@
 ``POST /omoto/receivecustomerinfo.htm?key=`` takes a JSON array of customers;
 ``POST /omoto/{endpoint}.htm?key=`` takes the form fields ``jsonheader`` and ``jsonbody``,
 for each endpoint name in the state's ``response_endpoints``. The key is always checked
-before the body is read.
+before the body is read; the decoded document is then checked and turned into typed
+arguments by ``parsing.py`` before the backend is called.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from simulator.errors import json_response
 from simulator.http import BadBody, parse_json, read_form, read_query
 from simulator.vendors._base import JSON_BODY, Operations, Reads, request_document
-from simulator.vendors.omoto import errors
+from simulator.vendors.omoto import errors, parsing
 from simulator.vendors.omoto.models import OmotoBackend
 
 operations = Operations()
@@ -92,7 +93,7 @@ def receive_customer_info(api: OmotoBackend) -> Response:
         raise errors.ParseError("the body is over the simulator's size limit") from exc
     except BadBody as exc:
         raise errors.ParseError(f"the body: {exc.detail}") from exc
-    api.receive_customer_info(api_key=key, customers=customers)
+    api.receive_customer_info(key, parsing.receive_customer_info(customers))
     return reply()
 
 
@@ -118,10 +119,6 @@ def push_response(api: OmotoBackend, endpoint: str) -> Response:
         raise errors.ParseError("the form is over the simulator's size limits") from exc
     if any(name not in document for name in FIELDS):
         raise errors.ParseError(BOTH_REQUIRED)
-    api.push_response(
-        endpoint=endpoint,
-        api_key=key,
-        jsonheader=document["jsonheader"],
-        jsonbody=document["jsonbody"],
-    )
+    response = parsing.push_response(document["jsonheader"], document["jsonbody"])
+    api.push_response(endpoint, key, response)
     return reply()
