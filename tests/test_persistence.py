@@ -126,7 +126,7 @@ class Served:
     worker too). Use it as a context manager: leaving the block stops whatever still runs,
     so a failed assertion or a start that times out never leaves a process behind."""
 
-    def __init__(self, data, interval="0.1"):
+    def __init__(self, data, interval="0.1", ready_within=30.0):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # a file, not a pipe nobody reads while it runs
@@ -148,7 +148,7 @@ class Served:
             start_new_session=True,
         )
         try:
-            wait_until(self._healthy, timeout=30, what="crmsim serve --data answering")
+            wait_until(self._healthy, timeout=ready_within, what="crmsim serve --data answering")
         except BaseException:
             self.__exit__()
             raise
