@@ -6,8 +6,12 @@ import expect``; ``tests/`` is on ``sys.path`` through its conftest.py).
   ``requests`` response.
 * ``wait_until(predicate, timeout=..., what=...)``: poll a condition with a deadline instead of
   sleeping a fixed time; returns the predicate's first truthy value.
+* ``answers(call, *errors)``: ``call`` as a ``wait_until`` predicate that reads the given
+  errors (a refused connection, a read timeout while a server boots) as "not yet".
 * ``read_line(stream, timeout=...)``: one line of a process's pipe, or a failure at the deadline
   (``readline()`` alone blocks forever when the process prints nothing).
+
+``tests/browser``'s ``expect(locator)`` is Playwright's auto-waiting assertion, not this one.
 
 Vendor request helpers live beside the vendor's tests (``tests/contract/<vendor>/_support.py``)
 and follow one naming rule: a helper named after the HTTP method or ``send`` returns the raw
