@@ -7,6 +7,8 @@ A vendor package has the same files as every other (``docs/vendors/README.md``):
   (``<vendor>.<view name>``), the reader of its request document (contract checks, and the
   view through ``request_document()``), the schemas of its answers (response checks,
   OpenAPI), its fault selector and its scenario step name all come from it;
+* ``parsing.py`` turns the request document into the backend's typed arguments; it knows
+  no store and no Flask;
 * ``models.py`` holds the backend: the vendor's rules and state, no Flask;
 * ``errors.py`` holds one class per vendor error and ``http_error`` for transport statuses;
 * ``__init__.py`` builds the ``Vendor`` from those (its slug, title and base path live there

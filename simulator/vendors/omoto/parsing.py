@@ -39,7 +39,7 @@ def _is_int(value: Any) -> bool:
 
 
 def campaign_id_of(value: Any) -> str:
-    """``campaignid`` as a string: a non-empty string or an integer (A-O6), else parseerror."""
+    """``campaignid`` as a string: a non-empty string or an integer (OM-RESP-4), else parseerror."""
     if _is_int(value):
         return str(value)
     if isinstance(value, str) and value:
@@ -48,7 +48,7 @@ def campaign_id_of(value: Any) -> str:
 
 
 def nps_of(value: Any) -> int:
-    """``npsrating``: an integer or a string of ASCII digits, 0-10 (A-O6), else parseerror."""
+    """``npsrating``: an integer or a string of ASCII digits, 0-10 (OM-RESP-4), else parseerror."""
     rating: int | None = None
     if _is_int(value):
         rating = value
@@ -61,13 +61,13 @@ def nps_of(value: Any) -> int:
 
 
 def check_catnpsmap(value: Any) -> None:
-    """``catnpsmap``: an object whose every value is an array (A-O9), else parseerror."""
+    """``catnpsmap``: an object whose every value is an array (OM-RESP-5), else parseerror."""
     if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
         raise errors.ParseError("catnpsmap is not an object of arrays")
 
 
 def check_header(value: Any) -> None:
-    """``jsonheader``: an object with ``processid`` "76" or 76 (A-O6), else parseerror."""
+    """``jsonheader``: an object with ``processid`` "76" or 76 (OM-RESP-4), else parseerror."""
     processid = value.get("processid") if isinstance(value, dict) else None
     if not (processid == PROCESS_ID or (_is_int(processid) and processid == int(PROCESS_ID))):
         raise errors.ParseError('jsonheader is not an object with processid "76"')
