@@ -1,17 +1,21 @@
-"""The store: in-place writes, indexes kept in step, TinyDB semantics kept."""
+"""The TinyDB engine: documents in TinyDB tables of ``BUCKET`` ids, written through TinyDB's
+public API, so that no write costs more as a table grows."""
 
 from unittest import mock
 
 import pytest
-from tinydb import Query
-from tinydb.table import Document
+from tinydb.table import Table as TinyTable
 
-from simulator.store import LiveMemoryStorage, Store
+from simulator.store import Store, tiny
 
 
 @pytest.fixture
-def table():
-    store = Store()
+def store():
+    return Store(tiny.Engine())
+
+
+@pytest.fixture
+def table(store):
     return store.table(
         "people",
         indexes={"email": lambda d: [e.lower() for e in d.get("emails", [])]},
@@ -19,93 +23,89 @@ def table():
     )
 
 
-def test_insert_lookup_oldest_first(table):
-    a = table.insert({"emails": ["A@x.co"], "group": 1, "age": 30})
-    b = table.insert({"emails": ["a@x.co", "b@x.co"], "group": 1, "age": 20})
-    assert [d.doc_id for d in table.lookup("email", "a@x.co")] == [a, b]
-    assert [d.doc_id for d in table.lookup("email", "b@x.co")] == [b]
-    assert table.lookup("email", "zzz") == []
+def buckets(store):
+    return store.engine._db.storage.data
 
 
-def test_update_reindexes(table):
-    a = table.insert({"emails": ["a@x.co"], "group": 1, "age": 30})
-    table.update({"emails": ["c@x.co"], "age": 10}, doc_ids=[a])
-    assert table.lookup("email", "a@x.co") == []
-    assert table.lookup("email", "c@x.co")[0]["age"] == 10
-    assert table.ordered("by_age", 1) == [(10, a)]
+def test_documents_live_in_tinydb_tables_of_bucket_ids(store, table):
+    n = tiny.BUCKET * 2 + 1
+    for i in range(1, n + 1):
+        table.insert({"group": 1, "age": i})
+    data = buckets(store)
+    assert sorted(data) == ["people/0", "people/1", "people/2"]
+    assert sorted(map(int, data["people/1"])) == list(range(tiny.BUCKET, 2 * tiny.BUCKET))
+    assert data["people/0"]["1"] == {"group": 1, "age": 1}
+    assert store.engine._db.table("people/1").get(doc_id=tiny.BUCKET) == {
+        "group": 1,
+        "age": tiny.BUCKET,
+    }
 
 
-def test_update_by_condition_reindexes(table):
-    a = table.insert({"emails": ["a@x.co"], "group": 1, "age": 30})
-    table.update({"emails": ["d@x.co"]}, Query().age == 30)
-    assert [d.doc_id for d in table.lookup("email", "d@x.co")] == [a]
+def test_a_write_goes_through_tinydbs_public_methods_and_rebuilds_one_bucket(store, table):
+    for i in range(1, 3 * tiny.BUCKET):
+        table.insert({"group": 1, "age": i})
+    data = buckets(store)
+    before = {name: data[name] for name in data}
+    calls = []
+    real = {name: getattr(TinyTable, name) for name in ("insert", "update", "remove")}
 
+    def spy(name):
+        def call(self, *args, **kwargs):
+            calls.append((name, self.name))
+            return real[name](self, *args, **kwargs)
 
-def test_remove_unindexes(table):
-    a = table.insert({"emails": ["a@x.co"], "group": 1, "age": 30})
-    b = table.insert({"emails": ["a@x.co"], "group": 2, "age": 5})
-    assert table.remove(doc_ids=[a]) == [a]
-    assert [d.doc_id for d in table.lookup("email", "a@x.co")] == [b]
-    assert table.ordered("by_age", 1) == []
-    table.remove(Query().group == 2)
-    assert table.lookup("email", "a@x.co") == []
-    assert len(table) == 0
+        return call
 
-
-def test_ordered_index_sorts_within_groups(table):
-    ids = [table.insert({"group": g, "age": age}) for g, age in [(1, 5), (2, 1), (1, 3), (1, 9)]]
-    assert table.ordered("by_age", 1) == [(3, ids[2]), (5, ids[0]), (9, ids[3])]
-    assert table.ordered("by_age", 2) == [(1, ids[1])]
-
-
-def test_ids_are_monotonic_and_explicit_ids_are_kept(table):
-    table.insert(Document({"group": 1, "age": 1}, 41))
-    assert table.insert({"group": 1, "age": 2}) == 42
-    table.remove(doc_ids=[42])
-    assert table.insert({"group": 1, "age": 3}) == 43  # ids are never reused
-    assert table.allocate_id() == 44
-    with pytest.raises(ValueError):
-        table.insert(Document({"group": 1, "age": 1}, 41))
-
-
-def test_get_contains_iter_and_tinydb_search(table):
-    a = table.insert({"emails": [], "group": 1, "age": 30})
-    b = table.insert({"emails": [], "group": 1, "age": 40})
-    assert table.get(doc_id=a)["age"] == 30
-    assert table.doc(b).doc_id == b
-    assert table.get(doc_id=999) is None
-    assert table.contains(doc_id=a) and not table.contains(doc_id=999)
-    assert [d.doc_id for d in table] == [a, b]
-    assert [d.doc_id for d in table.search(Query().age > 35)] == [b]
-    assert table.get(Query().age == 30).doc_id == a
-
-
-def test_truncate_clears_indexes(table):
-    table.insert({"emails": ["a@x.co"], "group": 1, "age": 1})
-    table.truncate()
-    assert len(table) == 0 and table.lookup("email", "a@x.co") == []
-    assert table.insert({"group": 1, "age": 2}) == 1
-
-
-def test_writes_never_read_or_rewrite_the_whole_database(table):
-    table.insert({"emails": ["a@x.co"], "group": 1, "age": 1})
-    storage = table.storage
     with (
-        mock.patch.object(storage, "read", side_effect=AssertionError("whole read")),
-        mock.patch.object(storage, "write", side_effect=AssertionError("whole write")),
+        mock.patch.object(TinyTable, "insert", spy("insert")),
+        mock.patch.object(TinyTable, "update", spy("update")),
+        mock.patch.object(TinyTable, "remove", spy("remove")),
     ):
-        doc_id = table.insert({"emails": ["b@x.co"], "group": 1, "age": 2})
-        table.update({"age": 3}, doc_ids=[doc_id])
-        table.lookup("email", "b@x.co")
-        table.remove(doc_ids=[doc_id])
+        table.update(tiny.BUCKET + 1, {"age": 0})
+        table.remove([tiny.BUCKET + 2])
+        table.insert({"group": 1, "age": 0}, tiny.BUCKET + 3 + 1000 * tiny.BUCKET)
+    assert calls == [("update", "people/1"), ("remove", "people/1"), ("insert", "people/1001")]
+    assert data["people/0"] is before["people/0"] and data["people/2"] is before["people/2"]
 
 
-def test_storage_snapshot_round_trip():
-    store = Store()
-    t = store.table("t", indexes={"k": lambda d: [d["k"]]})
-    t.insert({"k": "x"})
-    snapshot = store.db.storage.read()
-    assert snapshot == {"t": {"1": {"k": "x"}}}
-    other = LiveMemoryStorage()
-    other.write(snapshot)
-    assert other.live("t") == {1: {"k": "x"}}
+def test_the_storage_hands_out_its_live_dict_without_copies(store, table):
+    storage = store.engine._db.storage
+    assert storage.read() is storage.data
+    table.insert({"group": 1, "age": 1})
+    with mock.patch.object(type(storage), "write", autospec=True) as write:
+        table.insert({"group": 1, "age": 2})
+    assert write.call_args.args[1] is storage.data  # TinyDB writes back what it read
+
+
+def test_an_emptied_bucket_is_dropped_and_can_fill_again(store, table):
+    a = table.insert({"group": 1, "age": 1}, 5 * tiny.BUCKET)
+    table.remove([a])
+    assert "people/5" not in buckets(store)
+    assert table.get(a) is None and not table.contains(a)
+    table.insert({"group": 1, "age": 2}, a)
+    assert table.get(a) == {"group": 1, "age": 2}
+
+
+def test_truncate_drops_every_bucket(store, table):
+    for i in range(1, 2 * tiny.BUCKET):
+        table.insert({"group": 1, "age": i})
+    other = store.table("other")
+    other.insert({"k": 1})
+    table.truncate()
+    assert sorted(buckets(store)) == ["other/0"]
+    assert len(table) == 0 and table.insert({"group": 1, "age": 1}) == 1
+
+
+def test_nothing_outside_the_store_imports_tinydb():
+    import pathlib
+
+    root = pathlib.Path(tiny.__file__).parents[1]
+    importers = sorted(
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if any(
+            line.lstrip().startswith(("import tinydb", "from tinydb"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        )
+    )
+    assert importers == ["store/tiny.py"]

@@ -18,11 +18,10 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tinydb.table import Document
-
 from simulator.clock import iso
 from simulator.errors import StateInvalid
 from simulator.journal import Outcome
+from simulator.store import Record
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.antcrm import errors
 from simulator.vendors.antcrm.parsing import (
@@ -168,9 +167,8 @@ class AntcrmBackend(VendorBackend):
         # org -> catalogue -> casefolded name -> the org's spelling
         self._catalogues: dict[str, dict[str, dict[str, str]]] = {}
         self._networks: dict[str, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {}
-        self._codes: dict[tuple[str, str], int] = {}
-        self._deal_ids: dict[str, int] = {}
-        self._ticket_ids: dict[str, int] = {}
+        # customer codes per (org, prefix), deal and ticket ids per org: store counters
+        self._counters = self.store.counters
         # values of the item being processed that were not kept (AC-EMAIL-1, AC-CONF-1)
         self._dropped: list[str] = []
         self.customers = self.store.table(
@@ -335,7 +333,7 @@ class AntcrmBackend(VendorBackend):
             if deal is None:
                 how = f"dealId {deal_id!r}" if deal_id is not None else f"name {deal_name!r}"
                 return "ignored", None, f"no deal has {how}"
-            self.deals.update({"notes": [*deal["notes"], note]}, doc_ids=[deal.doc_id])
+            self.deals.update(deal.doc_id, {"notes": [*deal["notes"], note]})
             return "created", deal["dealId"], f"note on deal {deal['dealId']}"
         if customer_id is None:
             customer_id = contact_code  # AC-NOTE-1: contactId is the customer's code
@@ -355,7 +353,7 @@ class AntcrmBackend(VendorBackend):
             raise Invalid("a contact note needs customerId, contactId, passport, email or phone")
         if target is None:
             return "ignored", None, f"no {POOL_WORDS[pool]} has {how}"
-        self.customers.update({"notes": [*target["notes"], note]}, doc_ids=[target.doc_id])
+        self.customers.update(target.doc_id, {"notes": [*target["notes"], note]})
         return "created", target["customerId"], f"note on {target['customerId']}"
 
     def add_deal(self, call: Call, data: Mapping[str, Any]) -> Result:
@@ -396,8 +394,7 @@ class AntcrmBackend(VendorBackend):
                 raise Invalid("dealWith matches no customer and has no name")
             # -- checks done: from here on, writes only --
             customer = found["customerId"] if found else self._create_from(call, deal_with)
-            new_id = self._deal_ids.get(org, 0) + 1
-            self._deal_ids[org] = new_id
+            new_id = self._counters.next(("deal", org))
             self.deals.insert(
                 {
                     "dealId": str(new_id),
@@ -429,7 +426,7 @@ class AntcrmBackend(VendorBackend):
         resolved = self._resolve_all(call, contacts)
         if resolved:
             changes["contacts"] = resolved
-        self.deals.update(changes, doc_ids=[deal.doc_id])
+        self.deals.update(deal.doc_id, changes)
         return "updated", deal["dealId"], f"deal {deal['dealId']}"
 
     def add_ticket(self, call: Call, data: Mapping[str, Any]) -> Result:
@@ -469,8 +466,7 @@ class AntcrmBackend(VendorBackend):
         else:
             customer = None
         deal = self.deals.lookup("dealId", (org, deal_id))  # no deal has a None id
-        ticket_id = self._ticket_ids.get(org, 0) + 1
-        self._ticket_ids[org] = ticket_id
+        ticket_id = self._counters.next(("ticket", org))
         linked = customer["customerId"] if customer is not None else None
         self.tickets.insert(
             {
@@ -564,24 +560,24 @@ class AntcrmBackend(VendorBackend):
         """The oldest ``(n, doc id)`` of ``pool`` whose ``index`` key is ``key``; the
         ``contact`` pool is the ``customer`` pool without its Accounts (AC-UPD-1)."""
         if pool != "contact":
-            entries = self.customers.ordered(index, (org, pool, key))
+            entries = self.customers.ordered(index, (org, pool, key), limit=1)
             return entries[0] if entries else None
         for entry in self.customers.ordered(index, (org, "customer", key)):
-            doc = self.customers.doc(entry[1])
+            doc = self.customers.get(entry[1])
             if doc is not None and doc["kind"] == "contact":
                 return entry
         return None
 
-    def _first(self, index: str, org: str, pool: str, key: Hashable | None) -> Document | None:
+    def _first(self, index: str, org: str, pool: str, key: Hashable | None) -> Record | None:
         """The oldest customer of ``pool`` whose ``index`` key is ``key``."""
         if key is None:
             return None
         entry = self._entry(index, org, pool, key)
-        return self.customers.doc(entry[1]) if entry else None
+        return self.customers.get(entry[1]) if entry else None
 
     def _oldest(
         self, index: str, org: str, pool: str, keys: Iterable[Hashable | None]
-    ) -> Document | None:
+    ) -> Record | None:
         """The oldest customer having any of ``keys``."""
         best: tuple[Any, int] | None = None
         for key in keys:
@@ -590,11 +586,11 @@ class AntcrmBackend(VendorBackend):
             entry = self._entry(index, org, pool, key)
             if entry and (best is None or entry < best):
                 best = entry
-        return self.customers.doc(best[1]) if best else None
+        return self.customers.get(best[1]) if best else None
 
     def _fall_through(
         self, org: str, pool: str, steps: Sequence[tuple[str, Sequence[Hashable | None]]]
-    ) -> Document | None:
+    ) -> Record | None:
         """Duplicate-style search: each key in order, the first that finds anything wins."""
         for index, keys in steps:
             for key in keys:
@@ -603,7 +599,7 @@ class AntcrmBackend(VendorBackend):
                     return found
         return None
 
-    def _duplicate(self, org: str, pool: str, p: Profile) -> Document | None:
+    def _duplicate(self, org: str, pool: str, p: Profile) -> Record | None:
         """add-contact/add-lead: contactId → passport → each email → each phone (A-A5)."""
         return self._fall_through(
             org,
@@ -616,7 +612,7 @@ class AntcrmBackend(VendorBackend):
             ],
         )
 
-    def _find_customer(self, org: str, p: Profile) -> Document | None:
+    def _find_customer(self, org: str, p: Profile) -> Record | None:
         """dealWith / contacts: customerId → passport → each email → each phone."""
         return self._fall_through(
             org,
@@ -629,7 +625,7 @@ class AntcrmBackend(VendorBackend):
             ],
         )
 
-    def _find_company(self, org: str, company: Company, by_code: bool) -> Document | None:
+    def _find_company(self, org: str, company: Company, by_code: bool) -> Record | None:
         """An Account by (``customerId`` on updates →) name → each email → each phone."""
         return self._fall_through(
             org,
@@ -753,10 +749,10 @@ class AntcrmBackend(VendorBackend):
             if company_id is not None:
                 changes["companyId"] = company_id
         changes["history"] = [*target["history"], self._history_line(call, "updated")]
-        self.customers.update(changes, doc_ids=[target.doc_id])
+        self.customers.update(target.doc_id, changes)
         return "updated", target["customerId"], None
 
-    def _target(self, org: str, pool: str, p: Profile) -> tuple[Document | None, str, str]:
+    def _target(self, org: str, pool: str, p: Profile) -> tuple[Record | None, str, str]:
         """customerId → contactId → name → emails → phones → passport: first given only.
 
         Returns the record (or None), the key in words and the pool searched. A code names
@@ -784,9 +780,9 @@ class AntcrmBackend(VendorBackend):
         found = self._first("passport", org, pool, p.passport)
         return found, f"passport {p.passport!r}", pool
 
-    def _history(self, record: Document, call: Call, kind: str) -> None:
+    def _history(self, record: Record, call: Call, kind: str) -> None:
         line = self._history_line(call, kind)
-        self.customers.update({"history": [*record["history"], line]}, doc_ids=[record.doc_id])
+        self.customers.update(record.doc_id, {"history": [*record["history"], line]})
 
     def _history_line(self, call: Call, kind: str) -> dict[str, Any]:
         texts = {
@@ -804,19 +800,18 @@ class AntcrmBackend(VendorBackend):
 
     def _next_code(self, org: str, kind: str) -> str:
         prefix = PREFIX[kind]
-        n = self._codes.get((org, prefix), 0) + 1
-        self._codes[(org, prefix)] = n
+        n = self._counters.next(("code", org, prefix))
         return f"{prefix}-{n}"
 
     # == deals ============================================================================
-    def _deal(self, org: str, deal_id: str | None, name: str | None) -> Document | None:
+    def _deal(self, org: str, deal_id: str | None, name: str | None) -> Record | None:
         """By ``dealId`` only when given, else the oldest deal with that name."""
         if deal_id is not None:
             found = self.deals.lookup("dealId", (org, deal_id))
             return found[0] if found else None
         # a name without a key is in no group of the index: no entries
-        entries = self.deals.ordered("name", (org, norm_name(name)))
-        return self.deals.doc(entries[0][1]) if entries else None
+        entries = self.deals.ordered("name", (org, norm_name(name)), limit=1)
+        return self.deals.get(entries[0][1]) if entries else None
 
     def _configured(self, org: str, catalogue: str, value: str | None) -> str | None:
         """The org's spelling of a configured stage/category/package/currency, else None."""
@@ -950,7 +945,7 @@ class AntcrmBackend(VendorBackend):
             record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
             self.customers.insert(record)
             n = code_number(code)
-            self._codes[(org, prefix)] = max(self._codes.get((org, prefix), 0), n)
+            self._counters.raise_to(("code", org, prefix), n)
         for pointer, org, company_id in companies:
             if self._first("customerId", org, "account", company_id) is None:
                 problem(pointer, f"no account {company_id!r} in org {org!r}")
@@ -979,7 +974,7 @@ class AntcrmBackend(VendorBackend):
             record.update({k: _copy(d[k]) for k in DEAL_DEFAULTS if k in d})
             record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
             self.deals.insert(record)
-            self._deal_ids[org] = max(self._deal_ids.get(org, 0), int(deal_id))
+            self._counters.raise_to(("deal", org), int(deal_id))
 
         for i, t in enumerate(doc.get("tickets", [])):
             at = f"/tickets/{i}"
@@ -1001,7 +996,7 @@ class AntcrmBackend(VendorBackend):
             record = {"ticketId": ticket_id, "org_id": org, **_copy(TICKET_DEFAULTS)}
             record.update({k: _copy(t[k]) for k in TICKET_DEFAULTS if k in t})
             self.tickets.insert(record)
-            self._ticket_ids[org] = max(self._ticket_ids.get(org, 0), int(ticket_id))
+            self._counters.raise_to(("ticket", org), int(ticket_id))
         if problems:
             raise StateInvalid(problems)
 

@@ -1,7 +1,7 @@
 """BOTW CRM API backend: contacts per listing, keys per listing, blacklists (vendors.md §4).
 
 Every lookup goes through an index of the contacts table (email, phone, names, unique id,
-each scoped by listing); the contact id is the TinyDB document id.
+each scoped by listing); the contact id is the document id of the contacts table.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from tinydb.table import Document
-
 from simulator.errors import StateInvalid
+from simulator.store import Record
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.botw import errors, parsing
 from simulator.vendors.botw.parsing import Search, clean, digits
@@ -73,13 +72,13 @@ class BotwBackend(VendorBackend):
             raise errors.Blacklisted()
 
     # -- lookups --------------------------------------------------------------------------
-    def _by_id(self, listing_id: str, contact_id: str | None) -> list[Document]:
+    def _by_id(self, listing_id: str, contact_id: str | None) -> list[Record]:
         if contact_id is None or not contact_id.isdigit():
             return []
-        doc = self.contacts.doc(int(contact_id))
+        doc = self.contacts.get(int(contact_id))
         return [doc] if doc is not None and doc["listing_id"] == listing_id else []
 
-    def _find(self, listing_id: str, email: str | None, phone: str | None) -> Document | None:
+    def _find(self, listing_id: str, email: str | None, phone: str | None) -> Record | None:
         """The oldest contact with this email, else with this phone (PUT without id, A-B4)."""
         if email is not None:
             found = self.contacts.lookup("email", (listing_id, norm_email(email)))
@@ -125,7 +124,7 @@ class BotwBackend(VendorBackend):
         }
         changes = {k: v for k, v in given.items() if v is not None}
         if changes:
-            self.contacts.update(changes, doc_ids=[target.doc_id])
+            self.contacts.update(target.doc_id, changes)
         return False
 
     def delete_contact(self, listing_id: str, search: Search) -> int:
@@ -133,7 +132,7 @@ class BotwBackend(VendorBackend):
         found = self._match(listing_id, search)
         if not found:
             raise errors.ContactNotFound()
-        self.contacts.remove(doc_ids=[d.doc_id for d in found])
+        self.contacts.remove([d.doc_id for d in found])
         return len(found)
 
     def search_contacts(self, listing_id: str, search: Search) -> list[dict[str, Any]]:
@@ -155,22 +154,20 @@ class BotwBackend(VendorBackend):
     ) -> int:
         contact_id = self.contacts.allocate_id()
         self.contacts.insert(
-            Document(
-                {
-                    "contact_id": contact_id,
-                    "listing_id": listing_id,
-                    "unique_id": self._new_unique_id(),
-                    "first_name": first_name,
-                    "last_name": last_name,
-                    "email": email,
-                    "phone": digits(phone),
-                    "created_date": self.ctx.clock.now().strftime(DATE_FORMAT),
-                    "ip_address": ip_address,
-                    "source": "api",
-                    "status": "active",
-                },
-                contact_id,
-            )
+            {
+                "contact_id": contact_id,
+                "listing_id": listing_id,
+                "unique_id": self._new_unique_id(),
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "phone": digits(phone),
+                "created_date": self.ctx.clock.now().strftime(DATE_FORMAT),
+                "ip_address": ip_address,
+                "source": "api",
+                "status": "active",
+            },
+            contact_id,
         )
         return contact_id
 
@@ -180,7 +177,7 @@ class BotwBackend(VendorBackend):
             if not self.contacts.lookup_ids("unique_id", candidate):
                 return candidate
 
-    def _match(self, listing_id: str, s: Search) -> list[Document]:
+    def _match(self, listing_id: str, s: Search) -> list[Record]:
         """Candidates from the most selective index, then every predicate (AND)."""
         first, last, name = _lower(s.first_name), _lower(s.last_name), _lower(s.name)
         email, phone = norm_email(s.email), digits(s.phone) if s.phone is not None else None
@@ -242,7 +239,7 @@ class BotwBackend(VendorBackend):
         problems: list[dict[str, Any]] = []
         for i, c in enumerate(doc.get("contacts", [])):
             contact_id = c["contact_id"]
-            if self.contacts.contains(doc_id=contact_id):
+            if self.contacts.contains(contact_id):
                 problems.append(
                     {
                         "pointer": f"/contacts/{i}/contact_id",
@@ -261,20 +258,18 @@ class BotwBackend(VendorBackend):
                 continue
             record = {f: c.get(f) for f in CONTACT_FIELDS}
             self.contacts.insert(
-                Document(
-                    {
-                        "contact_id": contact_id,
-                        "listing_id": c["listing_id"],
-                        "unique_id": unique_id,
-                        **record,
-                        "created_date": c.get("created_date")
-                        or self.ctx.clock.now().strftime(DATE_FORMAT),
-                        "ip_address": c.get("ip_address"),
-                        "source": c.get("source", "api"),
-                        "status": c.get("status", "active"),
-                    },
-                    contact_id,
-                )
+                {
+                    "contact_id": contact_id,
+                    "listing_id": c["listing_id"],
+                    "unique_id": unique_id,
+                    **record,
+                    "created_date": c.get("created_date")
+                    or self.ctx.clock.now().strftime(DATE_FORMAT),
+                    "ip_address": c.get("ip_address"),
+                    "source": c.get("source", "api"),
+                    "status": c.get("status", "active"),
+                },
+                contact_id,
             )
         if problems:
             raise StateInvalid(problems)

@@ -185,7 +185,7 @@ class CrmcomBackend(VendorBackend):
         self._users: dict[tuple[str, str], dict[str, Any]] = {}
         self._keys: dict[str, dict[str, Any]] = {}
         self._providers: dict[tuple[str, str], dict[str, Any]] = {}
-        self._max_number = 0
+        self._counters = self.store.counters  # "number": the highest CI number given
         # provider id -> (cutoff, eligible [(order key, doc id)]) for get_pending paging
         self._eligible: dict[str, tuple[datetime, list[tuple[Any, int]]]] = {}
         self.tokens = self.store.table("tokens", indexes={"token": lambda t: [t["token"]]})
@@ -306,7 +306,7 @@ class CrmcomBackend(VendorBackend):
         """POST authentication/token/release: the token (which ``authorize`` accepted) is
         not usable any more."""
         doc_id = self.tokens.lookup_ids("token", token)[0]
-        self.tokens.update({"released_at": iso(self.ctx.clock.now())}, doc_ids=[doc_id])
+        self.tokens.update(doc_id, {"released_at": iso(self.ctx.clock.now())})
 
     # -- contact information -------------------------------------------------------------
     def _find_contact(self, field: str, value: str) -> tuple[int, dict[str, Any]]:
@@ -351,7 +351,7 @@ class CrmcomBackend(VendorBackend):
         fields_set = listing.fields
         page: Iterable[int]
         if not given:
-            page = [i for _, i in self.contacts.ordered("created", None)[skip : skip + size]]
+            page = [i for _, i in self.contacts.ordered_slice("created", None, skip, skip + size)]
         else:
             candidates = min(
                 (self.contacts.lookup_ids("value", item) for item in given.items()), key=len
@@ -359,11 +359,11 @@ class CrmcomBackend(VendorBackend):
             page = itertools.islice(
                 (i for i in candidates if self._matches(i, given)), skip, skip + size
             )
-        found = (self.contacts.doc(doc_id) for doc_id in page)
+        found = (self.contacts.get(doc_id) for doc_id in page)
         return [self.representation(doc, fields_set) for doc in found if doc is not None]
 
     def _matches(self, doc_id: int, filters: Mapping[str, str]) -> bool:
-        doc = self.contacts.doc(doc_id)
+        doc = self.contacts.get(doc_id)
         assert doc is not None  # the index names stored documents only
         for field, value in filters.items():
             actual = contact_name(doc) if field == "name" else contact_value(doc, field)
@@ -379,8 +379,7 @@ class CrmcomBackend(VendorBackend):
         new = self._apply(empty_contact(), changes)
         self._check_unique(new, None)
         new["id"] = self._new_id()
-        self._max_number += 1
-        new["number"] = f"CI{self._max_number:06d}"
+        new["number"] = f"CI{self._counters.next('number'):06d}"
         self.contacts.insert(new)
         return self.representation(new, fields_set)
 
@@ -395,7 +394,7 @@ class CrmcomBackend(VendorBackend):
             if missing(updated.get(name)):
                 raise errors.MandatoryParameterMissing(name)
         self._check_unique(updated, current)
-        self.contacts.update(updated, doc_ids=[doc_id])
+        self.contacts.update(doc_id, updated)
         return self.representation(updated, fields_set)
 
     def _apply(self, contact: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -455,7 +454,7 @@ class CrmcomBackend(VendorBackend):
         eligible = self._eligible_requests(provider["id"], self.ctx.clock.now() - WINDOW)
         groups: dict[str, dict[str, Any]] = {}
         for _, doc_id in eligible[skip : skip + size]:
-            r = self.requests.doc(doc_id)
+            r = self.requests.get(doc_id)
             assert r is not None
             group = groups.get(r["subscription_number"])
             if group is None:
@@ -473,7 +472,7 @@ class CrmcomBackend(VendorBackend):
         first (ties by number).
 
         Cached per provider: when the cutoff moves forward (a running clock), only the
-        requests whose created_date fell out of the window are removed (bisect on the
+        requests whose created_date fell out of the window are removed (a range of the
         ``created`` index); a cutoff that moves back rebuilds the list. Requests change only
         through ``load_state``, which builds a new backend, so the cache needs no version.
         """
@@ -482,12 +481,10 @@ class CrmcomBackend(VendorBackend):
             return cached[1]
         if cached is not None and cached[0] < cutoff:
             old_cutoff, eligible = cached
-            created = self.requests.ordered("created", provider_id)
-            lo = bisect.bisect_left(created, (old_cutoff,))
-            hi = bisect.bisect_left(created, (cutoff,))
-            if hi - lo <= max(16, len(eligible) // 8):
-                for _, doc_id in created[lo:hi]:
-                    r = self.requests.doc(doc_id)
+            gone = self.requests.ordered_count("created", provider_id, old_cutoff, cutoff)
+            if gone <= max(16, len(eligible) // 8):
+                for _, doc_id in self.requests.ordered("created", provider_id, old_cutoff, cutoff):
+                    r = self.requests.get(doc_id)
                     assert r is not None
                     entry = (next(iter(_request_order(r)))[1], doc_id)
                     at = bisect.bisect_left(eligible, entry)
@@ -495,9 +492,7 @@ class CrmcomBackend(VendorBackend):
                         del eligible[at]
                 self._eligible[provider_id] = (cutoff, eligible)
                 return eligible
-        created = self.requests.ordered("created", provider_id)
-        start = bisect.bisect_left(created, (cutoff,))
-        inside = {doc_id for _, doc_id in created[start:]}
+        inside = {doc_id for _, doc_id in self.requests.ordered("created", provider_id, cutoff)}
         eligible = [e for e in self.requests.ordered("pending", provider_id) if e[1] in inside]
         self._eligible[provider_id] = (cutoff, eligible)
         return eligible
@@ -583,7 +578,7 @@ class CrmcomBackend(VendorBackend):
 
     def _load_contacts(self, contacts: list[Mapping[str, Any]], problem: Any) -> None:
         numbers = [CONTACT_NUMBER.fullmatch(c.get("number") or "") for c in contacts]
-        self._max_number = max((int(m.group(1)) for m in numbers if m), default=0)
+        self._counters.raise_to("number", max((int(m.group(1)) for m in numbers if m), default=0))
         for i, c in enumerate(contacts):
             contact = empty_contact()
             contact.update({k: c[k] for k in CONTACT_KEYS if k in c and k != "demographics"})
@@ -606,8 +601,7 @@ class CrmcomBackend(VendorBackend):
                 problem(f"/contacts/{i}/id", "this id is used twice")
                 continue
             if not contact.get("number"):
-                self._max_number += 1
-                contact["number"] = f"CI{self._max_number:06d}"
+                contact["number"] = f"CI{self._counters.next('number'):06d}"
             elif self.contacts.lookup_ids("value", ("number", contact["number"])):
                 problem(f"/contacts/{i}/number", "this number is used twice")
                 continue

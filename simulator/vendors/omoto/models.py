@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tinydb.table import Document
-
 from simulator.clock import iso
 from simulator.errors import StateInvalid
+from simulator.store import Record
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.omoto import errors, parsing
 from simulator.vendors.omoto.parsing import RESPONSE_FIELDS
@@ -48,7 +47,7 @@ class OmotoBackend(VendorBackend):
         """Whether ``/omoto/{endpoint}.htm`` is a configured Response API endpoint."""
         return endpoint in self._endpoints
 
-    def authorize(self, api_key: str | None) -> Document:
+    def authorize(self, api_key: str | None) -> Record:
         """The campaign of ``api_key``; 401 keymismatch when missing, empty or unknown."""
         found = self.campaigns.lookup("api_key", api_key) if api_key else []
         if not found:
@@ -94,16 +93,14 @@ class OmotoBackend(VendorBackend):
             raise errors.KeyMismatch("campaignid is not the campaign of the key")
         response_id = self.responses.allocate_id()
         self.responses.insert(
-            Document(
-                {
-                    "response_id": response_id,
-                    "endpoint": endpoint,
-                    "campaign_id": campaign_id,
-                    **record,
-                    "received_at": iso(self.ctx.clock.now()),
-                },
-                response_id,
-            )
+            {
+                "response_id": response_id,
+                "endpoint": endpoint,
+                "campaign_id": campaign_id,
+                **record,
+                "received_at": iso(self.ctx.clock.now()),
+            },
+            response_id,
         )
         return response_id
 
@@ -177,19 +174,17 @@ class OmotoBackend(VendorBackend):
             if response_id is None:
                 next_id += 1
                 response_id = next_id
-            elif self.responses.contains(doc_id=response_id):
+            elif self.responses.contains(response_id):
                 continue  # reported above
             self.responses.insert(
-                Document(
-                    {
-                        "response_id": response_id,
-                        "endpoint": r.get("endpoint"),
-                        "campaign_id": r["campaign_id"],
-                        **{f: r.get(f) for f in RESPONSE_FIELDS},
-                        "received_at": r.get("received_at") or now,
-                    },
-                    response_id,
-                )
+                {
+                    "response_id": response_id,
+                    "endpoint": r.get("endpoint"),
+                    "campaign_id": r["campaign_id"],
+                    **{f: r.get(f) for f in RESPONSE_FIELDS},
+                    "received_at": r.get("received_at") or now,
+                },
+                response_id,
             )
 
     def dump_state(self) -> dict[str, Any]:

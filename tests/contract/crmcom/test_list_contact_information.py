@@ -3,7 +3,7 @@ rules, oldest first, filters on the identifier fields and the name, from the ind
 
 import pytest
 
-from simulator.store import IndexedTable
+from simulator.store.tiny import Table as IndexedTable
 from simulator.world import DEFAULT
 
 BASE = "/crmapi/rest/v2"
@@ -213,7 +213,7 @@ def test_cost_does_not_grow_with_stored_contacts(app, client, sim, monkeypatch):
     world = app.extensions["crmsim"].namespaces.get(DEFAULT)
     contacts = world.backends["crmcom"].contacts
     reads = []
-    real_doc = IndexedTable.doc
+    real_doc = IndexedTable.get
 
     def counting_doc(self, doc_id):
         reads.append(doc_id)
@@ -222,7 +222,7 @@ def test_cost_does_not_grow_with_stored_contacts(app, client, sim, monkeypatch):
     def no_scan(self):
         raise AssertionError("contact_information/list scanned the table")
 
-    monkeypatch.setattr(IndexedTable, "doc", counting_doc)
+    monkeypatch.setattr(IndexedTable, "get", counting_doc)
     monkeypatch.setattr(IndexedTable, "__iter__", no_scan)
     assert len(contacts) == 3000
     assert numbers(page(client, token, "10", "2900"))[0] == "CI002901"

@@ -11,7 +11,7 @@ import string
 import pytest
 from helpers import expect
 
-from simulator.store import IndexedTable
+from simulator.store.tiny import Table as IndexedTable
 from simulator.vendors.crmcom import errors
 from simulator.vendors.crmcom.parsing import ContactRequest, _date_of_birth, _identifier_object
 from simulator.world import DEFAULT
@@ -56,13 +56,13 @@ def test_list_asks_the_most_selective_filter_for_candidates(client, crm, monkeyp
     crm.put_state({"users": [LOGIN], "contacts": people}, vendor="crmcom")
     token = expect(post(client, "/authentication/token", LOGIN), 200)["data"]["token"]
     calls = []
-    real_doc = IndexedTable.doc
+    real_doc = IndexedTable.get
 
     def counting_doc(self, doc_id):
         calls.append(doc_id)
         return real_doc(self, doc_id)
 
-    monkeypatch.setattr(IndexedTable, "doc", counting_doc)
+    monkeypatch.setattr(IndexedTable, "get", counting_doc)
     for params in (
         {"name": "Ann Lee", "passport_number": "P8"},
         {"passport_number": "P8", "name": "Ann Lee"},
@@ -136,10 +136,10 @@ def rebuilds(client, sim, monkeypatch):
     calls = []
     real_ordered = IndexedTable.ordered
 
-    def counting_ordered(self, index, group):
+    def counting_ordered(self, index, group, *args, **kwargs):
         if index == "pending":
             calls.append(group)
-        return real_ordered(self, index, group)
+        return real_ordered(self, index, group, *args, **kwargs)
 
     monkeypatch.setattr(IndexedTable, "ordered", counting_ordered)
     return calls

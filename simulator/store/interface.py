@@ -1,0 +1,200 @@
+"""What a store offers, in terms of ids and keys only: tables of JSON documents with hash
+and ordered indexes, counters, capped logs and small documents.
+
+An engine implements these protocols (``simulator.store.tiny``: TinyDB in memory; issue 17
+adds Redis). Everything crosses the interface by value: a read hands out a copy, and the
+only way to change what is stored is a write call (``insert``, ``update``, ``remove``,
+``put``, ``append``), so an engine may keep its data in another process.
+
+Keys and order keys are JSON-like values: ``str``, ``int``, ``None``, ``datetime`` (order
+keys) and tuples of them, so an engine can encode them into its own key names and sort
+keys. The key functions of indexes belong to whoever declares the table (each vendor
+backend); the store knows no vendor's fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from typing import Any, Protocol
+
+KeyFunc = Callable[[Mapping[str, Any]], Iterable[Hashable | None]]
+OrderFunc = Callable[[Mapping[str, Any]], Iterable[tuple[Hashable, Any]]]
+Entry = tuple[Any, int]  # (order key, document id), as an ordered index lists them
+
+
+class Record(dict[str, Any]):
+    """A copy of one stored document, with its id. Changing it changes nothing stored.
+
+    The memory engine copies the top level only (a read costs what TinyDB's did): nested
+    lists and dicts are the stored ones, so treat them as read-only and write through
+    ``Table.update`` with new values, as every backend does.
+    """
+
+    __slots__ = ("doc_id",)
+
+    def __init__(self, doc: Mapping[str, Any], doc_id: int) -> None:
+        super().__init__(doc)
+        self.doc_id = doc_id
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts and lists copied, everything else shared)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
+    return value
+
+
+class Table(Protocol):
+    """JSON documents with integer ids, and the indexes declared with the table.
+
+    Ids are positive and never reused: an allocated id is one above the highest ever used.
+    A hash index maps each key its function yields for a document to that document; an
+    ordered index keeps, per group, ``(order key, id)`` entries ascending. Every write
+    keeps every index in step; no read or write costs more as the table grows.
+    """
+
+    name: str
+
+    def insert(self, doc: Mapping[str, Any], doc_id: int | None = None) -> int:
+        """Store a copy of ``doc`` under ``doc_id`` (``ValueError`` if taken), or under a
+        newly allocated id. Returns the id."""
+        ...
+
+    def allocate_id(self) -> int:
+        """A fresh id (for documents whose id is also one of their fields)."""
+        ...
+
+    def get(self, doc_id: int) -> Record | None: ...
+
+    def contains(self, doc_id: int) -> bool: ...
+
+    def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
+        """Set ``fields`` (copied) on the document; False when there is no such document."""
+        ...
+
+    def remove(self, doc_ids: Iterable[int]) -> list[int]:
+        """Remove these documents; returns the ids that existed."""
+        ...
+
+    def truncate(self) -> None:
+        """Remove every document and restart the ids at 1."""
+        ...
+
+    def lookup(self, index: str, key: Hashable) -> list[Record]:
+        """Documents whose hash index ``index`` has ``key``, oldest (lowest id) first."""
+        ...
+
+    def lookup_ids(self, index: str, key: Hashable) -> list[int]:
+        """The ids of ``lookup``, ascending."""
+        ...
+
+    def ordered(
+        self,
+        index: str,
+        group: Hashable,
+        lo: Any = None,
+        hi: Any = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries of one group ascending, with ``lo <= order key < hi`` when given; at
+        most ``limit`` of them (the first ones)."""
+        ...
+
+    def ordered_slice(self, index: str, group: Hashable, start: int, stop: int) -> list[Entry]:
+        """Entries ``start`` to ``stop`` (positions, ascending) of one group."""
+        ...
+
+    def ordered_count(self, index: str, group: Hashable, lo: Any = None, hi: Any = None) -> int:
+        """How many entries ``ordered`` would list (without reading them)."""
+        ...
+
+    def __iter__(self) -> Iterator[Record]:
+        """Every document, in id order (dumps and snapshots)."""
+        ...
+
+    def __len__(self) -> int: ...
+
+
+class Counters(Protocol):
+    """Named integer counters, starting at 0 (ids that are data: codes, numbers)."""
+
+    def next(self, name: Hashable) -> int:
+        """Add one and return the new value."""
+        ...
+
+    def get(self, name: Hashable) -> int: ...
+
+    def raise_to(self, name: Hashable, value: int) -> None:
+        """Make the counter at least ``value`` (loading records with their own ids)."""
+        ...
+
+
+class Documents(Protocol):
+    """Small named JSON documents (a vendor's configuration), read and written whole."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A copy of the document, or ``default``."""
+        ...
+
+    def put(self, name: str, value: Any) -> None:
+        """Store a copy of ``value``."""
+        ...
+
+
+class CappedLog(Protocol):
+    """Entries with ids 1, 2, 3, ... keeping the newest ``limit`` and, with ``max_bytes``,
+    the newest that fit in that many bytes (the newest one always).
+
+    An entry is a dict; ``append`` adds its ``id`` (and ``_bytes`` when ``size`` is given).
+    """
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def max_bytes(self) -> int | None: ...
+
+    @property
+    def bytes(self) -> int:
+        """The sizes of the kept entries, added up."""
+        ...
+
+    def set_limit(self, limit: int, max_bytes: int | None = None) -> None:
+        """New bounds (``max_bytes`` None keeps the current one); evicts at once."""
+        ...
+
+    def append(self, entry: Mapping[str, Any], size: int = 0) -> dict[str, Any]:
+        """Add an entry with the next id, evict what no longer fits; returns the entry."""
+        ...
+
+    def get(self, entry_id: int) -> dict[str, Any] | None: ...
+
+    def window(self, after: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
+        """Kept entries with ``after < id < before``, oldest first."""
+        ...
+
+    def clear(self) -> None:
+        """Drop every entry; ids go on."""
+        ...
+
+    def restart(self) -> None:
+        """Drop every entry; ids start again at 1."""
+        ...
+
+    def __len__(self) -> int: ...
+
+
+class Engine(Protocol):
+    """Makes the parts of one store (one vendor in one namespace)."""
+
+    def table(
+        self, name: str, indexes: Mapping[str, KeyFunc], ordered: Mapping[str, OrderFunc]
+    ) -> Table: ...
+
+    def counters(self) -> Counters: ...
+
+    def documents(self) -> Documents: ...
+
+    def log(self, name: str, limit: int, max_bytes: int | None = None) -> CappedLog: ...

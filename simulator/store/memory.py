@@ -1,0 +1,274 @@
+"""In-process structures of the memory engine: indexes, counters, documents, capped logs.
+
+Sorted runs are plain lists while short (most keys name one or a few documents) and
+``sortedcontainers.SortedList`` once long, so an insert or a removal costs O(log n) however
+many documents share a key, and a short run costs no more memory than a list.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import deque
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from simulator.store.interface import Entry, KeyFunc, OrderFunc, copy_json
+
+LONG = 256  # a run longer than this becomes a SortedList
+Run = Any  # a sorted list, or a SortedList once long (sortedcontainers is untyped)
+
+
+def _add(run: Run, item: Any) -> Run:
+    """``run`` with ``item`` inserted in order (the same object, or its SortedList)."""
+    if type(run) is list:
+        if not run or run[-1] < item:
+            run.append(item)  # ids and most order keys arrive ascending
+        else:
+            bisect.insort(run, item)
+        return SortedList(run) if len(run) > LONG else run
+    run.add(item)
+    return run
+
+
+def _discard(run: Run, item: Any) -> None:
+    if type(run) is list:
+        at = bisect.bisect_left(run, item)
+        if at < len(run) and run[at] == item:
+            del run[at]
+    else:
+        run.discard(item)
+
+
+def _bisect(run: Run, item: Any) -> int:
+    return bisect.bisect_left(run, item) if type(run) is list else int(run.bisect_left(item))
+
+
+def keys_of(func: KeyFunc, doc: Mapping[str, Any]) -> dict[Hashable, None]:
+    """The distinct keys ``func`` yields for ``doc``, None dropped, in order."""
+    found = dict.fromkeys(func(doc))
+    found.pop(None, None)
+    return found
+
+
+class HashIndex:
+    """Key -> ids of the documents with that key, ascending: an int for one id, else a run."""
+
+    __slots__ = ("keys", "_ids")
+
+    def __init__(self, keys: KeyFunc) -> None:
+        self.keys = keys
+        self._ids: dict[Hashable, int | Run] = {}
+
+    def add(self, doc_id: int, keys: Iterable[Hashable]) -> None:
+        table = self._ids
+        for key in keys:
+            found = table.get(key)
+            if found is None:
+                table[key] = doc_id
+            elif isinstance(found, int):
+                if found != doc_id:
+                    table[key] = [found, doc_id] if found < doc_id else [doc_id, found]
+            else:
+                table[key] = _add(found, doc_id)
+
+    def discard(self, doc_id: int, keys: Iterable[Hashable]) -> None:
+        table = self._ids
+        for key in keys:
+            found = table.get(key)
+            if found is None:
+                continue
+            if isinstance(found, int):
+                if found == doc_id:
+                    del table[key]
+                continue
+            _discard(found, doc_id)
+            if len(found) == 1:
+                table[key] = found[0]
+            elif not found:
+                del table[key]
+
+    def ids(self, key: Hashable) -> list[int]:
+        """Ids with this key, ascending (kept so: no sort per lookup)."""
+        found = self._ids.get(key)
+        if found is None:
+            return []
+        return [found] if isinstance(found, int) else list(found)
+
+    def clear(self) -> None:
+        self._ids.clear()
+
+
+class OrderedIndex:
+    """Group -> ``(order key, id)`` entries ascending."""
+
+    __slots__ = ("entries", "_groups")
+
+    def __init__(self, entries: OrderFunc) -> None:
+        self.entries = entries
+        self._groups: dict[Hashable, Run] = {}
+
+    def entries_of(self, doc_id: int, doc: Mapping[str, Any]) -> dict[tuple[Hashable, Any], None]:
+        return dict.fromkeys((group, (order, doc_id)) for group, order in self.entries(doc))
+
+    def add(self, found: Iterable[tuple[Hashable, Entry]]) -> None:
+        groups = self._groups
+        for group, entry in found:
+            run = groups.get(group)
+            groups[group] = [entry] if run is None else _add(run, entry)
+
+    def discard(self, found: Iterable[tuple[Hashable, Entry]]) -> None:
+        groups = self._groups
+        for group, entry in found:
+            run = groups.get(group)
+            if run is not None:
+                _discard(run, entry)
+                if not run:
+                    del groups[group]
+
+    def _bounds(self, run: Run, lo: Any, hi: Any) -> tuple[int, int]:
+        start = 0 if lo is None else _bisect(run, (lo,))
+        stop = len(run) if hi is None else _bisect(run, (hi,))
+        return start, max(start, stop)
+
+    def range(self, group: Hashable, lo: Any, hi: Any, limit: int | None) -> list[Entry]:
+        run = self._groups.get(group)
+        if run is None:
+            return []
+        start, stop = self._bounds(run, lo, hi)
+        if limit is not None:
+            stop = min(stop, start + max(0, limit))
+        return list(run[start:stop])
+
+    def slice(self, group: Hashable, start: int, stop: int) -> list[Entry]:
+        run = self._groups.get(group)
+        return [] if run is None else list(run[max(0, start) : max(0, stop)])
+
+    def count(self, group: Hashable, lo: Any, hi: Any) -> int:
+        run = self._groups.get(group)
+        if run is None:
+            return 0
+        start, stop = self._bounds(run, lo, hi)
+        return stop - start
+
+    def clear(self) -> None:
+        self._groups.clear()
+
+
+class MemoryCounters:
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, int] = {}
+
+    def next(self, name: Hashable) -> int:
+        value = self._values[name] = self._values.get(name, 0) + 1
+        return value
+
+    def get(self, name: Hashable) -> int:
+        return self._values.get(name, 0)
+
+    def raise_to(self, name: Hashable, value: int) -> None:
+        if value > self._values.get(name, 0):
+            self._values[name] = value
+
+
+class MemoryDocuments:
+    __slots__ = ("_docs",)
+
+    def __init__(self) -> None:
+        self._docs: dict[str, Any] = {}
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return copy_json(self._docs[name]) if name in self._docs else default
+
+    def put(self, name: str, value: Any) -> None:
+        self._docs[name] = copy_json(value)
+
+
+class MemoryLog:
+    """A capped log in a deque, built on first append (an unused log costs almost nothing).
+
+    Entries are kept as given (the journal's hold raw bytes, decoded when read).
+    """
+
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
+        self._entries: deque[dict[str, Any]] | None = None
+        self._limit = limit
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._ids = itertools.count(1)
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def max_bytes(self) -> int | None:
+        return self._max_bytes
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def set_limit(self, limit: int, max_bytes: int | None = None) -> None:
+        self._limit = limit
+        if max_bytes is not None:
+            self._max_bytes = max_bytes
+        self._evict()
+
+    def append(self, entry: Mapping[str, Any], size: int = 0) -> dict[str, Any]:
+        stored = {"id": next(self._ids), **entry}
+        entries = self._entries
+        if entries is None:
+            entries = self._entries = deque()
+        if size:
+            stored["_bytes"] = size
+            self._bytes += size
+        entries.append(stored)
+        if len(entries) > self._limit or (
+            self._max_bytes is not None and self._bytes > self._max_bytes
+        ):
+            self._evict()
+        return stored
+
+    def _evict(self) -> None:
+        entries = self._entries
+        if not entries:
+            return
+        while len(entries) > self._limit or (
+            self._max_bytes is not None and self._bytes > self._max_bytes and len(entries) > 1
+        ):
+            self._bytes -= entries.popleft().get("_bytes", 0)
+
+    def get(self, entry_id: int) -> dict[str, Any] | None:
+        # Ids increase by one, so the entry's position follows from the oldest kept id.
+        entries = self._entries
+        if not entries:
+            return None
+        at = entry_id - entries[0]["id"]
+        if 0 <= at < len(entries) and entries[at]["id"] == entry_id:
+            return entries[at]
+        return None
+
+    def window(self, after: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
+        entries = self._entries
+        if not entries:
+            return []
+        first = entries[0]["id"]
+        lo = 0 if after is None else max(0, after + 1 - first)
+        hi = len(entries) if before is None else max(0, min(len(entries), before - first))
+        return list(itertools.islice(entries, lo, hi)) if lo < hi else []
+
+    def clear(self) -> None:
+        self._entries = None
+        self._bytes = 0
+
+    def restart(self) -> None:
+        self.clear()
+        self._ids = itertools.count(1)
+
+    def __len__(self) -> int:
+        return len(self._entries or ())

@@ -1,0 +1,244 @@
+"""The default engine: TinyDB in memory, through TinyDB's public API only.
+
+TinyDB's write path (``Table.insert``/``update``/``remove``) rebuilds the table's whole
+dict on every write. So each logical table is sharded into TinyDB tables of ``BUCKET``
+consecutive ids (``contacts/0``, ``contacts/1``, ...): a write costs a rebuild of one
+bucket, whatever the table's size. Ids are ours (inserted as ``Document(doc, doc_id)``),
+indexes are our own structures (``simulator.store.memory``), and ``MemoryStorage`` hands
+TinyDB its live dict, so no whole-database copy or serialisation happens either.
+
+This module is the only one that imports tinydb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+from tinydb.table import Table as TinyTable
+
+from simulator.store.interface import Entry, KeyFunc, OrderFunc, Record, copy_json
+from simulator.store.memory import (
+    HashIndex,
+    MemoryCounters,
+    MemoryDocuments,
+    MemoryLog,
+    OrderedIndex,
+    keys_of,
+)
+
+# Ids per TinyDB table: a write rebuilds one such table (about 3 µs at 64), and each one
+# costs a Table object (about 8 bytes per record at 64). Measured in docs/serving.md.
+BUCKET = 64
+RawDoc = dict[str, Any]
+
+
+class MemoryStorage(Storage):
+    """TinyDB storage that keeps the database as one live dict, without copies: ``read``
+    hands it out and ``write`` keeps what it is given (TinyDB writes back what it read)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, dict[str, RawDoc]] = {}
+
+    def read(self) -> dict[str, dict[str, RawDoc]]:
+        return self.data
+
+    def write(self, data: dict[str, dict[str, RawDoc]]) -> None:
+        self.data = data
+
+
+class Table:
+    """One logical table: its documents in TinyDB buckets, its indexes beside them."""
+
+    def __init__(
+        self,
+        db: TinyDB,
+        name: str,
+        indexes: Mapping[str, KeyFunc],
+        ordered: Mapping[str, OrderFunc],
+    ) -> None:
+        self.name = name
+        self._db = db
+        storage = db.storage
+        assert isinstance(storage, MemoryStorage)
+        self._storage = storage
+        self._hash = {n: HashIndex(f) for n, f in indexes.items()}
+        self._ordered = {n: OrderedIndex(f) for n, f in ordered.items()}
+        self._buckets: dict[int, TinyTable] = {}
+        self._max_id = 0
+        self._len = 0
+
+    # -- the documents -------------------------------------------------------------------
+    def _raw(self, doc_id: int) -> RawDoc | None:
+        bucket = self._buckets.get(doc_id // BUCKET)
+        if bucket is None:
+            return None
+        # int(): a state document's integer may arrive as 3.0 (JSON Schema admits it)
+        return self._storage.data.get(bucket.name, {}).get(str(int(doc_id)))
+
+    def _bucket(self, doc_id: int) -> TinyTable:
+        number = doc_id // BUCKET
+        bucket = self._buckets.get(number)
+        if bucket is None:
+            bucket = self._buckets[number] = self._db.table(f"{self.name}/{number}", cache_size=0)
+        return bucket
+
+    # -- indexes -------------------------------------------------------------------------
+    def _keys(self, doc_id: int, doc: Mapping[str, Any]) -> list[dict[Any, None]]:
+        found: list[dict[Any, None]] = [keys_of(h.keys, doc) for h in self._hash.values()]
+        found.extend(o.entries_of(doc_id, doc) for o in self._ordered.values())
+        return found
+
+    def _index(self, doc_id: int, keys: list[dict[Any, None]]) -> None:
+        for h, k in zip(self._hash.values(), keys, strict=False):
+            h.add(doc_id, k)
+        for o, e in zip(self._ordered.values(), keys[len(self._hash) :], strict=True):
+            o.add(e)
+
+    def _unindex(self, doc_id: int, keys: list[dict[Any, None]]) -> None:
+        for h, k in zip(self._hash.values(), keys, strict=False):
+            h.discard(doc_id, k)
+        for o, e in zip(self._ordered.values(), keys[len(self._hash) :], strict=True):
+            o.discard(e)
+
+    # -- writes --------------------------------------------------------------------------
+    def allocate_id(self) -> int:
+        self._max_id += 1
+        return self._max_id
+
+    def insert(self, doc: Mapping[str, Any], doc_id: int | None = None) -> int:
+        if doc_id is None:
+            doc_id = self.allocate_id()
+        elif self._raw(doc_id) is not None:
+            raise ValueError(f"Document with ID {doc_id} already exists")
+        else:
+            doc_id = int(doc_id)
+        stored = {k: copy_json(v) for k, v in doc.items()}
+        self._bucket(doc_id).insert(Document(stored, doc_id))
+        self._max_id = max(self._max_id, doc_id)
+        self._len += 1
+        self._index(doc_id, self._keys(doc_id, stored))
+        return doc_id
+
+    def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
+        raw = self._raw(doc_id)
+        if raw is None:
+            return False
+        hashes = [(h, keys_of(h.keys, raw)) for h in self._hash.values()]
+        orders = [(o, o.entries_of(doc_id, raw)) for o in self._ordered.values()]
+        self._buckets[doc_id // BUCKET].update(
+            {k: copy_json(v) for k, v in fields.items()}, doc_ids=[doc_id]
+        )
+        raw = self._raw(doc_id)
+        assert raw is not None
+        for h, before in hashes:
+            after = keys_of(h.keys, raw)
+            if after != before:
+                h.discard(doc_id, [k for k in before if k not in after])
+                h.add(doc_id, [k for k in after if k not in before])
+        for o, was in orders:
+            now = o.entries_of(doc_id, raw)
+            if now != was:
+                o.discard([e for e in was if e not in now])
+                o.add([e for e in now if e not in was])
+        return True
+
+    def remove(self, doc_ids: Iterable[int]) -> list[int]:
+        removed: dict[int, list[int]] = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            raw = self._raw(doc_id)
+            if raw is not None:
+                self._unindex(doc_id, self._keys(doc_id, raw))
+                removed.setdefault(doc_id // BUCKET, []).append(doc_id)
+        for number, ids in removed.items():
+            bucket = self._buckets[number]
+            bucket.remove(doc_ids=ids)
+            self._len -= len(ids)
+            if not len(bucket):
+                self._db.drop_table(bucket.name)
+                del self._buckets[number]
+        return [doc_id for ids in removed.values() for doc_id in ids]
+
+    def truncate(self) -> None:
+        for bucket in self._buckets.values():
+            self._db.drop_table(bucket.name)
+        self._buckets.clear()
+        for h in self._hash.values():
+            h.clear()
+        for o in self._ordered.values():
+            o.clear()
+        self._max_id = self._len = 0
+
+    # -- reads ---------------------------------------------------------------------------
+    def get(self, doc_id: int) -> Record | None:
+        raw = self._raw(doc_id)
+        return None if raw is None else Record(raw, doc_id)
+
+    def contains(self, doc_id: int) -> bool:
+        return self._raw(doc_id) is not None
+
+    def lookup(self, index: str, key: Hashable) -> list[Record]:
+        found = []
+        for doc_id in self._hash[index].ids(key):
+            raw = self._raw(doc_id)
+            assert raw is not None  # an index names stored documents only
+            found.append(Record(raw, doc_id))
+        return found
+
+    def lookup_ids(self, index: str, key: Hashable) -> list[int]:
+        return self._hash[index].ids(key)
+
+    def ordered(
+        self,
+        index: str,
+        group: Hashable,
+        lo: Any = None,
+        hi: Any = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        return self._ordered[index].range(group, lo, hi, limit)
+
+    def ordered_slice(self, index: str, group: Hashable, start: int, stop: int) -> list[Entry]:
+        return self._ordered[index].slice(group, start, stop)
+
+    def ordered_count(self, index: str, group: Hashable, lo: Any = None, hi: Any = None) -> int:
+        return self._ordered[index].count(group, lo, hi)
+
+    def __iter__(self) -> Iterator[Record]:
+        data = self._storage.data
+        for number in sorted(self._buckets):
+            raw = data.get(self._buckets[number].name, {})
+            for doc_id in sorted(map(int, raw)):
+                yield Record(raw[str(doc_id)], doc_id)
+
+    def __len__(self) -> int:
+        return self._len
+
+
+class Engine:
+    """The parts of one store, in this process: tables in one TinyDB database."""
+
+    def __init__(self) -> None:
+        self._db = TinyDB(storage=MemoryStorage)
+        self._tables: dict[str, Table] = {}
+
+    def table(
+        self, name: str, indexes: Mapping[str, KeyFunc], ordered: Mapping[str, OrderFunc]
+    ) -> Table:
+        found = self._tables.get(name)
+        if found is None:
+            found = self._tables[name] = Table(self._db, name, indexes, ordered)
+        return found
+
+    def counters(self) -> MemoryCounters:
+        return MemoryCounters()
+
+    def documents(self) -> MemoryDocuments:
+        return MemoryDocuments()
+
+    def log(self, name: str, limit: int, max_bytes: int | None = None) -> MemoryLog:
+        return MemoryLog(limit, max_bytes)

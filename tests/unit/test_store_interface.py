@@ -1,0 +1,293 @@
+"""The store interface's behaviour, as any engine must show it (issue 14; issue 17 adds
+Redis to the ``store`` fixture's engines)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from simulator.store import Record, Store
+from simulator.store.tiny import Engine as TinyEngine
+
+ENGINES = {"tiny": TinyEngine}
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def store(request):
+    return Store(ENGINES[request.param]())
+
+
+@pytest.fixture
+def people(store):
+    return store.table(
+        "people",
+        indexes={
+            "email": lambda d: [e.lower() for e in d.get("emails", [])],
+            "city": lambda d: [d.get("city")],
+        },
+        ordered={"by_age": lambda d: [(d["group"], d["age"])] if "age" in d else []},
+    )
+
+
+def ids(records):
+    return [r.doc_id for r in records]
+
+
+# -- documents and ids ---------------------------------------------------------------------
+def test_insert_allocates_ids_from_one_and_get_returns_a_copy_with_its_id(people):
+    a = people.insert({"emails": ["a@x.co"], "group": 1, "age": 30})
+    b = people.insert({"group": 1, "age": 40})
+    assert (a, b) == (1, 2)
+    got = people.get(a)
+    assert isinstance(got, Record) and got.doc_id == a
+    assert got == {"emails": ["a@x.co"], "group": 1, "age": 30}
+    got["age"] = 99
+    del got["group"]
+    assert people.get(a) == {"emails": ["a@x.co"], "group": 1, "age": 30}
+    assert people.get(999) is None
+    assert people.contains(b) and not people.contains(999)
+    assert len(people) == 2
+
+
+def test_the_inserted_document_is_copied(people):
+    doc = {"emails": ["a@x.co"], "group": 1, "age": 30, "nested": {"k": [1]}}
+    a = people.insert(doc)
+    doc["emails"].append("b@x.co")
+    doc["nested"]["k"].append(2)
+    doc["age"] = 1
+    assert people.get(a) == {"emails": ["a@x.co"], "group": 1, "age": 30, "nested": {"k": [1]}}
+    assert people.lookup_ids("email", "b@x.co") == []
+
+
+def test_explicit_ids_are_kept_refused_twice_and_ids_are_never_reused(people):
+    assert people.insert({"group": 1, "age": 1}, 41) == 41
+    assert people.insert({"group": 1, "age": 2}) == 42
+    with pytest.raises(ValueError):
+        people.insert({"group": 1, "age": 3}, 41)
+    people.remove([42])
+    assert people.insert({"group": 1, "age": 3}) == 43
+    assert people.allocate_id() == 44
+    assert people.insert({"group": 1, "age": 4}, 7) == 7
+    assert people.insert({"group": 1, "age": 5}) == 45
+
+
+def test_iteration_is_in_id_order_whatever_the_insertion_order(people):
+    for doc_id in (300, 3, 70, 1000, 64, 65):
+        people.insert({"group": 1, "age": doc_id}, doc_id)
+    assert ids(people) == [3, 64, 65, 70, 300, 1000]
+    assert [r["age"] for r in people] == [3, 64, 65, 70, 300, 1000]
+
+
+def test_update_sets_fields_copies_them_and_reports_a_missing_document(people):
+    a = people.insert({"emails": ["a@x.co"], "group": 1, "age": 30})
+    tags = ["x"]
+    assert people.update(a, {"age": 31, "tags": tags}) is True
+    tags.append("y")
+    assert people.get(a) == {"emails": ["a@x.co"], "group": 1, "age": 31, "tags": ["x"]}
+    assert people.update(999, {"age": 1}) is False
+    assert len(people) == 1
+
+
+def test_remove_returns_the_ids_that_existed_and_truncate_restarts_ids(people):
+    a = people.insert({"emails": ["a@x.co"], "group": 1, "age": 30})
+    b = people.insert({"emails": ["a@x.co"], "group": 1, "age": 40})
+    assert people.remove([a, 999, a]) == [a]
+    assert ids(people) == [b] and len(people) == 1
+    people.truncate()
+    assert len(people) == 0 and list(people) == []
+    assert people.lookup_ids("email", "a@x.co") == [] and people.ordered("by_age", 1) == []
+    assert people.insert({"group": 1, "age": 1}) == 1
+
+
+# -- hash indexes --------------------------------------------------------------------------
+def test_lookup_lists_oldest_first(people):
+    a = people.insert({"emails": ["A@x.co"], "group": 1, "age": 30})
+    b = people.insert({"emails": ["a@x.co", "b@x.co"], "group": 1, "age": 20})
+    assert ids(people.lookup("email", "a@x.co")) == [a, b]
+    assert ids(people.lookup("email", "b@x.co")) == [b]
+    assert people.lookup("email", "zzz") == [] and people.lookup_ids("email", "zzz") == []
+    assert people.lookup("email", "b@x.co")[0]["age"] == 20
+
+
+def test_lookups_stay_in_id_order_after_updates(people):
+    first = [people.insert({"city": "Oslo", "group": 1, "age": n}) for n in range(3)]
+    late = people.insert({"city": "Rome", "group": 1, "age": 9})
+    people.update(first[1], {"city": "Rome"})  # an older document joins a key
+    assert people.lookup_ids("city", "Rome") == [first[1], late]
+    people.update(first[1], {"city": "Oslo"})  # and goes back
+    assert people.lookup_ids("city", "Oslo") == first
+    assert people.lookup_ids("city", "Rome") == [late]
+    people.update(first[0], {"age": 5})  # a change the index does not see
+    assert people.lookup_ids("city", "Oslo") == first
+
+
+def test_lookups_stay_in_id_order_for_a_key_many_documents_share(people):
+    n = 1200  # past the length where a run becomes a SortedList
+    for doc_id in range(n, 0, -1):  # inserted newest first
+        people.insert({"city": "Oslo", "group": 1, "age": doc_id}, doc_id)
+    assert people.lookup_ids("city", "Oslo") == list(range(1, n + 1))
+    people.update(500, {"city": "Rome"})
+    people.remove([7])
+    people.update(500, {"city": "Oslo"})
+    assert people.lookup_ids("city", "Oslo") == [i for i in range(1, n + 1) if i != 7]
+
+
+def test_none_keys_are_not_indexed_and_a_key_yielded_twice_lists_once(store):
+    table = store.table("t", indexes={"k": lambda d: [d["k"], d["k"], None]})
+    a = table.insert({"k": "x"})
+    assert table.lookup_ids("k", "x") == [a]
+    assert table.lookup_ids("k", None) == []
+
+
+def test_tuple_keys(store):
+    table = store.table("t", indexes={"k": lambda d: [(d["org"], d["code"])]})
+    a = table.insert({"org": "o1", "code": "PID-1"})
+    table.insert({"org": "o2", "code": "PID-1"})
+    assert table.lookup_ids("k", ("o1", "PID-1")) == [a]
+
+
+# -- ordered indexes -----------------------------------------------------------------------
+def test_ordered_entries_ascending_per_group(people):
+    rows = [(1, 5), (2, 1), (1, 3), (1, 9), (1, 3)]
+    made = [people.insert({"group": g, "age": age}) for g, age in rows]
+    assert people.ordered("by_age", 1) == [(3, made[2]), (3, made[4]), (5, made[0]), (9, made[3])]
+    assert people.ordered("by_age", 2) == [(1, made[1])]
+    assert people.ordered("by_age", 3) == []
+
+
+def test_ordered_ranges_limits_slices_and_counts(people):
+    made = {age: people.insert({"group": 1, "age": age}) for age in (10, 20, 30, 40, 50)}
+    assert people.ordered("by_age", 1, lo=20, hi=40) == [(20, made[20]), (30, made[30])]
+    assert people.ordered("by_age", 1, lo=25) == [(30, made[30]), (40, made[40]), (50, made[50])]
+    assert people.ordered("by_age", 1, hi=20) == [(10, made[10])]
+    assert people.ordered("by_age", 1, lo=40, hi=20) == []
+    assert people.ordered("by_age", 1, limit=2) == [(10, made[10]), (20, made[20])]
+    assert people.ordered("by_age", 1, lo=30, limit=1) == [(30, made[30])]
+    assert people.ordered("by_age", 1, limit=0) == []
+    assert people.ordered_slice("by_age", 1, 1, 3) == [(20, made[20]), (30, made[30])]
+    assert people.ordered_slice("by_age", 1, 4, 99) == [(50, made[50])]
+    assert people.ordered_slice("by_age", 1, 9, 12) == [] == people.ordered_slice("by_age", 2, 0, 5)
+    assert people.ordered_count("by_age", 1) == 5
+    assert people.ordered_count("by_age", 1, lo=20, hi=40) == 2
+    assert people.ordered_count("by_age", 1, lo=60) == 0
+    assert people.ordered_count("by_age", 2) == 0
+
+
+def test_ordered_follows_updates_and_removals(people):
+    a = people.insert({"group": 1, "age": 30})
+    b = people.insert({"group": 1, "age": 40})
+    people.update(a, {"age": 50})
+    assert people.ordered("by_age", 1) == [(40, b), (50, a)]
+    people.update(b, {"group": 2})
+    assert people.ordered("by_age", 1) == [(50, a)] and people.ordered("by_age", 2) == [(40, b)]
+    people.update(a, {"age": 50, "emails": ["a@x.co"]})  # entries unchanged
+    assert people.ordered("by_age", 1) == [(50, a)]
+    people.remove([a])
+    assert people.ordered("by_age", 1) == []
+
+
+def test_ordered_keys_may_be_datetimes_and_tuples(store):
+    table = store.table(
+        "requests",
+        ordered={"due": lambda r: [(r["provider"], (r["due"], r["number"]))]},
+    )
+    jan, feb = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)
+    x = table.insert({"provider": "P", "due": feb, "number": "R1"})
+    y = table.insert({"provider": "P", "due": jan, "number": "R2"})
+    assert table.ordered("due", "P") == [((jan, "R2"), y), ((feb, "R1"), x)]
+    assert table.ordered("due", "P", lo=(feb,)) == [((feb, "R1"), x)]
+
+
+def test_a_long_group_stays_ordered_through_inserts_and_removals(store):
+    table = store.table("t", ordered={"o": lambda d: [("g", d["o"])]})
+    made = [table.insert({"o": (n * 7919) % 1000}) for n in range(1000)]
+    table.remove(made[::3])
+    kept = sorted(((n * 7919) % 1000, made[n]) for n in range(1000) if n % 3)
+    assert table.ordered("o", "g") == kept
+    assert table.ordered("o", "g", lo=500, limit=3) == [e for e in kept if e[0] >= 500][:3]
+    assert table.ordered_slice("o", "g", 10, 13) == kept[10:13]
+    assert table.ordered_count("o", "g", lo=100, hi=200) == len(
+        [e for e in kept if 100 <= e[0] < 200]
+    )
+
+
+def test_tables_of_one_store_are_separate_and_declared_once(store):
+    a = store.table("a", indexes={"k": lambda d: [d["k"]]})
+    b = store.table("b", indexes={"k": lambda d: [d["k"]]})
+    a.insert({"k": "x"})
+    assert len(b) == 0 and b.lookup_ids("k", "x") == []
+    assert store.table("a") is a
+    assert (a.name, b.name) == ("a", "b")
+    assert b.insert({"k": "y"}) == 1
+
+
+# -- counters and documents ----------------------------------------------------------------
+def test_counters_count_from_zero_and_rise_to_a_loaded_value(store):
+    counters = store.counters
+    assert counters.get(("code", "org1", "PID")) == 0
+    assert counters.next(("code", "org1", "PID")) == 1
+    assert counters.next(("code", "org1", "PID")) == 2
+    assert counters.next(("code", "org2", "PID")) == 1
+    counters.raise_to("number", 40)
+    counters.raise_to("number", 7)  # never lowers
+    assert counters.next("number") == 41
+    assert store.counters is counters
+
+
+def test_documents_are_stored_and_read_as_copies(store):
+    docs = store.documents
+    assert docs.get("config") is None and docs.get("config", {}) == {}
+    value = {"api_keys": {"k1": ["L1"]}}
+    docs.put("config", value)
+    value["api_keys"]["k1"].append("L2")
+    got = docs.get("config")
+    assert got == {"api_keys": {"k1": ["L1"]}}
+    got["api_keys"]["k1"].append("L3")
+    assert docs.get("config") == {"api_keys": {"k1": ["L1"]}}
+
+
+# -- capped logs ---------------------------------------------------------------------------
+def test_a_capped_log_numbers_entries_and_keeps_the_newest_limit(store):
+    log = store.log("journal", limit=3)
+    for n in range(5):
+        assert log.append({"n": n})["id"] == n + 1
+    assert [e["n"] for e in log.window()] == [2, 3, 4]
+    assert len(log) == 3 and log.get(2) is None and log.get(4)["n"] == 3
+    assert [e["id"] for e in log.window(after=3)] == [4, 5]
+    assert [e["id"] for e in log.window(before=5)] == [3, 4]
+    assert log.window(after=4, before=5) == []
+
+
+def test_a_capped_log_evicts_by_bytes_but_keeps_the_newest_entry(store):
+    log = store.log("outbox", limit=100, max_bytes=100)
+    log.append({"n": 1}, size=40)
+    log.append({"n": 2}, size=40)
+    assert log.bytes == 80 and len(log) == 2
+    log.append({"n": 3}, size=40)
+    assert [e["n"] for e in log.window()] == [2, 3] and log.bytes == 80
+    log.append({"n": 4}, size=500)  # alone beyond the bound: kept
+    assert [e["n"] for e in log.window()] == [4] and log.bytes == 500
+    log.set_limit(100, 1000)
+    log.append({"n": 5}, size=10)
+    assert [e["n"] for e in log.window()] == [4, 5]
+    log.set_limit(1)
+    assert [e["n"] for e in log.window()] == [5] and (log.limit, log.max_bytes) == (1, 1000)
+
+
+def test_clearing_a_log_keeps_counting_and_restarting_starts_again(store):
+    log = store.log("journal", limit=10)
+    log.append({"n": 1}, size=5)
+    log.clear()
+    assert len(log) == 0 and log.bytes == 0 and log.window() == []
+    assert log.append({"n": 2})["id"] == 2
+    log.restart()
+    assert log.append({"n": 3})["id"] == 1
+
+
+def test_an_integral_float_id_is_the_integer_id(people):
+    # a state document's integer may arrive as 3.0 (JSON Schema's "integer" admits it)
+    assert people.insert({"group": 1, "age": 1}, 1010.0) == 1010
+    assert people.get(1010) == {"group": 1, "age": 1} and people.contains(1010.0)
+    with pytest.raises(ValueError):
+        people.insert({"group": 1, "age": 2}, 1010)
+    assert ids(people) == [1010] and type(ids(people)[0]) is int
+    assert people.update(1010.0, {"age": 2}) and people.remove([1010.0]) == [1010.0]
