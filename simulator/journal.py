@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -13,6 +11,8 @@ from urllib.parse import parse_qsl
 
 from simulator.clock import Clock, iso
 from simulator.http import BadBody, parse_json, parse_urlencoded
+from simulator.store import CappedLog
+from simulator.store.memory import MemoryLog
 
 JOURNAL_BODY_LIMIT = 64 * 1024
 RAW_OVERHEAD = 256  # bytes an entry part costs beyond its body, headers and query
@@ -155,82 +155,49 @@ class Log:
     """An append-only log of entries with increasing integer ids, keeping the newest ``limit``
     and, with ``max_bytes``, the newest that fit in that many bytes (the newest one always).
 
-    The deque is built on first append, so an unused log costs almost nothing.
+    The entries live in a store's capped log (``storage``; by default the memory engine's,
+    built on first append, so an unused log costs almost nothing); this class decodes them.
     """
 
-    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
-        self._entries: deque[dict[str, Any]] | None = None
-        self._limit = limit
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._ids = itertools.count(1)
+    def __init__(
+        self, limit: int, max_bytes: int | None = None, storage: CappedLog | None = None
+    ) -> None:
+        self._log: CappedLog = MemoryLog(limit, max_bytes) if storage is None else storage
 
     @property
     def limit(self) -> int:
-        return self._limit
+        return self._log.limit
 
     @property
     def max_bytes(self) -> int | None:
-        return self._max_bytes
+        return self._log.max_bytes
 
     @property
     def bytes(self) -> int:
         """The bytes the kept entries count (``size`` as appended)."""
-        return self._bytes
+        return self._log.bytes
 
     def set_limit(self, limit: int, max_bytes: int | None = None) -> None:
-        self._limit = limit
-        if max_bytes is not None:
-            self._max_bytes = max_bytes
-        self._evict()
+        self._log.set_limit(limit, max_bytes)
 
     def append(self, entry: dict[str, Any], size: int = 0) -> dict[str, Any]:
-        entry = {"id": next(self._ids), **entry}
-        entries = self._entries
-        if entries is None:
-            entries = self._entries = deque()
-        if size:
-            entry["_bytes"] = size
-            self._bytes += size
-        entries.append(entry)
-        if len(entries) > self._limit or (
-            self._max_bytes is not None and self._bytes > self._max_bytes
-        ):
-            self._evict()
-        return entry
-
-    def _evict(self) -> None:
-        entries = self._entries
-        if not entries:
-            return
-        while len(entries) > self._limit or (
-            self._max_bytes is not None and self._bytes > self._max_bytes and len(entries) > 1
-        ):
-            self._bytes -= entries.popleft().get("_bytes", 0)
+        return self._log.append(entry, size)
 
     def clear(self) -> None:
-        self._entries = None
-        self._bytes = 0
+        self._log.clear()
 
     def restart(self) -> None:
-        self.clear()
-        self._ids = itertools.count(1)
+        self._log.restart()
 
     def get(self, entry_id: int) -> dict[str, Any] | None:
-        # Ids increase by one, so the entry's position follows from the oldest kept id.
-        entries = self._entries
-        if not entries:
-            return None
-        at = entry_id - entries[0]["id"]
-        if 0 <= at < len(entries) and entries[at]["id"] == entry_id:
-            return render(entries[at])
-        return None
+        entry = self._log.get(entry_id)
+        return None if entry is None else render(entry)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter([render(e) for e in self._entries or ()])
+        return iter([render(e) for e in self._log.window()])
 
     def __len__(self) -> int:
-        return len(self._entries or ())
+        return len(self._log)
 
     def select(
         self,
@@ -242,16 +209,8 @@ class Log:
         """The stored entries (not decoded: pass each to ``render``) that ``keep`` accepts,
         oldest first. ``after``/``before``: only ids above/below; ``limit``: at most that many,
         the first ones after ``after`` when it is given, else the newest."""
-        entries = self._entries
-        if not entries:
-            return []
-        first = entries[0]["id"]
-        lo = 0 if after is None else max(0, after + 1 - first)
-        hi = len(entries) if before is None else max(0, min(len(entries), before - first))
-        if lo >= hi:
-            return []
-        window = itertools.islice(entries, lo, hi)
-        found = [e for e in window if keep is None or keep(e)]
+        window = self._log.window(after, before)
+        found = window if keep is None else [e for e in window if keep(e)]
         if limit is not None:
             if after is not None:
                 found = found[:limit]
@@ -269,8 +228,14 @@ class Log:
 class Outbox(Log):
     """Side effects that would have left the vendor: invites, emails, SMS."""
 
-    def __init__(self, limit: int, clock: Clock, max_bytes: int | None = None) -> None:
-        super().__init__(limit, max_bytes)
+    def __init__(
+        self,
+        limit: int,
+        clock: Clock,
+        max_bytes: int | None = None,
+        storage: CappedLog | None = None,
+    ) -> None:
+        super().__init__(limit, max_bytes, storage)
         self._clock = clock
 
     def send(self, vendor: str, kind: str, **fields: Any) -> dict[str, Any]:
