@@ -31,7 +31,12 @@ MODULES: dict[str, list[str]] = {
         "tests/contract/antcrm/test_outcomes.py",
         "tests/unit/test_journal.py",
     ],
-    "store": ["tests/unit/test_store.py", "tests/unit/test_store_pinned.py"],
+    "store/memory": [
+        "tests/unit/test_store.py",
+        "tests/unit/test_store_pinned.py",
+        "tests/unit/test_store_interface.py",
+    ],
+    "store/tiny": ["tests/unit/test_store.py", "tests/unit/test_store_interface.py"],
     "app": [
         "tests/control/test_faults.py",
         "tests/control/test_fault_selection.py",
