@@ -2,13 +2,12 @@
 rules, oldest first, filters on the identifier fields and the name, from the indexes."""
 
 import pytest
+from helpers import expect
 
 from simulator.store.tiny import Table as IndexedTable
 from simulator.world import DEFAULT
 
-BASE = "/crmapi/rest/v2"
-NOW = "2024-06-01T12:00:00Z"
-LOGIN = {"username": "api.user", "password": "s3cret", "organisation": "ACME"}
+from ._support import BASE, LOGIN, NOW
 
 
 def person(n, **extra):
@@ -43,23 +42,28 @@ CONTACTS = [
 
 
 @pytest.fixture
-def crm(sim):
+def six_contacts(sim):
+    """CONTACTS loaded (the conftest's ``crm`` world is another)."""
     sim.freeze(NOW)
     sim.put_state({"users": [LOGIN], "contacts": CONTACTS}, vendor="crmcom")
     return sim
 
 
 @pytest.fixture
-def token(client, crm):
+def list_token(client, six_contacts):
     return client.post(BASE + "/authentication/token", json=LOGIN).get_json()["data"]["token"]
 
 
-def page(client, token, number_of_results="50", offset="0", **params):
+def list_page(client, token, number_of_results="50", offset="0", **params):
+    """GET contact_information/list (a raw response); None leaves a parameter out."""
     query = {"token": token, "number_of_results": number_of_results, "offset": offset, **params}
     query = {k: v for k, v in query.items() if v is not None}
-    r = client.get(BASE + "/contact_information/list", query_string=query)
-    assert r.status_code == 200
-    return r.get_json()
+    return client.get(BASE + "/contact_information/list", query_string=query)
+
+
+def list_body(client, token, *args, **params):
+    """The body of a 200 answer to list_page (CRM.COM answers its errors with 200 too)."""
+    return expect(list_page(client, token, *args, **params), 200)
 
 
 def numbers(body):
@@ -72,48 +76,48 @@ def error_code(body):
     return body["status"]["code"].removeprefix("COM.CRM.EXCEPTION.")
 
 
-def test_pages_oldest_first_with_offset(client, token):
-    assert numbers(page(client, token, "2")) == ["CI000001", "CI000002"]
-    assert numbers(page(client, token, "2", "2")) == ["CI000003", "CI000004"]
-    assert numbers(page(client, token, "2", "4")) == ["CI000005", "CI000006"]
-    assert numbers(page(client, token, "2", "6")) == []
-    assert numbers(page(client, token, "50", "999999999999999999999")) == []
+def test_pages_oldest_first_with_offset(client, list_token):
+    assert numbers(list_body(client, list_token, "2")) == ["CI000001", "CI000002"]
+    assert numbers(list_body(client, list_token, "2", "2")) == ["CI000003", "CI000004"]
+    assert numbers(list_body(client, list_token, "2", "4")) == ["CI000005", "CI000006"]
+    assert numbers(list_body(client, list_token, "2", "6")) == []
+    assert numbers(list_body(client, list_token, "50", "999999999999999999999")) == []
 
 
-def test_each_item_is_the_show_representation(client, token):
-    [listed] = page(client, token, "1", "4")["data"]
+def test_each_item_is_the_show_representation(client, list_token):
+    [listed] = list_body(client, list_token, "1", "4")["data"]
     shown = client.get(
         BASE + "/contact_information/show",
-        query_string={"token": token, "contact_information_identifier": "number=CI000005"},
+        query_string={"token": list_token, "contact_information_identifier": "number=CI000005"},
     ).get_json()["data"]
     assert listed == shown
     assert listed["name"] == "Ann Q Smith2"
     assert listed["udf_string_16"] is None and listed["udf_float_7"] is None
 
 
-def test_fields_set_filters_each_item(client, token):
-    body = page(client, token, "2", fields_set="number,name,bogus")
+def test_fields_set_filters_each_item(client, list_token):
+    body = list_body(client, list_token, "2", fields_set="number,name,bogus")
     assert body["data"] == [
         {"number": "CI000001", "name": "Ann Smith1"},
         {"number": "CI000002", "name": "Bob Smith2"},
     ]
 
 
-def test_created_contacts_come_after_loaded_ones_and_updates_keep_the_place(client, token):
+def test_created_contacts_come_after_loaded_ones_and_updates_keep_the_place(client, list_token):
     created = client.post(
         BASE + "/contact_information/create",
-        json={"token": token, "type": "PERSON", "first_name": "Zed", "last_name": "Last"},
+        json={"token": list_token, "type": "PERSON", "first_name": "Zed", "last_name": "Last"},
     ).get_json()["data"]["number"]
     client.post(
         BASE + "/contact_information/update",
         json={
-            "token": token,
+            "token": list_token,
             "contact_information_identifier": {"number": "CI000001"},
             "notes": "touched",
         },
     )
-    assert numbers(page(client, token))[0] == "CI000001"
-    assert numbers(page(client, token))[-1] == created == "CI000007"
+    assert numbers(list_body(client, list_token))[0] == "CI000001"
+    assert numbers(list_body(client, list_token))[-1] == created == "CI000007"
 
 
 @pytest.mark.parametrize(
@@ -133,22 +137,27 @@ def test_created_contacts_come_after_loaded_ones_and_updates_keep_the_place(clie
         ({"id": "nope"}, []),
     ],
 )
-def test_filters_all_must_match(client, token, params, expected):
-    assert numbers(page(client, token, **params)) == expected
+def test_filters_all_must_match(client, list_token, params, expected):
+    assert numbers(list_body(client, list_token, **params)) == expected
 
 
-def test_filtered_pages(client, token):
+def test_filtered_pages(client, list_token):
     for _ in range(7, 12):
         client.post(
             BASE + "/contact_information/create",
-            json={"token": token, "type": "PERSON", "first_name": "Ann", "last_name": "Smith1"},
+            json={
+                "token": list_token,
+                "type": "PERSON",
+                "first_name": "Ann",
+                "last_name": "Smith1",
+            },
         )
-    assert numbers(page(client, token, "3", "1", name="Ann Smith1")) == [
+    assert numbers(list_body(client, list_token, "3", "1", name="Ann Smith1")) == [
         "CI000006",
         "CI000007",
         "CI000008",
     ]
-    assert numbers(page(client, token, "3", "6", name="Ann Smith1")) == ["CI000011"]
+    assert numbers(list_body(client, list_token, "3", "6", name="Ann Smith1")) == ["CI000011"]
 
 
 @pytest.mark.parametrize(
@@ -163,24 +172,24 @@ def test_filtered_pages(client, token):
         ("51", "0", "GENERAL.MAXIMUMNUMBEROFRESULTSEXCEEDEDEXCEPTION"),
     ],
 )
-def test_paging_values_as_get_pending(client, token, number_of_results, offset, code):
-    body = page(client, token, number_of_results, offset)
+def test_paging_values_as_get_pending(client, list_token, number_of_results, offset, code):
+    body = list_body(client, list_token, number_of_results, offset)
     assert error_code(body) == code
 
 
-def test_fifty_is_the_most(client, token):
-    assert len(page(client, token, "50")["data"]) == 6
-    assert error_code(page(client, token, "51")) == (
+def test_fifty_is_the_most(client, list_token):
+    assert len(list_body(client, list_token, "50")["data"]) == 6
+    assert error_code(list_body(client, list_token, "51")) == (
         "GENERAL.MAXIMUMNUMBEROFRESULTSEXCEEDEDEXCEPTION"
     )
 
 
-def test_fifty_one_is_the_same_error_as_get_pending(client, crm, token):
-    listed = page(client, token, "51")
+def test_fifty_one_is_the_same_error_as_get_pending(client, six_contacts, list_token):
+    listed = list_body(client, list_token, "51")
     pending = client.get(
         BASE + "/provisioning/generic_provisioning_requests/get_pending",
         query_string={
-            "token": token,
+            "token": list_token,
             "provisioning_provider_identifier": "id=P",
             "number_of_results": "51",
             "offset": "0",
@@ -189,18 +198,20 @@ def test_fifty_one_is_the_same_error_as_get_pending(client, crm, token):
     assert listed == pending
 
 
-def test_token_is_checked_first(client, crm):
-    body = page(client, "nope", "51")
+def test_token_is_checked_first(client, six_contacts):
+    body = list_body(client, "nope", "51")
     assert error_code(body) == "AUTHENTICATION.INVALIDTOKENEXCEPTION"
 
 
-def test_request_schema_and_journal(client, token, crm):
-    page(client, token, "5", name="Ann Smith1")
-    [entry] = crm.journal(operation="crmcom.list_contact_information")
+def test_request_schema_and_journal(client, list_token, six_contacts):
+    list_body(client, list_token, "5", name="Ann Smith1")
+    [entry] = six_contacts.journal(operation="crmcom.list_contact_information")
     assert entry["violations"] == []
-    page(client, token, "51")
+    list_body(client, list_token, "51")
     assert (
-        crm.journal(operation="crmcom.list_contact_information")[-1]["violations"][0]["pointer"]
+        six_contacts.journal(operation="crmcom.list_contact_information")[-1]["violations"][0][
+            "pointer"
+        ]
         == "/number_of_results"
     )
 
@@ -209,7 +220,7 @@ def test_cost_does_not_grow_with_stored_contacts(app, client, sim, monkeypatch):
     sim.freeze(NOW)
     many = [person(n, demographics={"passport_number": f"P{n}"}) for n in range(1, 3001)]
     sim.put_state({"users": [LOGIN], "contacts": many}, vendor="crmcom")
-    token = client.post(BASE + "/authentication/token", json=LOGIN).get_json()["data"]["token"]
+    list_token = client.post(BASE + "/authentication/token", json=LOGIN).get_json()["data"]["token"]
     world = app.extensions["crmsim"].namespaces.get(DEFAULT)
     contacts = world.backends["crmcom"].contacts
     reads = []
@@ -225,8 +236,10 @@ def test_cost_does_not_grow_with_stored_contacts(app, client, sim, monkeypatch):
     monkeypatch.setattr(IndexedTable, "get", counting_doc)
     monkeypatch.setattr(IndexedTable, "__iter__", no_scan)
     assert len(contacts) == 3000
-    assert numbers(page(client, token, "10", "2900"))[0] == "CI002901"
+    assert numbers(list_body(client, list_token, "10", "2900"))[0] == "CI002901"
     assert len(reads) <= 10
     reads.clear()
-    assert numbers(page(client, token, "10", "0", passport_number="P2999")) == ["CI002999"]
+    assert numbers(list_body(client, list_token, "10", "0", passport_number="P2999")) == [
+        "CI002999"
+    ]
     assert len(reads) <= 2
