@@ -89,6 +89,7 @@ def test_one_namespaces_bad_data_never_stops_the_others_being_saved(tmp_path, ca
     assert client.get("/__sim/health").get_json() == {
         "status": "ok",
         "version": app.extensions["crmsim"].version,
+        "vendors": app.extensions["crmsim"].vendor_paths,
     }
     assert _emails(path, "bad") == {f"{n}@bad.example" for n in ("first", "second", "third")}
 
