@@ -46,15 +46,11 @@ def _bisect(run: Run, item: Any) -> int:
     return bisect.bisect_left(run, item) if type(run) is list else int(run.bisect_left(item))
 
 
-def keys_of(func: KeyFunc, doc: Mapping[str, Any]) -> dict[Hashable, None]:
-    """The distinct keys ``func`` yields for ``doc``, None dropped, in order."""
-    found = dict.fromkeys(func(doc))
-    found.pop(None, None)
-    return found
-
-
 class HashIndex:
-    """Key -> ids of the documents with that key, ascending: an int for one id, else a run."""
+    """Key -> ids of the documents with that key, ascending: an int for one id, else a run.
+
+    ``add``/``discard`` take a document's distinct keys; a None key is not indexed.
+    """
 
     __slots__ = ("keys", "_ids")
 
@@ -65,6 +61,8 @@ class HashIndex:
     def add(self, doc_id: int, keys: Iterable[Hashable]) -> None:
         table = self._ids
         for key in keys:
+            if key is None:
+                continue
             found = table.get(key)
             if found is None:
                 table[key] = doc_id

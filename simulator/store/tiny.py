@@ -27,12 +27,12 @@ from simulator.store.memory import (
     MemoryDocuments,
     MemoryLog,
     OrderedIndex,
-    keys_of,
 )
 
-# Ids per TinyDB table: a write rebuilds one such table (about 3 µs at 64), and each one
-# costs a Table object (about 8 bytes per record at 64). Measured in docs/serving.md.
-BUCKET = 64
+# Ids per TinyDB table. A write rebuilds one such table: flat up to 16 ids, then growing
+# (+5-10 µs per write at 64, +25-40 µs at 128); each table costs a Table object (+29 bytes
+# per record at 16 against 64). bench/store.py; figures in docs/serving.md.
+BUCKET = 16
 RawDoc = dict[str, Any]
 
 
@@ -68,6 +68,7 @@ class Table:
         self._storage = storage
         self._hash = {n: HashIndex(f) for n, f in indexes.items()}
         self._ordered = {n: OrderedIndex(f) for n, f in ordered.items()}
+        self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
         self._buckets: dict[int, TinyTable] = {}
         self._max_id = 0
         self._len = 0
@@ -88,22 +89,17 @@ class Table:
         return bucket
 
     # -- indexes -------------------------------------------------------------------------
-    def _keys(self, doc_id: int, doc: Mapping[str, Any]) -> list[dict[Any, None]]:
-        found: list[dict[Any, None]] = [keys_of(h.keys, doc) for h in self._hash.values()]
-        found.extend(o.entries_of(doc_id, doc) for o in self._ordered.values())
-        return found
+    def _index(self, doc_id: int, doc: Mapping[str, Any]) -> None:
+        for h in self._hashes:
+            h.add(doc_id, dict.fromkeys(h.keys(doc)))  # a None key is skipped there
+        for o in self._orders:
+            o.add(o.entries_of(doc_id, doc))
 
-    def _index(self, doc_id: int, keys: list[dict[Any, None]]) -> None:
-        for h, k in zip(self._hash.values(), keys, strict=False):
-            h.add(doc_id, k)
-        for o, e in zip(self._ordered.values(), keys[len(self._hash) :], strict=True):
-            o.add(e)
-
-    def _unindex(self, doc_id: int, keys: list[dict[Any, None]]) -> None:
-        for h, k in zip(self._hash.values(), keys, strict=False):
-            h.discard(doc_id, k)
-        for o, e in zip(self._ordered.values(), keys[len(self._hash) :], strict=True):
-            o.discard(e)
+    def _unindex(self, doc_id: int, doc: Mapping[str, Any]) -> None:
+        for h in self._hashes:
+            h.discard(doc_id, dict.fromkeys(h.keys(doc)))
+        for o in self._orders:
+            o.discard(o.entries_of(doc_id, doc))
 
     # -- writes --------------------------------------------------------------------------
     def allocate_id(self) -> int:
@@ -117,26 +113,28 @@ class Table:
             raise ValueError(f"Document with ID {doc_id} already exists")
         else:
             doc_id = int(doc_id)
-        stored = {k: copy_json(v) for k, v in doc.items()}
+        stored = {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
         self._bucket(doc_id).insert(Document(stored, doc_id))
-        self._max_id = max(self._max_id, doc_id)
+        if doc_id > self._max_id:
+            self._max_id = doc_id
         self._len += 1
-        self._index(doc_id, self._keys(doc_id, stored))
+        self._index(doc_id, stored)
         return doc_id
 
     def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
         raw = self._raw(doc_id)
         if raw is None:
             return False
-        hashes = [(h, keys_of(h.keys, raw)) for h in self._hash.values()]
-        orders = [(o, o.entries_of(doc_id, raw)) for o in self._ordered.values()]
+        hashes = [(h, dict.fromkeys(h.keys(raw))) for h in self._hashes]
+        orders = [(o, o.entries_of(doc_id, raw)) for o in self._orders]
         self._buckets[doc_id // BUCKET].update(
-            {k: copy_json(v) for k, v in fields.items()}, doc_ids=[doc_id]
+            {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in fields.items()},
+            doc_ids=[doc_id],
         )
         raw = self._raw(doc_id)
         assert raw is not None
         for h, before in hashes:
-            after = keys_of(h.keys, raw)
+            after = dict.fromkeys(h.keys(raw))
             if after != before:
                 h.discard(doc_id, [k for k in before if k not in after])
                 h.add(doc_id, [k for k in after if k not in before])
@@ -152,7 +150,7 @@ class Table:
         for doc_id in dict.fromkeys(doc_ids):
             raw = self._raw(doc_id)
             if raw is not None:
-                self._unindex(doc_id, self._keys(doc_id, raw))
+                self._unindex(doc_id, raw)
                 removed.setdefault(doc_id // BUCKET, []).append(doc_id)
         for number, ids in removed.items():
             bucket = self._buckets[number]

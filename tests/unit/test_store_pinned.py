@@ -10,13 +10,15 @@ from simulator.store.memory import (
     MemoryDocuments,
     MemoryLog,
     OrderedIndex,
-    keys_of,
 )
 
 
-def test_keys_of_drops_none_and_repeats_and_keeps_order():
-    assert list(keys_of(lambda d: ["b", None, "a", "b"], {})) == ["b", "a"]
-    assert keys_of(lambda d: [], {}) == {}
+def test_a_none_key_is_not_indexed():
+    index = HashIndex(lambda d: [])
+    index.add(1, [None, "a"])
+    assert index._ids == {"a": 1}
+    index.discard(1, [None, "a"])
+    assert index._ids == {}
 
 
 def test_a_hash_key_holds_an_int_then_a_sorted_list_then_a_sorted_container():
