@@ -38,12 +38,26 @@ class Record(dict[str, Any]):
 
 
 def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON value (dicts and lists copied, everything else shared)."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
-    return value
+    """A deep copy of a JSON value (dicts and lists copied, everything else shared).
+
+    Without recursion: a stored request body may nest as deep as the parser allows."""
+    if not isinstance(value, dict | list):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    todo: list[tuple[Any, Any]] = [(value, root)]
+    while todo:
+        source, target = todo.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in pairs:
+            if isinstance(item, dict | list):
+                item_copy: Any = {} if isinstance(item, dict) else []
+                todo.append((item, item_copy))
+                item = item_copy
+            if isinstance(target, dict):
+                target[key] = item
+            else:
+                target.append(item)
+    return root
 
 
 class Table(Protocol):

@@ -291,3 +291,26 @@ def test_an_integral_float_id_is_the_integer_id(people):
         people.insert({"group": 1, "age": 2}, 1010)
     assert ids(people) == [1010] and type(ids(people)[0]) is int
     assert people.update(1010.0, {"age": 2}) and people.remove([1010.0]) == [1010.0]
+
+
+def test_documents_may_nest_deeper_than_the_recursion_limit(store):
+    import sys
+
+    deep = current = []
+    for _ in range(sys.getrecursionlimit() + 100):
+        current.append([])
+        current = current[0]
+    table = store.table("deep")
+    doc_id = table.insert({"body": {"a": deep, "b": [1, {"c": 2}]}})
+    table.update(doc_id, {"more": deep})
+    got = table.get(doc_id)
+    assert got["body"]["b"] == [1, {"c": 2}] and got["body"]["a"] is not deep
+    store.documents.put("deep", deep)
+    assert store.documents.get("deep") is not deep
+
+
+def test_copies_keep_key_and_item_order(people):
+    doc = {"z": 1, "a": [3, {"y": 1, "b": 2}, [4, 5]], "m": {"q": None, "c": True}}
+    a = people.insert(doc)
+    assert list(people.get(a).items()) == list(doc.items())
+    assert list(people.get(a)["a"][1]) == ["y", "b"]
