@@ -238,9 +238,15 @@ class Outbox(Log):
         super().__init__(limit, max_bytes, storage)
         self._clock = clock
 
-    def send(self, vendor: str, kind: str, **fields: Any) -> dict[str, Any]:
+    def send(
+        self, vendor: str, kind: str, stamp: tuple[str, ...] = (), **fields: Any
+    ) -> dict[str, Any]:
         """Record one side effect now; returns the entry. Its size (for ``max_bytes``) is
-        its JSON's length: the fields come from request bodies, so they may be large."""
+        its JSON's length: the fields come from request bodies, so they may be large.
+        ``stamp`` names fields that take the entry's ``at`` (the same instant, even on a
+        running clock); they count in the size as given."""
         entry = {"at": iso(self._clock.now()), "vendor": vendor, "kind": kind, **fields}
         size = ENTRY_OVERHEAD + len(json.dumps(entry, default=str)) if self.max_bytes else 0
+        for name in stamp:
+            entry[name] = entry["at"]
         return self.append(entry, size)

@@ -157,6 +157,18 @@ def test_outbox_byte_bound_counts_each_entry_as_its_json():
     assert outbox.limit == 10 and outbox.max_bytes == 3000
 
 
+def test_outbox_stamps_fields_with_the_entrys_instant_and_sizes_them_as_given():
+    clock = Clock()
+    clock.freeze(datetime(2024, 6, 1, 12, tzinfo=UTC))
+    plain = Outbox(10, clock, max_bytes=3000)
+    plain.send("omoto", "survey-invite", sent_at=None)
+    stamped = Outbox(10, clock, max_bytes=3000)
+    entry = stamped.send("omoto", "survey-invite", sent_at=None, stamp=("sent_at",))
+    assert entry["sent_at"] == entry["at"] == "2024-06-01T12:00:00Z"
+    assert [e["sent_at"] for e in stamped] == ["2024-06-01T12:00:00Z"]
+    assert "stamp" not in entry and stamped.bytes == plain.bytes
+
+
 # -- raw parts, decoded when read ----------------------------------------------------------
 def test_query_map_keeps_repeats_in_order_and_blank_values():
     assert _query_map("a=1&b=&a=2&c&a=3") == {"a": ["1", "2", "3"], "b": "", "c": ""}

@@ -66,7 +66,7 @@ class OmotoBackend(VendorBackend):
         """
         campaign = self.authorize(api_key)
         for invitee in invitees:
-            invite = self.ctx.send(
+            self.ctx.send(
                 INVITE,
                 campaign_id=campaign["campaign_id"],
                 api_key=campaign["api_key"],
@@ -76,8 +76,8 @@ class OmotoBackend(VendorBackend):
                 mobileno=invitee.mobileno,
                 transactionid=invitee.transactionid,
                 sent_at=None,
+                stamp=("sent_at",),  # the same instant as the entry's, even on a running clock
             )
-            invite["sent_at"] = invite["at"]  # the same instant, even on a running clock
 
     def push_response(
         self, endpoint: str, api_key: str | None, response: parsing.CampaignResponse
