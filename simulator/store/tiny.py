@@ -7,6 +7,11 @@ bucket, whatever the table's size. Ids are ours (inserted as ``Document(doc, doc
 indexes are our own structures (``simulator.store.memory``), and ``MemoryStorage`` hands
 TinyDB its live dict, so no whole-database copy or serialisation happens either.
 
+Inserts into one bucket are handed to TinyDB together (``insert_multiple``) when the next
+insert falls in another bucket, or before anything else touches TinyDB (an update, a
+removal, an iteration): a TinyDB write costs about 9 µs however few documents it carries,
+and loads and creations insert ascending ids. Reads see the held documents.
+
 This module is the only one that imports tinydb.
 """
 
@@ -72,9 +77,15 @@ class Table:
         self._buckets: dict[int, TinyTable] = {}
         self._max_id = 0
         self._len = 0
+        # inserted documents of bucket number _pending_at, not yet handed to TinyDB
+        self._pending: dict[int, RawDoc] = {}
+        self._pending_at = -1
 
     # -- the documents -------------------------------------------------------------------
     def _raw(self, doc_id: int) -> RawDoc | None:
+        held = self._pending.get(doc_id)
+        if held is not None:
+            return held
         bucket = self._buckets.get(doc_id // BUCKET)
         if bucket is None:
             return None
@@ -87,6 +98,14 @@ class Table:
         if bucket is None:
             bucket = self._buckets[number] = self._db.table(f"{self.name}/{number}", cache_size=0)
         return bucket
+
+    def flush(self) -> None:
+        """Hand the inserted documents held back to TinyDB, in one ``insert_multiple``."""
+        if self._pending:
+            held, self._pending = self._pending, {}
+            self._bucket(next(iter(held))).insert_multiple(
+                Document(doc, doc_id) for doc_id, doc in held.items()
+            )
 
     # -- indexes -------------------------------------------------------------------------
     def _index(self, doc_id: int, doc: Mapping[str, Any]) -> None:
@@ -108,13 +127,16 @@ class Table:
 
     def insert(self, doc: Mapping[str, Any], doc_id: int | None = None) -> int:
         if doc_id is None:
-            doc_id = self.allocate_id()
+            doc_id = self.allocate_id()  # above every id: never taken
         elif self._raw(doc_id) is not None:
             raise ValueError(f"Document with ID {doc_id} already exists")
         else:
             doc_id = int(doc_id)
+        if doc_id // BUCKET != self._pending_at:
+            self.flush()
+            self._pending_at = doc_id // BUCKET
         stored = {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
-        self._bucket(doc_id).insert(Document(stored, doc_id))
+        self._pending[doc_id] = stored
         if doc_id > self._max_id:
             self._max_id = doc_id
         self._len += 1
@@ -122,6 +144,8 @@ class Table:
         return doc_id
 
     def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
+        if doc_id in self._pending:
+            self.flush()
         raw = self._raw(doc_id)
         if raw is None:
             return False
@@ -146,6 +170,7 @@ class Table:
         return True
 
     def remove(self, doc_ids: Iterable[int]) -> list[int]:
+        self.flush()
         removed: dict[int, list[int]] = {}
         for doc_id in dict.fromkeys(doc_ids):
             raw = self._raw(doc_id)
@@ -162,6 +187,7 @@ class Table:
         return [doc_id for ids in removed.values() for doc_id in ids]
 
     def truncate(self) -> None:
+        self._pending, self._pending_at = {}, -1
         for bucket in self._buckets.values():
             self._db.drop_table(bucket.name)
         self._buckets.clear()
@@ -207,6 +233,7 @@ class Table:
         return self._ordered[index].count(group, lo, hi)
 
     def __iter__(self) -> Iterator[Record]:
+        self.flush()
         data = self._storage.data
         for number in sorted(self._buckets):
             raw = data.get(self._buckets[number].name, {})

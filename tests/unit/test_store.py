@@ -31,6 +31,7 @@ def test_documents_live_in_tinydb_tables_of_bucket_ids(store, table):
     n = tiny.BUCKET * 2 + 1
     for i in range(1, n + 1):
         table.insert({"group": 1, "age": i})
+    table.flush()
     data = buckets(store)
     assert sorted(data) == ["people/0", "people/1", "people/2"]
     assert sorted(map(int, data["people/1"])) == list(range(tiny.BUCKET, 2 * tiny.BUCKET))
@@ -44,10 +45,12 @@ def test_documents_live_in_tinydb_tables_of_bucket_ids(store, table):
 def test_a_write_goes_through_tinydbs_public_methods_and_rebuilds_one_bucket(store, table):
     for i in range(1, 3 * tiny.BUCKET):
         table.insert({"group": 1, "age": i})
+    table.flush()
     data = buckets(store)
     before = {name: data[name] for name in data}
     calls = []
-    real = {name: getattr(TinyTable, name) for name in ("insert", "update", "remove")}
+    names = ("insert_multiple", "update", "remove")
+    real = {name: getattr(TinyTable, name) for name in names}
 
     def spy(name):
         def call(self, *args, **kwargs):
@@ -57,14 +60,19 @@ def test_a_write_goes_through_tinydbs_public_methods_and_rebuilds_one_bucket(sto
         return call
 
     with (
-        mock.patch.object(TinyTable, "insert", spy("insert")),
+        mock.patch.object(TinyTable, "insert_multiple", spy("insert_multiple")),
         mock.patch.object(TinyTable, "update", spy("update")),
         mock.patch.object(TinyTable, "remove", spy("remove")),
     ):
         table.update(tiny.BUCKET + 1, {"age": 0})
         table.remove([tiny.BUCKET + 2])
         table.insert({"group": 1, "age": 0}, tiny.BUCKET + 3 + 1000 * tiny.BUCKET)
-    assert calls == [("update", "people/1"), ("remove", "people/1"), ("insert", "people/1001")]
+        table.flush()
+    assert calls == [
+        ("update", "people/1"),
+        ("remove", "people/1"),
+        ("insert_multiple", "people/1001"),
+    ]
     assert data["people/0"] is before["people/0"] and data["people/2"] is before["people/2"]
 
 
@@ -73,7 +81,7 @@ def test_the_storage_hands_out_its_live_dict_without_copies(store, table):
     assert storage.read() is storage.data
     table.insert({"group": 1, "age": 1})
     with mock.patch.object(type(storage), "write", autospec=True) as write:
-        table.insert({"group": 1, "age": 2})
+        table.flush()
     assert write.call_args.args[1] is storage.data  # TinyDB writes back what it read
 
 
@@ -91,9 +99,42 @@ def test_truncate_drops_every_bucket(store, table):
         table.insert({"group": 1, "age": i})
     other = store.table("other")
     other.insert({"k": 1})
+    other.flush()
     table.truncate()
     assert sorted(buckets(store)) == ["other/0"]
     assert len(table) == 0 and table.insert({"group": 1, "age": 1}) == 1
+
+
+def test_inserts_into_one_bucket_reach_tinydb_together_and_reads_see_them_before(store, table):
+    calls = []
+    real = TinyTable.insert_multiple
+
+    def spy(self, documents):
+        documents = list(documents)
+        calls.append((self.name, [d.doc_id for d in documents]))
+        return real(self, documents)
+
+    with mock.patch.object(TinyTable, "insert_multiple", spy):
+        first = [table.insert({"emails": [f"{i}@x.co"], "group": 1, "age": i}) for i in (1, 2)]
+        assert calls == [] and "people/0" not in buckets(store)
+        assert table.get(first[0]) == {"emails": ["1@x.co"], "group": 1, "age": 1}
+        assert table.contains(2) and table.lookup_ids("email", "2@x.co") == [2]
+        with pytest.raises(ValueError):
+            table.insert({"group": 1, "age": 9}, 2)  # taken, though still held back
+        table.insert({"group": 1, "age": 3}, tiny.BUCKET)  # the next bucket: the first goes
+        assert calls == [("people/0", [1, 2])]
+        table.update(tiny.BUCKET, {"age": 4})  # an update of a held document: it goes first
+        assert calls[1:] == [("people/1", [tiny.BUCKET])]
+        assert table.get(tiny.BUCKET)["age"] == 4
+        table.insert({"group": 1, "age": 5}, 2 * tiny.BUCKET)
+        assert [r.doc_id for r in table] == [1, 2, tiny.BUCKET, 2 * tiny.BUCKET]  # flushed
+        assert calls[2:] == [("people/2", [2 * tiny.BUCKET])]
+    table.insert({"group": 1, "age": 6}, 3 * tiny.BUCKET)
+    assert table.remove([3 * tiny.BUCKET]) == [3 * tiny.BUCKET]
+    assert "people/3" not in buckets(store)
+    table.insert({"group": 1, "age": 7}, 4 * tiny.BUCKET)
+    table.truncate()  # held documents go too
+    assert len(table) == 0 and list(table) == [] and table.get(4 * tiny.BUCKET) is None
 
 
 def test_nothing_outside_the_store_imports_tinydb():
