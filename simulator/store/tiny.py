@@ -77,9 +77,8 @@ class Table:
         self._buckets: dict[int, TinyTable] = {}
         self._max_id = 0
         self._len = 0
-        # inserted documents of bucket number _pending_at, not yet handed to TinyDB
+        # inserted documents of one bucket, not yet handed to TinyDB
         self._pending: dict[int, RawDoc] = {}
-        self._pending_at = -1
 
     # -- the documents -------------------------------------------------------------------
     def _raw(self, doc_id: int) -> RawDoc | None:
@@ -90,7 +89,7 @@ class Table:
         if bucket is None:
             return None
         # int(): a state document's integer may arrive as 3.0 (JSON Schema admits it)
-        return self._storage.data.get(bucket.name, {}).get(str(int(doc_id)))
+        return self._storage.data[bucket.name].get(str(int(doc_id)))
 
     def _bucket(self, doc_id: int) -> TinyTable:
         number = doc_id // BUCKET
@@ -132,9 +131,9 @@ class Table:
             raise ValueError(f"Document with ID {doc_id} already exists")
         else:
             doc_id = int(doc_id)
-        if doc_id // BUCKET != self._pending_at:
+        held = self._pending
+        if held and next(iter(held)) // BUCKET != doc_id // BUCKET:
             self.flush()
-            self._pending_at = doc_id // BUCKET
         stored = {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
         self._pending[doc_id] = stored
         if doc_id > self._max_id:
@@ -187,7 +186,7 @@ class Table:
         return [doc_id for ids in removed.values() for doc_id in ids]
 
     def truncate(self) -> None:
-        self._pending, self._pending_at = {}, -1
+        self._pending = {}
         for bucket in self._buckets.values():
             self._db.drop_table(bucket.name)
         self._buckets.clear()
@@ -236,7 +235,7 @@ class Table:
         self.flush()
         data = self._storage.data
         for number in sorted(self._buckets):
-            raw = data.get(self._buckets[number].name, {})
+            raw = data[self._buckets[number].name]
             for doc_id in sorted(map(int, raw)):
                 yield Record(raw[str(doc_id)], doc_id)
 

@@ -137,6 +137,18 @@ def test_inserts_into_one_bucket_reach_tinydb_together_and_reads_see_them_before
     assert len(table) == 0 and list(table) == [] and table.get(4 * tiny.BUCKET) is None
 
 
+def test_a_taken_id_is_refused_as_tinydb_would_and_removals_count(table):
+    for age in (1, 2, 3):
+        table.insert({"group": 1, "age": age})
+    with pytest.raises(ValueError, match="^Document with ID 2 already exists$"):
+        table.insert({"group": 1, "age": 9}, 2)
+    table.flush()
+    with pytest.raises(ValueError, match="^Document with ID 3 already exists$"):
+        table.insert({"group": 1, "age": 9}, 3)
+    assert table.remove([2]) == [2] and len(table) == 2
+    assert table.remove([1, 3]) == [1, 3] and len(table) == 0
+
+
 def test_nothing_outside_the_store_imports_tinydb():
     import pathlib
 

@@ -117,3 +117,61 @@ def test_a_log_is_built_on_first_append_and_gets_by_position():
     assert entry == {"id": 6, "n": 6} and log.get(6) is entry  # no size: no "_bytes"
     assert log.window(after=0, before=100) == log.window()
     assert [e["id"] for e in log.window(after=4)] == [5, 6]
+
+
+# -- found by mutation testing (tests/mutation/run.py store/memory) ------------------------
+def test_a_run_becomes_a_sorted_container_only_past_long():
+    index = HashIndex(lambda d: [])
+    for doc_id in range(1, LONG + 1):
+        index.add(doc_id, ["k"])
+    assert type(index._ids["k"]) is list and len(index._ids["k"]) == LONG
+    index.add(LONG + 1, ["k"])
+    assert isinstance(index._ids["k"], SortedList)
+
+
+def test_discarding_an_id_a_run_lacks_changes_nothing():
+    index = HashIndex(lambda d: [])
+    for doc_id in (1, 3, 5):
+        index.add(doc_id, ["k"])
+    index.discard(2, ["k"])  # bisect lands inside the run, on another id
+    index.discard(9, ["k"])  # bisect lands past the end
+    assert index.ids("k") == [1, 3, 5]
+
+
+def test_discard_goes_on_past_a_key_holding_one_id():
+    index = HashIndex(lambda d: [])
+    index.add(1, ["a", "b", "c"])
+    index.add(2, ["c"])
+    index.discard(1, ["a", "b", "c"])
+    assert index._ids == {"c": 2}
+
+
+def test_a_fresh_counter_rises_to_one():
+    counters = MemoryCounters()
+    counters.raise_to("n", 1)
+    assert counters.get("n") == 1 and counters.next("n") == 2
+
+
+def test_evicting_an_entry_without_a_size_takes_no_bytes():
+    log = MemoryLog(1, max_bytes=1000)
+    log.append({"n": 1})
+    log.append({"n": 2}, size=5)
+    assert [e["n"] for e in log.window()] == [2] and log.bytes == 5
+
+
+def test_entries_that_exactly_fill_max_bytes_are_all_kept():
+    log = MemoryLog(10, max_bytes=100)
+    log.append({"n": 1}, size=50)
+    log.append({"n": 2}, size=50)
+    log.set_limit(10)  # evicts what no longer fits: nothing
+    assert len(log) == 2 and log.bytes == 100
+
+
+def test_windows_and_slices_that_end_at_or_before_the_start_are_empty():
+    log = MemoryLog(10)
+    for n in range(3):
+        log.append({"n": n})
+    assert log.window(before=1) == [] and log.window(before=0) == []
+    index = OrderedIndex(lambda d: [("g", d["o"])])
+    index.add(index.entries_of(1, {"o": 1}))
+    assert index.slice("g", 0, 0) == [] and index.slice("g", 0, -3) == []
