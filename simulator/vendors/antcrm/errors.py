@@ -1,4 +1,4 @@
-"""AntCRM webhook listener errors: ``{"success": false, "message": "..."}`` (vendors.md §2.3)."""
+"""AntCRM webhook listener errors: ``{"success": false, "message": "..."}`` (AC-ENV-2)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from simulator.errors import VendorError, transport_errors
 
 
 class AntcrmError(VendorError):
-    """Base: renders the listener's error body (A-A1: minimal JSON, every status)."""
+    """Base: renders the listener's error body (AC-ENV-1: minimal JSON, every status)."""
 
     message = "Bad request"
 

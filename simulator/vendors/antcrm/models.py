@@ -1,4 +1,5 @@
-"""AntCRM webhook listener backend: orgs, listeners, customers, deals, tickets (vendors.md §2).
+"""AntCRM webhook listener backend: orgs, listeners, customers, deals, tickets
+(docs/vendors/antcrm.md).
 
 One public method per operation (``listener``) and one per action (``add_contact`` ...
 ``send_sms``). An action reads and checks its whole item first (``payload``), then decides,
@@ -210,7 +211,7 @@ class AntcrmBackend(VendorBackend):
         return listener
 
     def listener(self, *, listener_id: str, client_ip: str | None, document: Any) -> list[Outcome]:
-        """``POST /antcrm/webhook/listener/{listener_id}`` with a parsed JSON body (§2.3).
+        """``POST /antcrm/webhook/listener/{listener_id}`` with a parsed JSON body (AC-ENV-2).
 
         Checks the envelope in the documented order, then processes the items one by one;
         returns one ``Outcome`` per item for the journal (AC-OUTCOME-1); the vendor itself
@@ -276,7 +277,7 @@ class AntcrmBackend(VendorBackend):
         return self._add(call, self._profile(call, data, "add-contact"), "customer")
 
     def add_lead(self, call: Call, data: Mapping[str, Any]) -> Result:
-        """add-lead: a Lead, unless a duplicate among the org's Leads (A-A10)."""
+        """add-lead: a Lead, unless a duplicate among the org's Leads (AC-LEAD-1)."""
         return self._add(call, self._profile(call, data, "add-lead"), "lead")
 
     def _add(self, call: Call, p: Profile, pool: str) -> Result:
@@ -292,11 +293,11 @@ class AntcrmBackend(VendorBackend):
         return "created", self._create(call, kind, p), None
 
     def update_contact(self, call: Call, data: Mapping[str, Any]) -> Result:
-        """update-contact: merge into one Contact or Account; never creates it (A-A8)."""
+        """update-contact: merge into one Contact or Account; never creates it (AC-UPD-4)."""
         return self._update(call, self._profile(call, data, "update-contact"), "customer")
 
     def update_lead(self, call: Call, data: Mapping[str, Any]) -> Result:
-        """update-lead: merge into one Lead; never creates it (A-A8)."""
+        """update-lead: merge into one Lead; never creates it (AC-UPD-4)."""
         return self._update(call, self._profile(call, data, "update-lead"), "lead")
 
     def _profile(self, call: Call, data: Mapping[str, Any], action: str) -> Profile:
@@ -512,7 +513,7 @@ class AntcrmBackend(VendorBackend):
 
     def _kept_users(self, call: Call, users: Iterable[str], what: str) -> list[str]:
         """The org's users among ``users`` (case-insensitive, the org's spelling); the org
-        always has users, since the senderUser is one of them (A-A18)."""
+        always has users, since the senderUser is one of them (AC-ENV-2)."""
         known = self._users[call.org_id]
         found: list[str] = []
         for user in users:
@@ -600,7 +601,7 @@ class AntcrmBackend(VendorBackend):
         return None
 
     def _duplicate(self, org: str, pool: str, p: Profile) -> Record | None:
-        """add-contact/add-lead: contactId → passport → each email → each phone (A-A5)."""
+        """add-contact/add-lead: contactId → passport → each email → each phone (AC-DUP-1)."""
         return self._fall_through(
             org,
             pool,
@@ -663,7 +664,7 @@ class AntcrmBackend(VendorBackend):
         auto_company: bool = False,
         company_by_code: bool = False,
     ) -> str:
-        """Insert a new customer with History ``created`` and its side effects (§2.6)."""
+        """A new customer with History ``created`` and its side effects (AC-ADD-2, AC-AUTO-1)."""
         listener = call.listener
         company_id = None
         if kind == "contact" and p.company is not None:
@@ -721,7 +722,7 @@ class AntcrmBackend(VendorBackend):
         return list(dict.fromkeys(codes))
 
     def _update(self, call: Call, p: Profile, pool: str) -> Result:
-        """update-contact / update-lead (§2.5): requirement, target, merge, History."""
+        """update-contact / update-lead: requirement, target, merge (AC-UPD-2 to AC-UPD-5)."""
         if not (p.contact_id or p.passport or p.emails or p.phones or p.customer_id):
             raise Invalid("one of contactId, passport, emails, phones, customerId is required")
         target, how, searched = self._target(call.org_id, pool, p)
@@ -841,7 +842,7 @@ class AntcrmBackend(VendorBackend):
         )
 
     def _auto_messages(self, call: Call, record: Mapping[str, Any]) -> None:
-        """Auto email to the first email, then auto SMS to the first phone (§2.6, A-A14)."""
+        """Auto email, then auto SMS, each to the first address (AC-AUTO-2, AC-AUTO-3)."""
         mail = call.listener["auto_email"]
         if mail["enabled"] and mail["subject"] and mail["body"] and record["emails"]:
             self.ctx.send(

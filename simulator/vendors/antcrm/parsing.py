@@ -1,4 +1,4 @@
-"""AntCRM parsing: one strict reader per field format of vendors.md §2.4.
+"""AntCRM parsing: one strict reader per field format (AC-FMT-1 to AC-FMT-8).
 
 Every reader treats ``null``, ``""`` (after trimming) and ``[]`` as "not provided" and
 raises ``Invalid`` for a value of the wrong type; the listener then drops that item only.
@@ -33,7 +33,7 @@ class Invalid(Exception):
     """An item that fails validation: the listener drops it and changes nothing."""
 
 
-# -- normalisation used by every comparison (§2.2) ---------------------------------------
+# -- normalisation used by every comparison (AC-NORM-1, AC-NORM-2) -----------------------
 def clean(value: str | None) -> str | None:
     """Trimmed text; empty counts as not provided."""
     if value is None:
@@ -209,7 +209,7 @@ def single_points(data: Mapping[str, Any], one: str, many: str) -> list[str]:
 
 
 def websites(data: Mapping[str, Any]) -> list[Entry]:
-    """``websites``: a String, or ``[{value}]`` / bare strings (§2.4: accept both)."""
+    """``websites``: a String, or ``[{value}]`` / bare strings (AC-FMT-4: accept both)."""
     value = data.get("websites")
     if isinstance(value, str):
         return [] if absent(value) else [{"value": value.strip()}]
@@ -440,7 +440,7 @@ def profile(data: Mapping[str, Any], action: str, dropped: list[str]) -> Profile
     """Read the customer fields ``action`` documents; raises ``Invalid`` on a wrong type.
 
     ``contactType`` picks a pool only in a deal's ``dealWith``/``contacts``; add-contact
-    documents it but ignores its value (A-A17), so any String is accepted there.
+    documents it but ignores its value (AC-ADD-3), so any String is accepted there.
     """
     keys = PROFILE_KEYS[action]
     pooled = action == "dealWith"

@@ -1,4 +1,4 @@
-"""BOTW CRM API errors: ``{"status": "error", "message": "..."}`` (vendors.md §4)."""
+"""BOTW CRM API errors: ``{"status": "error", "message": "..."}`` (BW-BODY-1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""BOTW CRM API backend: contacts per listing, keys per listing, blacklists (vendors.md §4).
+"""BOTW CRM API backend: contacts per listing, keys per listing, blacklists (docs/vendors/botw.md).
 
 Every lookup goes through an index of the contacts table (email, phone, names, unique id,
 each scoped by listing); the contact id is the document id of the contacts table.
@@ -62,7 +62,7 @@ class BotwBackend(VendorBackend):
 
     # -- the checks, in the documented order (the parameters' are in parsing.py) ---------
     def authorize(self, api_key: str | None, listing_id: str) -> None:
-        """403 unless the key is known and authorised for the listing (A-B10)."""
+        """403 unless the key is known and authorised for the listing (BW-AUTH-1)."""
         if api_key is None or listing_id not in self.api_keys.get(api_key, ()):
             raise errors.Unauthorized()
 
@@ -79,7 +79,7 @@ class BotwBackend(VendorBackend):
         return [doc] if doc is not None and doc["listing_id"] == listing_id else []
 
     def _find(self, listing_id: str, email: str | None, phone: str | None) -> Record | None:
-        """The oldest contact with this email, else with this phone (PUT without id, A-B4)."""
+        """The oldest contact with this email, else with this phone (PUT without id, BW-PUT-3)."""
         if email is not None:
             found = self.contacts.lookup("email", (listing_id, norm_email(email)))
             if found:
@@ -94,7 +94,7 @@ class BotwBackend(VendorBackend):
     def create_contact(
         self, listing_id: str, contact: parsing.Contact, ip_address: str | None
     ) -> int:
-        """POST: a new contact, duplicates allowed (A-B8). Returns its contact id."""
+        """POST: a new contact, duplicates allowed (BW-CREATE-4). Returns its contact id."""
         c = contact
         self._check_blacklist(listing_id, c.email, c.phone)
         return self._insert(listing_id, c.first_name, c.last_name, c.email, c.phone, ip_address)
@@ -102,7 +102,7 @@ class BotwBackend(VendorBackend):
     def update_contact(
         self, listing_id: str, update: parsing.Update, ip_address: str | None
     ) -> bool:
-        """PUT: update, or create if missing (A-B3, A-B4). Returns True when it created."""
+        """PUT: update, or create if missing (BW-PUT-2, BW-PUT-3). Returns True when it created."""
         contact_id, c = update.contact_id, update.contact
         first_name, last_name, email, phone = c.first_name, c.last_name, c.email, c.phone
         self._check_blacklist(listing_id, email, phone)
@@ -128,7 +128,7 @@ class BotwBackend(VendorBackend):
         return False
 
     def delete_contact(self, listing_id: str, search: Search) -> int:
-        """DELETE: every contact of the listing matching all given parameters (A-B5)."""
+        """DELETE: every contact of the listing matching all given parameters (BW-DEL-2)."""
         found = self._match(listing_id, search)
         if not found:
             raise errors.ContactNotFound()

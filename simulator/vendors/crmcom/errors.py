@@ -1,6 +1,6 @@
-"""CRM.COM Web API v2 errors: the envelope with an exception code and ``data: null`` (§3.1).
+"""CRM.COM Web API v2 errors: the envelope with an exception code and ``data: null`` (CC-ERR-1).
 
-Application errors are answered with HTTP 200 (A-C1); only transport-level problems (unknown
+Application errors are answered with HTTP 200 (CC-ERR-1); only transport-level problems (unknown
 method path 404, wrong HTTP method 405, body too large 413, injected faults) carry another
 status, and they use the same envelope.
 """

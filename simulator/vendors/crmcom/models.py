@@ -1,4 +1,5 @@
-"""CRM.COM Web API v2 backend: tokens, contact information, pending provisioning (§3).
+"""CRM.COM Web API v2 backend: tokens, contact information, pending provisioning
+(docs/vendors/crmcom.md).
 
 Every operation checks in the documented order (CC-ORDER-1): the route has the token
 checked (``authorize``) and the request parsed into typed arguments (``parsing.py``:
@@ -320,7 +321,7 @@ class CrmcomBackend(VendorBackend):
     def representation(
         self, contact: Mapping[str, Any], fields: parsing.FieldsSet
     ) -> dict[str, Any]:
-        """``data`` of the contact methods (§3.6), only the keys asked for (all: None)."""
+        """``data`` of the contact methods (CC-REP-1), only the keys asked for (all: None)."""
         full: dict[str, Any] = {}
         for key in REPRESENTATION_KEYS:
             if key == "name":
@@ -444,7 +445,7 @@ class CrmcomBackend(VendorBackend):
 
     # -- provisioning ---------------------------------------------------------------------
     def get_pending_provisioning_requests(self, pending: parsing.Pending) -> dict[str, Any]:
-        """GET provisioning/generic_provisioning_requests/get_pending: one page (§3.7)."""
+        """GET provisioning/generic_provisioning_requests/get_pending: one page (CC-PEND-2)."""
         field, value = pending.provider
         size, skip = pending.page.size, pending.page.skip
         keys = [k for k in ("subscriptions_set",) if pending.fields is None or k in pending.fields]

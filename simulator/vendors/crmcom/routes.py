@@ -1,7 +1,7 @@
 """CRM.COM Web API v2 operations under ``/crmapi/rest/v2`` (docs/vendors/crmcom.md).
 
 GET methods read their parameters (the token included) from the query string only, POST
-methods from a JSON object body only (A-C10). Every answer is the envelope; the backend's
+methods from a JSON object body only (CC-TOKEN-1). Every answer is the envelope; the backend's
 errors are ``CrmcomError``s, which render themselves as the error envelope.
 
 Each view follows the check order (CC-ORDER-1): it reads the request document (``body`` or
@@ -22,7 +22,7 @@ from simulator.vendors.crmcom import errors, parsing
 from simulator.vendors.crmcom.models import CrmcomBackend
 
 operations = Operations()
-# Application errors are HTTP 200 too (A-C1): 200 is the operation's answer or the error
+# Application errors are HTTP 200 too (CC-ERR-1): 200 is the operation's answer or the error
 # envelope; transport errors keep the envelope.
 ERRORS = dict.fromkeys((404, 405, 413), "error")
 

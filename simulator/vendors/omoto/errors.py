@@ -1,4 +1,4 @@
-"""Omoto errors: ``{"response": "<code>"}`` (vendors.md §1.2, §1.3).
+"""Omoto errors: ``{"response": "<code>"}`` (OM-KEY-1, OM-CRM-3, OM-RESP-2).
 
 Omoto documents two error bodies, ``401 {"response": "keymismatch"}`` and
 ``400 {"response": "parseerror"}``. Transport-level errors (unknown endpoint, wrong method,
@@ -39,7 +39,7 @@ class KeyMismatch(OmotoError):
 
 
 class ParseError(OmotoError):
-    """The body cannot be read or breaks one of the §1.3 rules."""
+    """The body cannot be read or breaks one of the OM-CRM-3 or OM-RESP-2 rules."""
 
     status = 400
     code = "parseerror"

@@ -1,5 +1,5 @@
 """Omoto backend: campaigns and their keys, Response API endpoints, stored campaign responses
-(vendors.md §1).
+(docs/vendors/omoto.md).
 
 Survey invites are not state: each one goes to the namespace's outbox (kind
 ``survey-invite``) the moment it is sent. Every lookup is a hash index of a table (a
@@ -58,10 +58,10 @@ class OmotoBackend(VendorBackend):
     def receive_customer_info(
         self, api_key: str | None, invitees: Iterable[parsing.Invitee]
     ) -> None:
-        """CRM API (§1.2): one survey invite per customer with an email or a mobile number.
+        """CRM API: one survey invite per customer with an email or a mobile number (OM-CRM-6).
 
         ``invitees`` are those customers (parsing.py); the invites land in the outbox. Not
-        emulated: Omoto's "business rules" beyond that one check (A-O7), de-duplication,
+        emulated: Omoto's "business rules" beyond that one check (OM-CRM-5), de-duplication,
         scheduling.
         """
         campaign = self.authorize(api_key)
@@ -82,7 +82,7 @@ class OmotoBackend(VendorBackend):
     def push_response(
         self, endpoint: str, api_key: str | None, response: parsing.CampaignResponse
     ) -> int:
-        """Response API (§1.3): store one campaign response. Returns its ``response_id``.
+        """Response API (OM-RESP-6): store one campaign response. Returns its ``response_id``.
 
         ``response`` is the parsed form (parsing.py: every parseerror check comes before
         the campaign check, here). Not emulated: de-duplication, any reply content.

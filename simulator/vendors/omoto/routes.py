@@ -64,7 +64,7 @@ RESPONSE_FORM = Reads(
 
 def authorize(api: OmotoBackend) -> str | None:
     """The ``key`` query parameter, checked before anything is read of the body; an
-    unreadable query or a repeated key is no key (A-O1)."""
+    unreadable query or a repeated key is no key (OM-KEY-1)."""
     try:
         key = read_query().get("key")
     except BadBody:
