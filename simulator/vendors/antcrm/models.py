@@ -2,7 +2,7 @@
 (docs/vendors/antcrm.md).
 
 One public method per operation (``listener``) and one per action (``add_contact`` ...
-``send_sms``). An action reads and checks its whole item first (``payload``), then decides,
+``send_sms``). An action reads and checks its whole item first (``parsing.py``), then decides,
 then writes: a failing item raises ``Invalid`` before its first write and changes nothing.
 
 Every lookup goes through an index. Customers are indexed per ``(org_id, pool, key)``, where
