@@ -27,8 +27,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from faker import Faker
-
 POOL = 512
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 YEAR_SECONDS = 365 * 24 * 3600
@@ -53,6 +51,10 @@ class Pools:
     """Faker values drawn once; record ``i`` combines them by index."""
 
     def __init__(self, seed: int) -> None:
+        # here, not at the top: every vendor's fake.py imports this module, and the
+        # registry imports those, so a module-level import would slow every start by 0.4 s
+        from faker import Faker
+
         faker = Faker("en_US")
         faker.seed_instance(seed)
         self.random = random.Random(seed)
