@@ -55,6 +55,7 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 
 app = create_app({"seed": 3})
+control = app.test_client()
 schema = schemathesis.openapi.from_wsgi("/__sim/openapi.json", app, config=CONFIG)
 
 
@@ -69,4 +70,9 @@ schema = schemathesis.openapi.from_wsgi("/__sim/openapi.json", app, config=CONFI
     ],
 )
 def test_openapi_fuzz(case):
+    # One app serves every case, and a case may be PUT /__sim/settings turning
+    # strict_contract on: then a later case's request that its OpenAPI query parameters
+    # allow but its request schema does not (BOTW's search needs one non-blank parameter,
+    # which query parameters cannot say) gets the 422, depending on the order cases run in.
+    control.put("/__sim/settings", json={"strict_contract": False})
     case.call_and_validate()  # every check Schemathesis has
