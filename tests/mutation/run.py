@@ -37,7 +37,7 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_store_interface.py",
     ],
     "store/tiny": ["tests/unit/test_store.py", "tests/unit/test_store_interface.py"],
-    "app": [
+    "pipeline": [
         "tests/control/test_faults.py",
         "tests/control/test_fault_selection.py",
         "tests/control/test_control_plane.py",
