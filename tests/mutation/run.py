@@ -46,6 +46,7 @@ MODULES: dict[str, list[str]] = {
         "tests/contract/botw",
         "tests/contract/test_request_tolerance.py",
         "tests/contract/antcrm/test_outcomes.py",
+        "tests/unit/test_pipeline_pinned.py",
     ],
     "vendors/botw/models": [
         "tests/contract/botw",
