@@ -6,11 +6,14 @@ import socket
 import struct
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from flask import Response
+from werkzeug.test import EnvironBuilder
 
 from simulator import create_app, pipeline
+from simulator.http import BadBody
 from simulator.pipeline import Call, NamespaceMiddleware, closest_routes, drop_connection
 
 H = {"Authorization": "Bearer K"}
@@ -152,15 +155,18 @@ def names(client):
     return client.get("/__sim/namespaces").get_json()["namespaces"]
 
 
-def test_reads_and_unmatched_routes_do_not_create_a_namespace_writes_do():
+def test_control_reads_and_unmatched_routes_do_not_create_a_namespace_vendor_routes_do():
     app, client = fresh()
-    assert client.get("/__ns/a/crm/1?email=a@b.co", headers=H).status_code == 403
     assert client.get("/__ns/a/__sim/state/botw").status_code == 200
-    assert client.post("/__ns/a/nowhere").status_code == 404
-    assert client.delete("/__ns/a/__sim").status_code in (200, 404)
     assert names(client) == ["default"]
-    # a vendor write creates it, and it keeps what happened there
-    assert client.post("/__ns/a/crm/1", data={"email": "a@b.co"}).status_code == 403
+    assert client.post("/__ns/a/nowhere").status_code == 404
+    assert names(client) == ["default"]
+    # dropping a namespace that does not exist does not create it first
+    r = client.delete("/__ns/a/__sim")
+    assert r.get_json()["dropped"] == "a"
+    assert names(client) == ["default"]
+    # a matched vendor route creates it (even a read: its journal entry is a write)
+    assert client.get("/__ns/a/crm/1?email=a@b.co", headers=H).status_code == 403
     assert sorted(names(client)) == ["a", "default"]
     assert len(journal(client, "/__ns/a")) == 1
     # a control write creates one too
@@ -178,6 +184,9 @@ def test_max_namespaces_answers_429_in_the_vendor_shape_or_as_a_problem():
     assert r.mimetype == "application/problem+json"
     assert r.get_json()["status"] == 429
     assert names(client) == ["default"]
+    # dropping a missing namespace at the limit is no creation: no 429
+    r = client.delete("/__ns/c/__sim")
+    assert (r.status_code, r.get_json()["dropped"]) == (200, "c")
 
 
 def test_an_invalid_namespace_name_is_not_a_namespace():
@@ -346,7 +355,7 @@ def test_drop_connection_resets_the_socket_with_zero_linger(key):
     with pytest.raises(BrokenPipeError) as raised:
         drop_connection({key: sock, "REMOTE_PORT": "1"}, result)
     assert raised.value.errno == errno.EPIPE
-    assert "dropped by a crmsim fault rule" in str(raised.value)
+    assert raised.value.strerror == "connection dropped by a crmsim fault rule"
     assert result.closed
     assert sock.calls == [
         ("setsockopt", socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)),
@@ -525,11 +534,109 @@ def test_call_without_an_operation_has_no_name_and_no_document():
         world = sim_of(app).namespaces.find("default")
         call = Call(None, world, None, None, 0.0)  # type: ignore[arg-type]
         assert call.name is None
-        with pytest.raises(LookupError):
+        with pytest.raises(LookupError) as raised:
             call.document()
+        assert str(raised.value) == "this request has no declared operation"
         pipeline.unlock(None)
         pipeline.unlock(call)  # not locked: nothing to release
         pipeline.lock(call)
         assert call.locked and not held_elsewhere_free(world.lock)
         pipeline.unlock(call)
         assert not call.locked and held_elsewhere_free(world.lock)
+
+
+def test_call_reads_the_document_once_and_keeps_its_error():
+    reads = []
+
+    def read():
+        reads.append(1)
+        return {"n": len(reads)}
+
+    op = SimpleNamespace(name="op", reads=SimpleNamespace(read=read))
+    call = Call(None, None, None, op, 0.0)  # type: ignore[arg-type]
+    assert call.document() == {"n": 1}
+    assert call.document() == {"n": 1}
+    assert reads == [1]
+
+    def fail():
+        reads.append(2)
+        raise BadBody("broken", "json")
+
+    op = SimpleNamespace(name="op", reads=SimpleNamespace(read=fail))
+    call = Call(None, None, None, op, 0.0)  # type: ignore[arg-type]
+    for _ in range(2):
+        with pytest.raises(BadBody):
+            call.document()
+    assert reads == [1, 2]
+
+
+def test_a_fault_answer_is_a_simulator_error_named_fault():
+    response = Response("x", 503)
+    answer = pipeline.FaultAnswer(response)
+    assert str(answer) == "fault"
+    assert answer.to_response() is response
+
+
+class FakeTime:
+    """pipeline.time, stood in: perf_counter gives the values listed, sleep records."""
+
+    def __init__(self, *ticks):
+        self.ticks = list(ticks)
+        self.slept = []
+
+    def perf_counter(self):
+        return self.ticks.pop(0)
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+
+
+def test_duration_is_milliseconds_to_three_places_and_a_delay_sleeps_its_seconds(monkeypatch):
+    app, client = fresh()
+    add_fault(client, vendor="botw", delay_ms=60)
+    fake = FakeTime(100.0, 100.2504567)
+    monkeypatch.setattr(pipeline, "time", fake)
+    assert client.post("/crm/1", data={"email": "a@b.co"}, headers=H).status_code == 201
+    monkeypatch.undo()
+    assert fake.slept == [0.06]
+    assert journal(client)[0]["duration_ms"] == 250.457
+
+
+def test_bodies_in_the_journal_are_kept_to_journal_body_bytes():
+    app, client = fresh(journal_body_bytes=8)
+    client.post("/crm/1?q=1", data={"email": "a@b.co"}, headers=H)
+    [entry] = journal(client)
+    assert entry["request"]["body"] == "email=a@…"
+    assert entry["response"]["body"] == '{"status…'
+    assert entry["request"]["query"] == {"q": "1"}
+
+
+def test_a_request_without_a_query_string_is_journaled_with_an_empty_query():
+    app, client = fresh()
+    environ = EnvironBuilder(path="/crm/1", method="GET", headers=H).get_environ()
+    environ.pop("QUERY_STRING", None)
+    status = []
+    body = b"".join(app(environ, lambda s, h, *a: status.append(s)))
+    assert status == ["400 BAD REQUEST"], body
+    [entry] = journal(client)
+    assert entry["request"]["query"] == {}
+
+
+def test_a_route_that_disowns_its_request_is_journaled_without_operation():
+    app, client = fresh()
+    r = client.post("/omoto/unknownthing.htm", data={"a": "b"})
+    assert r.status_code == 404
+    [entry] = journal(client)
+    assert (entry["vendor"], entry["operation"]) == ("omoto", None)
+
+
+def test_the_middleware_closes_the_answer_of_a_dropped_request():
+    result = Result([b"x"])
+
+    def inner(environ, start_response):
+        environ["crmsim.drop"] = True
+        return result
+
+    with pytest.raises(BrokenPipeError):
+        NamespaceMiddleware(inner)({"PATH_INFO": "/crm/1"}, lambda *a: None)
+    assert result.closed
