@@ -132,9 +132,10 @@ EFFECTS: dict[str, Callable[[Effect, Any], Effect]] = {
 def effect(spec: Mapping[str, Any]) -> Effect:
     """The effect of a rule's spec (selectors and firing conditions play no part)."""
     found = Effect()
-    # headers last: a rule's own headers override the ones its kind adds (Retry-After)
-    for key in sorted(spec, key=lambda k: k == "headers"):
+    # in any order: a kind that adds headers (rate_limit's Retry-After) puts the rule's own
+    # headers, given before or after it, on top of its own
+    for key, value in spec.items():
         apply = EFFECTS.get(key)
         if apply is not None:
-            found = apply(found, spec[key])
+            found = apply(found, value)
     return found

@@ -51,6 +51,14 @@ def test_rate_limit_answers_429_with_retry_after(client, botw):
     assert r.get_json() == {"status": "error", "message": "Too many requests."}
 
 
+@pytest.mark.parametrize("headers_first", [True, False])
+def test_a_rules_own_retry_after_wins_over_rate_limits(client, botw, headers_first):
+    parts = [("headers", {"Retry-After": "60", "X-Why": "slow down"}), ("rate_limit", {})]
+    add(client, vendor="botw", **dict(parts if headers_first else parts[::-1]))
+    r = create(client)
+    assert (r.status_code, r.headers["Retry-After"], r.headers["X-Why"]) == (429, "60", "slow down")
+
+
 def test_times_fires_for_the_first_matches_only(client, botw):
     add(client, vendor="botw", method="POST", status=500, times=2)
     assert [create(client).status_code for _ in range(4)] == [500, 500, 201, 201]
