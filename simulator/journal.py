@@ -215,7 +215,7 @@ class Log:
             if after is not None:
                 found = found[:limit]
             else:
-                found = found[max(0, len(found) - limit) :] if limit > 0 else []
+                found = found[max(0, len(found) - limit) :]  # limit <= 0: none
         return found
 
     def query(

@@ -67,6 +67,9 @@ MODULES: dict[str, list[str]] = {
     "vendors/antcrm/models": [
         "tests/contract/antcrm",
     ],
+    "vendors/antcrm/parsing": [
+        "tests/contract/antcrm",
+    ],
     "vendors/crmcom/models": [
         "tests/contract/crmcom",
         "tests/contract/test_request_tolerance.py",

@@ -246,3 +246,21 @@ def test_render_decodes_both_parts_and_outcomes():
         {"item": 0, "actionType": "add-note", "result": "ignored", "id": None, "detail": "why"}
     ]
     assert "raw" in entry["request"]  # the stored entry keeps its raw bytes
+
+
+@pytest.mark.parametrize(
+    "make", [lambda s: Log(5, storage=s), lambda s: Outbox(5, Clock(), storage=s)]
+)
+def test_a_log_and_an_outbox_keep_their_entries_in_the_storage_they_are_given(make):
+    from simulator.store.memory import MemoryLog
+
+    storage = MemoryLog(5)
+    log = make(storage)
+    log.append({"n": 1})
+    assert [e["id"] for e in storage.window(None, None)] == [1]
+    assert ids(log) == [1]
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_select_with_a_limit_of_zero_or_less_finds_nothing(limit):
+    assert filled(3).select(limit=limit) == []
