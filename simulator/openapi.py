@@ -234,6 +234,17 @@ def _control_operation(
         problem = _json_content(_ref("sim/problem.json"), PROBLEM)
         doc["responses"]["413"] = {"description": "over max_control_bytes", "content": problem}
         doc["responses"]["429"] = {"description": "over max_namespaces", "content": problem}
+    if route.minimal:
+        doc["parameters"].append(
+            {
+                "name": "Prefer",
+                "in": "header",
+                "required": False,
+                "description": "return=minimal: answer 204 instead of the loaded state",
+                "schema": {"type": "string"},
+            }
+        )
+        doc["responses"]["204"] = {"description": "loaded (Prefer: return=minimal)"}
     _guarded(doc, route)
     doc["parameters"] += [
         {"name": name, "in": "query", "required": False, "schema": dict(schema)}

@@ -140,6 +140,23 @@ def _state_doc() -> Any:
         raise Problem(400, "Invalid JSON", exc.detail) from exc
 
 
+def _minimal() -> bool:
+    """``Prefer: return=minimal`` (RFC 7240): the client does not want the state echoed."""
+    return any(
+        p.strip().lower() == "return=minimal"
+        for value in request.headers.getlist("Prefer")
+        for p in value.split(",")
+    )
+
+
+def _loaded(dump: Callable[[], dict[str, Any]], depth: int = 2) -> Response:
+    """The answer to a state load: the state as loaded, or 204 when the client preferred
+    a minimal answer (a large state is not encoded just to be thrown away)."""
+    if _minimal():
+        return Response(status=204, headers={"Preference-Applied": "return=minimal"})
+    return _state_answer(dump(), depth)
+
+
 def get_state() -> Response:
     """The whole state document."""
     with _world().lock:
@@ -153,7 +170,7 @@ def put_state() -> Response:
     with world.lock:
         world.backends.update(world.build_state(_sim().schemas, doc))
         del doc  # the sent document's containers go before the answer is built
-        return _state_answer(world.dump_state())
+        return _loaded(world.dump_state)
 
 
 def get_vendor_state(vendor: str) -> Response:
@@ -170,7 +187,7 @@ def put_vendor_state(vendor: str) -> Response:
     with world.lock:
         world.backends.update(world.build_state(_sim().schemas, doc, slug))
         del doc
-        return _state_answer(world.dump_state(slug), 1)
+        return _loaded(lambda: world.dump_state(slug), 1)
 
 
 # -- clock, seed, settings ----------------------------------------------------------------
@@ -385,6 +402,8 @@ class Route:
     status: int = 200  # the status of a successful answer
     # query parameters it reads: name -> JSON Schema of the value
     query: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # honours ``Prefer: return=minimal`` with a 204 (a state load)
+    minimal: bool = False
 
 
 JOURNAL_QUERY: dict[str, Mapping[str, Any]] = {
@@ -408,9 +427,9 @@ ROUTES: list[Route] = [
     Route("DELETE", "", drop_namespace, answer="ok"),
     Route("POST", "/reset", reset, body="reset", answer="ok"),
     Route("GET", "/state", get_state, answer="state.schema"),
-    Route("PUT", "/state", put_state, body="state.schema", answer="state.schema"),
+    Route("PUT", "/state", put_state, body="state.schema", answer="state.schema", minimal=True),
     Route("GET", "/state/<vendor>", get_vendor_state),
-    Route("PUT", "/state/<vendor>", put_vendor_state),
+    Route("PUT", "/state/<vendor>", put_vendor_state, minimal=True),
     Route("GET", "/clock", get_clock, answer="clock-state"),
     Route("PUT", "/clock", put_clock, body="clock", answer="clock-state"),
     Route("POST", "/clock/advance", advance_clock, body="clock-advance", answer="clock-state"),

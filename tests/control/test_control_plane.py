@@ -196,6 +196,31 @@ def test_state_per_vendor(client, sim):
     assert sim.state("botw") == FULL["botw"]
 
 
+@pytest.mark.parametrize("path", ["/__sim/state", "/__sim/state/botw"])
+@pytest.mark.parametrize("prefer", ["return=minimal", "respond-async, RETURN=minimal"])
+def test_a_state_load_that_prefers_a_minimal_answer_gets_204_and_loads(client, sim, path, prefer):
+    doc = FULL if path == "/__sim/state" else FULL["botw"]
+    r = client.put(path, json=doc, headers={"Prefer": prefer})
+    assert (r.status_code, r.data) == (204, b"")
+    assert r.headers["Preference-Applied"] == "return=minimal"
+    assert sim.state()["botw"] == FULL["botw"]
+
+
+def test_an_invalid_state_is_refused_whatever_the_client_prefers(client, sim):
+    r = client.put(
+        "/__sim/state/botw", json={"contacts": [{}]}, headers={"Prefer": "return=minimal"}
+    )
+    assert r.status_code == 400
+
+
+def test_other_preferences_get_the_loaded_state(client):
+    r = client.put(
+        "/__sim/state/botw", json=FULL["botw"], headers={"Prefer": "return=representation"}
+    )
+    assert r.status_code == 200 and r.get_json() == FULL["botw"]
+    assert "Preference-Applied" not in r.headers
+
+
 def test_state_unknown_vendor_and_unknown_keys(client):
     assert client.get("/__sim/state/nope").status_code == 404
     r = client.put("/__sim/state", json={"nope": {}})

@@ -940,8 +940,9 @@ class AntcrmBackend(VendorBackend):
                     problem(f"{at}/companyId", "only a contact belongs to a company")
                     continue
                 companies.append((f"{at}/companyId", org, c["companyId"]))
-            record = {"customerId": code, "org_id": org, "kind": kind, **_copy(CUSTOMER_DEFAULTS)}
-            record.update({k: _copy(c[k]) for k in CUSTOMER_DEFAULTS if k in c})
+            # no copies here: the store copies what it is given (one deep copy per record)
+            record = {"customerId": code, "org_id": org, "kind": kind, **CUSTOMER_DEFAULTS}
+            record.update({k: c[k] for k in CUSTOMER_DEFAULTS if k in c})
             record["history"] = [{**HISTORY_DEFAULTS, **h} for h in record["history"]]
             record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
             self.customers.insert(record)
@@ -971,8 +972,8 @@ class AntcrmBackend(VendorBackend):
                 problem(f"{at}/{where}", f"no customer {ref!r} in org {org!r}")
             if missing:
                 continue
-            record = {"dealId": deal_id, "org_id": org, **_copy(DEAL_DEFAULTS)}
-            record.update({k: _copy(d[k]) for k in DEAL_DEFAULTS if k in d})
+            record = {"dealId": deal_id, "org_id": org, **DEAL_DEFAULTS}
+            record.update({k: d[k] for k in DEAL_DEFAULTS if k in d})
             record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
             self.deals.insert(record)
             self._counters.raise_to(("deal", org), int(deal_id))
@@ -994,8 +995,8 @@ class AntcrmBackend(VendorBackend):
             if deal_ref is not None and not self.deals.lookup_ids("dealId", (org, deal_ref)):
                 problem(f"{at}/dealId", f"no deal {deal_ref!r} in org {org!r}")
                 continue
-            record = {"ticketId": ticket_id, "org_id": org, **_copy(TICKET_DEFAULTS)}
-            record.update({k: _copy(t[k]) for k in TICKET_DEFAULTS if k in t})
+            record = {"ticketId": ticket_id, "org_id": org, **TICKET_DEFAULTS}
+            record.update({k: t[k] for k in TICKET_DEFAULTS if k in t})
             self.tickets.insert(record)
             self._counters.raise_to(("ticket", org), int(ticket_id))
         if problems:
