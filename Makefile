@@ -32,7 +32,8 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest -q -p no:cacheprovider -n auto
 
-# Served crmsim under wrk at 1,000 / 100,000 / 1,000,000 records; writes bench/RESULTS.md.
+# Served crmsim under wrk at 1,000 / 100,000 / 1,000,000 records, side by side with WireMock's
+# static stub (jar from npm's wiremock package, cached in bench/.cache/); writes bench/RESULTS.md.
 # Not part of `make test`. Quicker: make bench BENCH_ARGS='--sizes 1000,100000 --repeat 1'
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
