@@ -8,6 +8,10 @@ Fixtures:
   URL to give the client under test, and the control-plane helpers (``load_state``,
   ``state``, ``journal``, ``outbox``, ``freeze``, ``advance``, ``add_fault``...) act on that
   namespace only, so tests may run in parallel (pytest-xdist) without seeing each other.
+  ``crmsim.intercept()`` sends calls to the vendors' real hosts into that namespace
+  (simulator/intercept.py).
+* ``crmsim_intercept`` (per test): ``crmsim`` with the vendors' real hosts intercepted for
+  the whole test.
 
 Marker ``@pytest.mark.crmsim_vendor("botw")``: when ``CRMSIM_REAL_BOTW_URL`` is set,
 ``crmsim.url("botw")`` is that real sandbox instead and ``crmsim.real`` is True (control
@@ -19,13 +23,21 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from simulator.client import Client
 from simulator.config import real_vendor_url
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from simulator.intercept import Intercept
+
+# the app behind each in-process server's URL, for ``Crmsim.intercept``
+APPS = pytest.StashKey[dict[str, "Flask"]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,7 +51,8 @@ class _Server:
     def __init__(self) -> None:
         from simulator.app import create_app
 
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, create_app(), threaded=True)
+        self.app = create_app()
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -52,9 +65,12 @@ class _Server:
 class Crmsim(Client):
     """The control-plane client of one test's namespace, plus vendor URLs."""
 
-    def __init__(self, server: str, namespace: str, real: dict[str, str]) -> None:
+    def __init__(
+        self, server: str, namespace: str, real: dict[str, str], app: Flask | None = None
+    ) -> None:
         super().__init__(server, namespace)
         self.real_urls = real
+        self.app = app
 
     @property
     def real(self) -> bool:
@@ -72,14 +88,40 @@ class Crmsim(Client):
     def load_state(self, doc: dict[str, Any], vendor: str | None = None) -> dict[str, Any]:
         return self.put_state(doc, vendor)
 
+    def intercept(self, **options: Any) -> Intercept:
+        """Calls to the vendors' real hosts, served in-process in this test's namespace
+        (``hosts``, ``paths``, ``others`` as for ``simulator.intercept.intercept``). A
+        vendor run against its real sandbox (``crmsim_vendor``) is left alone."""
+        from simulator.intercept import Intercept
+
+        if self.app is None:
+            raise RuntimeError(
+                f"crmsim.intercept() needs the plugin's in-process crmsim; crmsim_server is "
+                f"{self.server}, served elsewhere (use simulator.intercept.intercept())"
+            )
+        hosts = dict(options.pop("hosts", None) or {})
+        for vendor in self.real_urls:
+            hosts[vendor] = None
+        return Intercept(
+            self.app,
+            namespace=self.namespace,
+            hosts=hosts,
+            control_urls=[self.server],
+            client=self,
+            **options,
+        )
+
 
 @pytest.fixture(scope="session")
-def crmsim_server() -> Iterator[str]:
+def crmsim_server(request: pytest.FixtureRequest) -> Iterator[str]:
     """Base URL of an in-process crmsim shared by the session."""
     server = _Server()
+    apps = request.config.stash.setdefault(APPS, {})
+    apps[server.url] = server.app
     try:
         yield server.url
     finally:
+        apps.pop(server.url, None)
         server.close()
 
 
@@ -92,7 +134,16 @@ def crmsim(request: pytest.FixtureRequest, crmsim_server: str) -> Iterator[Crmsi
             url = real_vendor_url(str(vendor))
             if url:
                 real[vendor] = url.rstrip("/")
-    sim = Crmsim(crmsim_server, f"t-{uuid.uuid4().hex[:12]}", real)
+    app = request.config.stash.get(APPS, {}).get(crmsim_server)
+    sim = Crmsim(crmsim_server, f"t-{uuid.uuid4().hex[:12]}", real, app)
     yield sim
     if not sim.real:
         sim.drop()
+
+
+@pytest.fixture
+def crmsim_intercept(crmsim: Crmsim) -> Iterator[Crmsim]:
+    """``crmsim``, with calls to the vendors' real hosts (``https://api.botw.org/crm/...``)
+    made with requests or httpx served in its namespace for the whole test."""
+    with crmsim.intercept():
+        yield crmsim
