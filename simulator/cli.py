@@ -81,6 +81,19 @@ def main() -> None:
     "(repeatable; CRMSIM_MOUNTS=crmcom=/crm,botw=/botw). Overlapping paths are refused.",
 )
 @click.option(
+    "--certfile",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Serve HTTPS with this PEM certificate (CRMSIM_CERTFILE; with --keyfile; make one "
+    "with `crmsim cert`).",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The certificate's private key, PEM (CRMSIM_KEYFILE).",
+)
+@click.option(
     "--generate-control-token",
     is_flag=True,
     default=False,
@@ -100,6 +113,8 @@ def serve(
     control_token: str | None,
     open_control_plane: bool | None,
     mounts: tuple[str, ...],
+    certfile: str | None,
+    keyfile: str | None,
     generate_control_token: bool,
 ) -> None:
     """Serve every vendor and the control plane (granian, or gunicorn)."""
@@ -123,6 +138,8 @@ def serve(
         "control_token": control_token,
         "open_control_plane": open_control_plane,
         "mounts": mounts or None,
+        "certfile": Path(certfile) if certfile else None,
+        "keyfile": Path(keyfile) if keyfile else None,
     }
     from simulator.config import BadSetting
 
@@ -150,6 +167,13 @@ def serve(
         except SnapshotRefused as exc:
             click.echo(str(exc), err=True)
             sys.exit(2)
+    from simulator.tls import TlsRefused, check_pair
+
+    try:  # HTTPS: both files, readable, and belonging together (simulator/tls.py)
+        check_pair(config.certfile, config.keyfile)
+    except TlsRefused as exc:
+        click.echo(f"crmsim: {exc}", err=True)
+        sys.exit(2)
     from simulator.serve import PortUnavailable, check_port
 
     try:
@@ -161,7 +185,8 @@ def serve(
         v.slug + (f" at {v.prefix}" if v.slug in config.mounts else "") for v in served_vendors
     )
     click.echo(
-        f"crmsim {__version__} serving on http://{config.host}:{config.port} (vendors: {served})",
+        f"crmsim {__version__} serving on {'https' if config.certfile else 'http'}://"
+        f"{config.host}:{config.port} (vendors: {served})",
         err=True,
     )
     run(config)
@@ -194,6 +219,36 @@ def _control_plane_door(config: Config, generate: bool) -> Config:
             err=True,
         )
     return config
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Directory for ca.pem, cert.pem and key.pem.",
+)
+@click.option(
+    "--hosts",
+    "hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Host names or addresses to certify (repeatable, or comma-separated; default: the "
+    "vendors' host names, localhost, 127.0.0.1 and ::1). Wildcards: '*.omoto.io'.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files (a new CA).")
+def cert(out: str, hosts: tuple[str, ...], force: bool) -> None:
+    """Make a local CA and a certificate for the vendors' host names, for HTTPS."""
+    from simulator.tls import TlsRefused, default_hosts, make_certificate, usage
+
+    names = [h for item in hosts for h in item.split(",")] or default_hosts()
+    try:
+        made = make_certificate(Path(out), names, force=force)
+    except TlsRefused as exc:
+        click.echo(f"crmsim: {exc}", err=True)
+        sys.exit(2)
+    click.echo(usage(made))
 
 
 @main.command()

@@ -48,6 +48,9 @@ class Config:
     max_control_bytes: int = 256 * 1024 * 1024
     schemas_dir: Path | None = None
     data: Path | None = None
+    # HTTPS: a PEM certificate (chain) and its private key (simulator/tls.py, `crmsim cert`)
+    certfile: Path | None = None
+    keyfile: Path | None = None
     # vendor -> base path replacing its default one (simulator/mounts.py, CC-M1)
     mounts: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -131,6 +134,8 @@ def _convert(name: str, raw: str) -> Any:
         if unknown:
             raise ValueError(f"unknown vendors: {', '.join(sorted(unknown))}")
         return chosen
+    if name in ("certfile", "keyfile"):
+        return Path(raw.strip()) if raw.strip() else None  # empty: plain HTTP
     if name in ("schemas_dir", "data"):
         return Path(raw)
     if name == "mounts":

@@ -43,6 +43,8 @@ class Server(BaseApplication):  # type: ignore[misc]
         }
         if config.data is not None:  # the last snapshot of a large state takes a while
             self.options["graceful_timeout"] = max(self.options["graceful_timeout"], 60)
+        if config.certfile is not None and config.keyfile is not None:  # HTTPS (simulator/tls.py)
+            self.options.update(certfile=str(config.certfile), keyfile=str(config.keyfile))
         super().__init__()
 
     def load_config(self) -> None:
@@ -165,7 +167,7 @@ def serve_granian(config: Config) -> None:
     threads; a slow or idle client costs a socket, never a thread."""
     from functools import partial
 
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, SSLProtocols
     from granian.log import LogLevels
     from granian.server.mp import MPServer
 
@@ -186,6 +188,10 @@ def serve_granian(config: Config) -> None:
         workers=1,
         log_level=LogLevels.warning,
         workers_kill_timeout=60 if config.data is not None else 10,
+        # HTTPS (simulator/tls.py): TLS 1.2 and up, as under gunicorn (Python's ssl default)
+        ssl_cert=config.certfile if config.keyfile is not None else None,
+        ssl_key=config.keyfile if config.certfile is not None else None,
+        ssl_protocol_min=SSLProtocols.tls12,
     )
     try:
         server.serve(target_loader=partial(_build, config), wrap_loader=False)

@@ -24,9 +24,14 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serving(
-    *args: str, env: Mapping[str, str] | None = None, ready_within: float = 30.0
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    ready_within: float = 30.0,
+    ca: str | os.PathLike[str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``crmsim serve --port P ARGS``; yields (base URL, process).
+    """``crmsim serve --port P ARGS``; yields (base URL, process). With ``ca`` (the server
+    serves HTTPS, ``--certfile``/``--keyfile`` in ARGS) the base URL is ``https://`` and the
+    health check verifies the server's certificate against that CA.
 
     The server runs in a process group of its own, so that stopping it stops its worker
     too: SIGTERM, then SIGKILL if it has not gone within ten seconds.
@@ -40,7 +45,8 @@ def serving(
         stderr=log,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if ca else 'http'}://127.0.0.1:{port}"
+    verify: bool | str = os.fspath(ca) if ca else True
 
     def output() -> str:
         log.seek(0)
@@ -50,7 +56,7 @@ def serving(
         if proc.poll() is not None:
             raise RuntimeError(f"crmsim serve exited at start ({proc.returncode}): {output()}")
         try:
-            return requests.get(base + "/__sim/health", timeout=1).status_code == 200
+            return requests.get(base + "/__sim/health", timeout=1, verify=verify).status_code == 200
         except requests.RequestException:  # refused, or a read timeout while it boots
             return False
 
