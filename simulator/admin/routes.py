@@ -16,6 +16,8 @@ from simulator.errors import InvalidDocument, Problem, encode_json, json_respons
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.journal import render
 from simulator.world import World
+from simulator.verify import matches_stored
+from simulator.verify import problems as pattern_problems
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
 MAX_FAULT_RULES = 1000  # per namespace: every vendor request may consult them all
@@ -372,6 +374,30 @@ def clear_journal() -> Response:
     """Empty the journal."""
     with _world().lock:
         _world().journal.clear()
+def _matching() -> list[dict[str, Any]]:
+    """The stored entries matching the request pattern in the body (``{}``: every entry)."""
+    doc = _body("request-pattern")
+    errors = pattern_problems(doc)
+    if errors:
+        raise InvalidDocument(errors)
+    if isinstance(doc.get("method"), str):
+        doc["method"] = doc["method"].upper()
+    with _world().lock:  # references only: entries are decoded outside the lock
+        window = _world().journal.select()
+    return [e for e in window if matches_stored(doc, e)]
+
+
+def find_requests() -> Response:
+    """Journaled requests matching a request pattern (schemas/sim/request-pattern.json),
+    oldest first, as GET /__sim/journal renders them."""
+    return _stream(_matching())
+
+
+def count_requests() -> Response:
+    """How many journaled requests match a request pattern."""
+    return ok({"count": len(_matching())})
+
+
     return ok({"status": "ok"})
 
 
@@ -444,6 +470,8 @@ ROUTES: list[Route] = [
     Route("GET", "/faults", get_faults, answer="faults"),
     Route("POST", "/faults", add_fault, body="fault", answer="fault-state", status=201),
     Route("DELETE", "/faults", clear_faults, answer="ok"),
+    Route("POST", "/journal/find", find_requests, body="request-pattern", answer="journal"),
+    Route("POST", "/journal/count", count_requests, body="request-pattern", answer="journal-count"),
     Route("DELETE", "/faults/<rule_id>", remove_fault, answer="ok"),
     Route("DELETE", "/outbox", clear_outbox, answer="ok"),
     Route("GET", "/ui", ui_page, answer="text/html"),

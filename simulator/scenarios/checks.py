@@ -146,6 +146,14 @@ def _check_refs(
                 check.add(where, f"${{{ref}}}: no earlier expectation saves '{parts[0]}'")
 
 
+def matcher_problems(node: Any, at: str = "") -> list[tuple[str, str]]:
+    """``(pointer, message)`` for each malformed matcher object in ``node`` (an expectation,
+    or a request pattern of ``simulator.verify``)."""
+    check = Checker("", {})
+    _check_expected(node, at, check)
+    return [(p.pointer, p.message) for p in check.problems]
+
+
 def _check_expected(node: Any, at: str, check: Checker) -> None:
     """Matcher objects (any key starting with ``$``) are well formed."""
     if isinstance(node, list):
