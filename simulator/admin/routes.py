@@ -15,9 +15,9 @@ from simulator.dashboard import ui_asset, ui_page
 from simulator.errors import InvalidDocument, Problem, encode_json, json_response
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.journal import render
-from simulator.world import World
 from simulator.verify import matches_stored
 from simulator.verify import problems as pattern_problems
+from simulator.world import World
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
 MAX_FAULT_RULES = 1000  # per namespace: every vendor request may consult them all
@@ -370,10 +370,6 @@ def get_journal_entry(entry_id: int) -> Response:
     return ok(entry)
 
 
-def clear_journal() -> Response:
-    """Empty the journal."""
-    with _world().lock:
-        _world().journal.clear()
 def _matching() -> list[dict[str, Any]]:
     """The stored entries matching the request pattern in the body (``{}``: every entry)."""
     doc = _body("request-pattern")
@@ -398,6 +394,10 @@ def count_requests() -> Response:
     return ok({"count": len(_matching())})
 
 
+def clear_journal() -> Response:
+    """Empty the journal."""
+    with _world().lock:
+        _world().journal.clear()
     return ok({"status": "ok"})
 
 
@@ -466,12 +466,12 @@ ROUTES: list[Route] = [
     Route("GET", "/journal", get_journal, answer="journal", query=JOURNAL_QUERY),
     Route("DELETE", "/journal", clear_journal, answer="ok"),
     Route("GET", "/journal/<int:entry_id>", get_journal_entry, answer="journal-entry"),
+    Route("POST", "/journal/find", find_requests, body="request-pattern", answer="journal"),
+    Route("POST", "/journal/count", count_requests, body="request-pattern", answer="journal-count"),
     Route("GET", "/outbox", get_outbox, answer="outbox", query=OUTBOX_QUERY),
     Route("GET", "/faults", get_faults, answer="faults"),
     Route("POST", "/faults", add_fault, body="fault", answer="fault-state", status=201),
     Route("DELETE", "/faults", clear_faults, answer="ok"),
-    Route("POST", "/journal/find", find_requests, body="request-pattern", answer="journal"),
-    Route("POST", "/journal/count", count_requests, body="request-pattern", answer="journal-count"),
     Route("DELETE", "/faults/<rule_id>", remove_fault, answer="ok"),
     Route("DELETE", "/outbox", clear_outbox, answer="ok"),
     Route("GET", "/ui", ui_page, answer="text/html"),
