@@ -45,7 +45,7 @@ import requests
 import responses
 import respx
 from urllib3 import HTTPHeaderDict
-from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.test import EnvironBuilder
 
 from simulator.client import Client
 from simulator.vendors import VENDORS
@@ -97,6 +97,13 @@ class Answer:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+
+    def announced(self) -> int | None:
+        """The length its Content-Length announces (a ``truncate`` rule sends less)."""
+        for name, value in self.headers:
+            if name.lower() == "content-length" and value.strip().isdigit():
+                return int(value)
+        return None
 
 
 @dataclass(frozen=True)
@@ -241,19 +248,27 @@ class Intercept(ContextDecorator):
             environ = builder.get_environ()
         finally:
             builder.close()
+        started: list[Any] = []
+        written: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
+            started[:] = [status, headers]
+            return written.append
+
         try:
-            result, status, answer_headers = run_wsgi_app(self.app.wsgi_app, environ, True)
+            result = self.app.wsgi_app(environ, start_response)
         except BrokenPipeError as exc:  # NamespaceMiddleware's drop_connection
             if environ.get("crmsim.drop"):
                 raise Dropped(f"crmsim dropped the connection ({method} {url})") from exc
             raise
         try:
-            data = b"".join(result)
+            data = b"".join([*written, *result])
         finally:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        return Answer(int(status.split(" ", 1)[0]), list(answer_headers.items()), data)
+        status, answer_headers = started
+        return Answer(int(status.split(" ", 1)[0]), list(answer_headers), data)
 
     # -- requests, through responses ----------------------------------------------------
     def _requests_mock(self) -> responses.RequestsMock:
@@ -316,6 +331,13 @@ class Intercept(ContextDecorator):
             )
         except Dropped as exc:
             raise httpx.ConnectError(str(exc), request=request) from exc
+        announced = answer.announced()
+        if announced is not None and announced > len(answer.body):  # a ``truncate`` rule
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body "
+                f"(received {len(answer.body)} bytes, expected {announced})",
+                request=request,
+            )
         headers = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
         return httpx.Response(answer.status, headers=headers, content=answer.body)
 
