@@ -129,7 +129,12 @@ class Server:
             cmd += ["--threads", str(threads)]
         self.log = tempfile.TemporaryFile()
         started = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            preexec_fn=wiremock.die_with_parent,  # no server outlives a killed harness
+        )
         while True:
             try:
                 if http("GET", self.base + "/__sim/health")[0] == 200:
