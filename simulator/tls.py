@@ -9,15 +9,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-# The vendors' real host names, from their public documents (docs/serving.md, "HTTPS"):
-# BOTW's `https://api.botw.org/crm/{listing_id}`; Omoto's `https://{domain}.omoto.io/omoto/...`
-# (one host per customer); AntCRM's API host `apiring.antbuddy.com` (the listener URL is given
-# to each customer, under antbuddy.com). CRM.COM runs on each customer's own `{server}`: no
-# default host; name it with --hosts.
+# The vendors' real host names, as simulator/intercept.py's DEFAULT_HOSTS take them (a test
+# keeps the two in step): BOTW's `https://api.botw.org/crm/{listing_id}`; Omoto's
+# `https://{domain}.omoto.io/omoto/...` (one host per customer); AntCRM and CRM.COM give each
+# customer a listener URL or a server of its own, under antbuddy.com (the API host is
+# apiring.antbuddy.com) and crm.com. A wildcard covers one label: name deeper hosts with
+# --hosts.
 VENDOR_HOSTS: dict[str, tuple[str, ...]] = {
     "omoto": ("*.omoto.io",),
-    "antcrm": ("apiring.antbuddy.com", "*.antbuddy.com"),
-    "crmcom": (),
+    "antcrm": ("*.antbuddy.com",),
+    "crmcom": ("*.crm.com",),
     "botw": ("api.botw.org",),
 }
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")

@@ -5,6 +5,7 @@ under granian and gunicorn, to clients that verify against that CA (and to none 
 import asyncio
 import datetime
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -19,8 +20,9 @@ from cryptography import x509
 
 from simulator.cli import main
 from simulator.config import Config
+from simulator.intercept import DEFAULT_HOSTS
 from simulator.testing import operations
-from simulator.tls import VALID_DAYS, default_hosts
+from simulator.tls import VALID_DAYS, VENDOR_HOSTS, default_hosts
 
 STATE = {
     "omoto": {"campaigns": [{"campaign_id": "154", "api_key": "DEMOKEY"}]},
@@ -69,8 +71,8 @@ def test_cert_makes_a_ca_and_a_certificate_for_the_vendors_hosts_and_this_machin
     assert names(leaf) == {
         "api.botw.org",
         "*.omoto.io",
-        "apiring.antbuddy.com",
         "*.antbuddy.com",
+        "*.crm.com",
         "localhost",
         "127.0.0.1",
         "::1",
@@ -84,6 +86,14 @@ def test_cert_makes_a_ca_and_a_certificate_for_the_vendors_hosts_and_this_machin
     assert leaf.not_valid_before_utc < datetime.datetime.now(datetime.UTC)
     assert oct(key_path.stat().st_mode & 0o777) == "0o600"  # the key is its owner's only
     assert "PRIVATE KEY" not in ca_path.read_text()  # the CA's key is nowhere
+
+
+def test_the_certificate_names_the_hosts_crmsim_intercept_takes_for_each_vendor():
+    for vendor, pattern in DEFAULT_HOSTS.items():
+        hosts = VENDOR_HOSTS[vendor]
+        assert hosts, vendor
+        for host in hosts:  # a wildcard stands for one label
+            assert re.fullmatch(pattern, host.replace("*", "tenant")), (vendor, host, pattern)
 
 
 def test_cert_prints_how_to_use_the_files(tmp_path):
@@ -348,7 +358,9 @@ def _https_by_name(base, ca, server_name, request):
     return answer
 
 
-@pytest.mark.parametrize("name", ["api.botw.org", "tenant.omoto.io", "apiring.antbuddy.com"])
+@pytest.mark.parametrize(
+    "name", ["api.botw.org", "tenant.omoto.io", "apiring.antbuddy.com", "acme.crm.com"]
+)
 def test_clients_that_call_the_vendors_own_host_names_verify_the_certificate(https, name):
     base, ca = https
     answer = _https_by_name(
@@ -370,8 +382,9 @@ def test_a_host_name_the_certificate_does_not_name_is_refused(https):
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="no curl on this machine")
-def test_curl_with_resolve_as_docs_serving_says(https):
+def test_curl_with_resolve_as_docs_serving_says(https, request):
     base, ca = https
+    server = request.node.callspec.params["https"]
     port = base.rsplit(":", 1)[1]
     done = subprocess.run(
         [
@@ -384,7 +397,7 @@ def test_curl_with_resolve_as_docs_serving_says(https):
             "-H",
             "Authorization: Bearer nope",
             "-w",
-            "\n%{http_code}",
+            "\n%{http_version} %{http_code}",
             f"https://api.botw.org:{port}/crm/123",
         ],
         capture_output=True,
@@ -393,7 +406,9 @@ def test_curl_with_resolve_as_docs_serving_says(https):
         env={**os.environ, "CURL_HOME": "/nonexistent"},  # no ~/.curlrc
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.rsplit("\n", 1)[1] == "403"
+    # curl offers HTTP/2 (ALPN): granian takes it, gunicorn speaks HTTP/1.1 only
+    version = "2" if server == "granian" else "1.1"
+    assert done.stdout.rsplit("\n", 1)[1] == f"{version} 403"
 
 
 def test_a_dropped_connection_is_a_connection_error_over_tls_too(https):

@@ -1,10 +1,7 @@
-"""Shared vocabulary of the intercept tests: a BOTW key and listing, and its real URL."""
+"""The intercept tests' fixture: a standalone intercept with BOTW's key loaded."""
 
 import pytest
-
-BOTW = "https://api.botw.org/crm/123"
-AUTH = {"Authorization": "Bearer KEY"}
-STATE = {"botw": {"api_keys": {"KEY": ["123"]}}}
+from _intercept import STATE
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import anyio
 import httpx
 import pytest
 import requests
-from conftest import AUTH, BOTW, STATE
+from _intercept import AUTH, BOTW, STATE
 
 from simulator.intercept import intercept
 

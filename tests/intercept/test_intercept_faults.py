@@ -6,7 +6,7 @@ import anyio
 import httpx
 import pytest
 import requests
-from conftest import AUTH, BOTW
+from _intercept import AUTH, BOTW
 
 
 def test_a_drop_raises_requests_connection_error(sim):

@@ -4,7 +4,7 @@ vendors' real hosts in the test's own namespace of the session's crmsim."""
 import httpx
 import pytest
 import requests
-from conftest import AUTH, BOTW, STATE
+from _intercept import AUTH, BOTW, STATE
 
 
 def test_crmsim_intercept_feeds_the_tests_namespace(crmsim):

@@ -1,12 +1,14 @@
 """Which hosts are intercepted, where their paths go, and what happens to the others."""
 
+import re
 import threading
+from pathlib import Path
 
 import httpcore
 import httpx
 import pytest
 import requests
-from conftest import AUTH, BOTW, STATE
+from _intercept import AUTH, BOTW, STATE
 
 from simulator import create_app
 from simulator.intercept import DEFAULT_HOSTS, Intercept, intercept
@@ -178,3 +180,9 @@ def test_an_intercept_is_entered_once_at_a_time():
         mock.__enter__()
     with pytest.raises(RuntimeError, match="before it is entered"):
         Intercept().app  # noqa: B018
+
+
+def test_the_documented_default_hosts_are_the_defaults():
+    text = (Path(__file__).parents[2] / "docs" / "testing.md").read_text()
+    rows = re.findall(r"^  \| (\w+) \| `([^`]+)` \|", text, re.M)
+    assert dict(rows) == DEFAULT_HOSTS
