@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import ContextDecorator, ExitStack
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -124,6 +125,11 @@ def _under(path: str, base: str) -> bool:
 class Intercept(ContextDecorator):
     """Sends vendor calls made with requests and httpx into ``app`` (see the module)."""
 
+    # Both libraries patch process-wide, and a second block would split the clients (respx
+    # answers from the first router, responses from the last patch): one at a time.
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _active: ClassVar[Intercept | None] = None
+
     def __init__(
         self,
         app: Flask | None = None,
@@ -184,6 +190,21 @@ class Intercept(ContextDecorator):
     def __enter__(self) -> Intercept:
         if self._stack is not None:
             raise RuntimeError("this intercept is active already")
+        with Intercept._lock:
+            if Intercept._active is not None:
+                raise RuntimeError(
+                    "another crmsim intercept is active in this process; its patches are "
+                    "process-wide, so one intercept at a time"
+                )
+            Intercept._active = self
+        try:
+            self._start()
+        except BaseException:
+            Intercept._active = None
+            raise
+        return self
+
+    def _start(self) -> None:
         if self._given_app is None:
             from simulator.app import create_app
 
@@ -196,12 +217,16 @@ class Intercept(ContextDecorator):
             stack.enter_context(self._requests_mock())
             stack.enter_context(self._httpx_mock())
             self._stack = stack.pop_all()
-        return self
 
     def __exit__(self, *exc: object) -> None:
         stack, self._stack = self._stack, None
-        if stack is not None:
-            stack.close()
+        try:
+            if stack is not None:
+                stack.close()
+        finally:
+            with Intercept._lock:
+                if Intercept._active is self:
+                    Intercept._active = None
 
     def _vendor_routes(self, app: Flask) -> list[_Route]:
         served = {v.slug: v.prefix for v in app.extensions["crmsim"].vendors}

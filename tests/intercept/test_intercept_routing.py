@@ -186,3 +186,10 @@ def test_the_documented_default_hosts_are_the_defaults():
     text = (Path(__file__).parents[2] / "docs" / "testing.md").read_text()
     rows = re.findall(r"^  \| (\w+) \| `([^`]+)` \|", text, re.M)
     assert dict(rows) == DEFAULT_HOSTS
+
+
+def test_one_intercept_at_a_time():
+    with intercept(), pytest.raises(RuntimeError, match="one intercept at a time"):
+        intercept().__enter__()
+    with intercept() as sim:  # the refused one left nothing behind
+        assert sim.client.health()["status"] == "ok"
