@@ -24,7 +24,9 @@ nothing is global across processes (no port, no file: it runs as is under pytest
   Flask app itself.
 
 A ``drop`` fault rule raises ``requests.ConnectionError`` / ``httpx.ConnectError``, as a
-reset connection does. Details: docs/testing.md ("Intercepting the vendors' real hosts").
+reset connection does; a ``truncate`` rule's short body raises requests'
+``ChunkedEncodingError`` / httpx's ``RemoteProtocolError``. One intercept at a time per
+process. Details: docs/testing.md ("Intercepting the vendors' real hosts").
 """
 
 from __future__ import annotations

@@ -193,3 +193,13 @@ def test_one_intercept_at_a_time():
         intercept().__enter__()
     with intercept() as sim:  # the refused one left nothing behind
         assert sim.client.health()["status"] == "ok"
+
+
+def test_a_control_token_guards_the_intercepts_control_plane(monkeypatch):
+    monkeypatch.setenv("CRMSIM_CONTROL_TOKEN", "s3cret")
+    with intercept() as sim:
+        sim.client.put_state(STATE)  # the client sends the token
+        r = requests.get("http://crmsim.localhost/__sim/journal", timeout=5)
+        assert r.status_code == 401
+        # vendor routes stay as open as the vendor's
+        assert requests.post(BOTW, data={"email": "a@example.com"}, headers=AUTH).ok
