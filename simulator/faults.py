@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import itertools
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+MAX_DELAY_MS = 60_000  # a drawn delay never exceeds this (the schema's bound on delay_ms)
+# what a rule's templated body may name (docs/control-plane.md, "One-off answers")
+ANSWER_ROOTS = ("request", "now")
 
 
 @dataclass
@@ -101,22 +107,27 @@ class Faults:
 
 @dataclass(frozen=True)
 class Effect:
-    """What a fired rule does to the request: wait, then answer ``status`` (with ``body``
-    when the rule gives one, else the vendor's own error for it) or drop the connection.
-    ``status`` None after the wait means the vendor answers as usual."""
+    """What a fired rule does to the request: wait ``delay`` (a number of milliseconds or a
+    distribution, drawn by ``draw_ms``), then answer ``status`` (with ``body`` when the rule
+    gives one, else the vendor's own error for it) or drop the connection. ``status`` None
+    after the wait means the vendor answers as usual. ``malformed``, ``truncate`` and
+    ``dribble`` change how the answer, whoever gives it, reaches the client."""
 
-    delay_ms: int = 0
+    delay: Any = None
     status: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
     has_body: bool = False
     drop: bool = False
+    malformed: bool = False
+    truncate: bool = False
+    dribble: Mapping[str, int] | None = None
 
 
 # One entry per kind of fault (schemas/sim/fault.json): how its spec shapes the effect.
 # A new kind is a schema property and a line here.
 EFFECTS: dict[str, Callable[[Effect, Any], Effect]] = {
-    "delay_ms": lambda e, ms: replace(e, delay_ms=ms),
+    "delay_ms": lambda e, delay: replace(e, delay=delay),
     "status": lambda e, status: replace(e, status=status),
     "body": lambda e, body: replace(e, body=body, has_body=True),
     "headers": lambda e, headers: replace(e, headers={**e.headers, **headers}),
@@ -126,6 +137,9 @@ EFFECTS: dict[str, Callable[[Effect, Any], Effect]] = {
         headers={"Retry-After": str(spec.get("retry_after", 1)), **e.headers},
     ),
     "drop": lambda e, _: replace(e, drop=True, status=503),
+    "malformed": lambda e, _: replace(e, malformed=True),
+    "truncate": lambda e, _: replace(e, truncate=True),
+    "dribble": lambda e, spec: replace(e, dribble=spec),
 }
 
 
@@ -138,4 +152,80 @@ def effect(spec: Mapping[str, Any]) -> Effect:
         apply = EFFECTS.get(key)
         if apply is not None:
             found = apply(found, value)
+    return found
+
+
+# -- latency -------------------------------------------------------------------------------
+def draw_ms(delay: Any, rng: random.Random) -> float:
+    """Milliseconds to wait for ``delay`` (schemas/sim/latency.json): a number of them, or
+    ``{"fixed": ms}``, ``{"uniform": {"min", "max"}}`` or ``{"lognormal": {"median",
+    "sigma", "max"?}}`` drawn from ``rng`` (the namespace's seeded fault source); never
+    more than ``MAX_DELAY_MS`` nor a lognormal's ``max``."""
+    if not isinstance(delay, Mapping):
+        return min(float(delay), MAX_DELAY_MS)
+    if "fixed" in delay:
+        return min(float(delay["fixed"]), MAX_DELAY_MS)
+    if "uniform" in delay:
+        bounds = delay["uniform"]
+        return min(rng.uniform(bounds["min"], bounds["max"]), MAX_DELAY_MS)
+    shape = delay["lognormal"]
+    drawn = rng.lognormvariate(math.log(shape["median"]), shape["sigma"])
+    return min(drawn, float(shape.get("max", MAX_DELAY_MS)), MAX_DELAY_MS)
+
+
+# -- one-off answers: bodies templated from the request --------------------------------------
+@functools.cache
+def _bindings() -> Any:
+    """The scenarios' references (imported on first use: the scenarios package is large and
+    the app needs it only for templated answers)."""
+    from simulator.scenarios.refs import Bindings, UnknownReference
+
+    class RequestBindings(Bindings):
+        """A reference to what the request lacks is null, not an error: the rule answers."""
+
+        def lookup(self, ref: str) -> Any:
+            try:
+                return super().lookup(ref)
+            except UnknownReference:
+                return None
+
+    return RequestBindings
+
+
+def render(template: Any, values: Mapping[str, Any]) -> Any:
+    """``template`` with each ``${request...}`` / ``${now}`` replaced from ``values``; a
+    string that is one reference takes the value itself, else the value's text (``$${``
+    writes ``${``)."""
+    return _bindings()(saved=dict(values)).substitute(template)
+
+
+def bad_references(node: Any, pointer: str = "") -> list[dict[str, str]]:
+    """The references of a rule's body that can never have a value: ``{pointer, message}``."""
+    if isinstance(node, dict):
+        return [
+            e
+            for k, v in node.items()
+            for e in bad_references(v, f"{pointer}/{k.replace('~', '~0').replace('/', '~1')}")
+        ]
+    if isinstance(node, list):
+        return [e for i, v in enumerate(node) for e in bad_references(v, f"{pointer}/{i}")]
+    if not isinstance(node, str):
+        return []
+    from simulator.scenarios.refs import REF, REF_PATH
+
+    found = []
+    for m in REF.finditer(node):
+        ref = m.group(1)
+        if ref is None:
+            continue  # $${, a literal ${
+        if not REF_PATH.match(ref) or ref.split(".")[0] not in ANSWER_ROOTS:
+            found.append(
+                {
+                    "pointer": pointer,
+                    "message": f"${{{ref}}} names nothing a request has; references start "
+                    "with request. (method, path, query, headers, body, vendor, operation, "
+                    "namespace) or are ${now}",
+                    "keyword": "reference",
+                }
+            )
     return found

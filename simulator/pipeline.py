@@ -4,13 +4,15 @@ A vendor request:
 
 1. ``enter_namespace``: its world (``/__ns/{name}`` or the default), opened on first use;
 2. ``start_call``: the ``Call`` (its vendor and declared operation) on ``g``;
-3. ``apply_fault``: the namespace's fault rules may delay, answer or drop it;
+3. ``apply_fault``: the vendor's latency setting and the namespace's fault rules may delay,
+   answer or drop it;
 4. ``read_body`` then ``lock``: the body is read before the namespace lock is taken, so
    a slow upload never holds the namespace;
 5. ``check_contract``: the request document against ``<op>.request.json``;
 6. the operation's view (``simulator/vendors/<vendor>/routes.py``);
-7. ``record``: the journal entry; ``check_answer``: with ``validate_responses``, the
-   answer against the schema its operation declares for the status;
+7. ``shape_answer``: a fired rule's ``malformed``, ``truncate``, ``dribble``
+   (``simulator/transport.py``); ``record``: the journal entry; ``check_answer``: with
+   ``validate_responses``, the answer against the schema its operation declares for the status;
 8. ``unlock``, on the way out whatever happened.
 
 A control request (``/__sim``) takes steps 1 and 8 only. Errors render in one place
@@ -35,10 +37,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from simulator.errors import Problem, SimulatorError, json_response
-from simulator.faults import effect
+from simulator.answers import request_values
+from simulator.errors import Problem, SimulatorError, encode_json, json_response
+from simulator.faults import Effect, draw_ms, effect, render
 from simulator.http import BadBody, parse_json
 from simulator.journal import ENTRY_OVERHEAD, Raw, outcomes_size
+from simulator.transport import BRIDGED, ENVIRON_KEY, Transport, malform, prepare
 from simulator.vendors._base import Operation, Vendor
 from simulator.world import DEFAULT, NAME, TooManyNamespaces, World
 
@@ -65,6 +69,7 @@ class Call:
     violations: list[dict[str, str]] = field(default_factory=list)
     checked: bool = False
     fault: str | None = None
+    effect: Effect | None = None  # what the fired rule does (its id is ``fault``)
     locked: bool = False
     # what the vendor did with each item (AntCRM listener items), for the journal
     outcomes: list[Any] | None = None
@@ -150,24 +155,33 @@ class FaultAnswer(SimulatorError):
 
 
 def apply_fault(call: Call) -> None:
-    """Consult the namespace's fault rules; a rule that fires delays, answers or drops."""
+    """Consult the namespace's fault rules and its vendor's ``latency`` setting: wait (a
+    fired rule's own ``delay_ms`` replaces the vendor's latency), then answer, drop, or let
+    the vendor answer. Delays are drawn from the namespace's seeded fault source and slept
+    in the thread that serves the request."""
     world, vendor, req = call.world, call.vendor, call.request
-    if not world.faults.rules:
+    latency = world.settings["latency"].get(vendor.slug) if vendor is not None else None
+    if not world.faults.rules and latency is None:
         return
     with world.lock:
         rule = world.faults.pick(vendor.slug if vendor else None, call.name, req.method, req.path)
-    if rule is None:
+        does = effect(rule.spec) if rule is not None else None
+        delay = latency if does is None or does.delay is None else does.delay
+        ms = draw_ms(delay, world.faults.random) if delay is not None else 0
+    if ms:
+        time.sleep(ms / 1000)
+    if rule is None or does is None:
         return
     call.fault = rule.id
-    does = effect(rule.spec)
-    if does.delay_ms:
-        time.sleep(does.delay_ms / 1000)
+    call.effect = does
     if does.drop:
         req.environ["crmsim.drop"] = True
     if does.status is None:
         return  # a delay only: the vendor answers as usual
     if does.has_body:
-        response = json_response(does.body, does.status)
+        response = json_response(answer_body(call, does.body), does.status)
+    elif does.status < 400:  # a one-off success without a body
+        response = Response(status=does.status)
     elif vendor is not None:
         response = vendor.http_error(does.status).to_response()
     else:
@@ -176,6 +190,28 @@ def apply_fault(call: Call) -> None:
         ).to_response()
     response.headers.update(does.headers)
     raise FaultAnswer(response)
+
+
+def answer_body(call: Call, body: Any) -> Any:
+    """A rule's body with its ``${request...}`` and ``${now}`` references filled in."""
+    if "${" not in encode_json(body).decode():
+        return body
+    vendor = call.vendor.slug if call.vendor is not None else None
+    values = request_values(
+        call.request, vendor, call.name, call.world.name, call.world.clock.now()
+    )
+    return render(body, values)
+
+
+def shape_answer(call: Call, response: Response) -> None:
+    """A fired rule's ``malformed`` (the body cut to half, here) and ``truncate``/``dribble``
+    (left for the server layer, ``simulator/transport.py``)."""
+    does = call.effect
+    if does is None:
+        return
+    if does.malformed:
+        response.set_data(malform(response.get_data()))
+    prepare(response, call.request.environ, Transport.of(does.truncate, does.dribble))
 
 
 # -- 4. body and lock ----------------------------------------------------------------------
@@ -321,6 +357,7 @@ def install(app: Flask, sim: Simulator) -> None:
             g.world.changes += 1  # vendor or control write: the snapshot thread saves it
         call: Call | None = g.get("call")
         if call is not None:
+            shape_answer(call, response)
             if call.checked:
                 response.headers["X-Sim-Violations"] = str(len(call.violations))
             record(call, response)
@@ -397,6 +434,9 @@ class NamespaceMiddleware:
         result = self.app(environ, start_response)
         if environ.get("crmsim.drop"):
             drop_connection(environ, result)
+        transport: Transport | None = environ.get(ENVIRON_KEY)
+        if transport is not None and BRIDGED not in environ:
+            return transport.wsgi(environ, result)  # under the RSGI bridge: it sends the body
         return result
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from simulator.transport import BRIDGED, ENVIRON_KEY, Transport
+
 log = logging.getLogger("crmsim.serve")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _LINGER_ZERO = struct.pack("ii", 1, 0)
@@ -132,6 +134,7 @@ class Bridge:
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
             "wsgi.input_terminated": True,
+            BRIDGED: True,  # a fault rule's truncate or dribble: __rsgi__ sends the body
         }
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -170,7 +173,10 @@ class Bridge:
         status, headers, data = await asyncio.get_running_loop().run_in_executor(
             self.pool, self.call, environ
         )
-        if status:
+        transport: Transport | None = environ.get(ENVIRON_KEY)
+        if status and transport is not None:  # sent from the event loop: no thread waits
+            await transport.send_rsgi(proto, status, headers, data)
+        elif status:
             proto.response_bytes(status, headers, data)
         else:  # reset by a fault rule: nothing can be written any more
             proto.response_empty(503, [])

@@ -85,6 +85,9 @@ class World:
             "outbox_limit": config.outbox_limit,
             "journal_max_bytes": config.journal_max_bytes,
             "outbox_max_bytes": config.outbox_max_bytes,
+            # each vendor's default delay, drawn before every one of its requests (a
+            # distribution, schemas/sim/latency.json; docs/control-plane.md)
+            "latency": {},
         }
         self.clock = Clock()
         self.ids = Ids(config.seed)

@@ -322,6 +322,7 @@ def test_settings_defaults_and_partial_update(client):
         "outbox_limit": 10000,
         "journal_max_bytes": 16 * 1024 * 1024,
         "outbox_max_bytes": 16 * 1024 * 1024,
+        "latency": {},
     }
     r = client.put("/__sim/settings", json={"journal_limit": 2})
     assert r.get_json() == {**s, "journal_limit": 2}
