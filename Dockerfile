@@ -27,8 +27,10 @@ USER 10001
 WORKDIR /home/crmsim
 VOLUME ["/data"]
 EXPOSE 8080
+# Over HTTPS when CRMSIM_CERTFILE names a certificate (docs/serving.md, "HTTPS"); on loopback
+# the health check need not verify it (the CA is not in the image).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/__sim/health', timeout=2).status != 200)"]
+    CMD ["python", "-c", "import os, ssl, sys, urllib.request; tls = bool(os.environ.get('CRMSIM_CERTFILE', '').strip()); sys.exit(urllib.request.urlopen(('https' if tls else 'http') + '://127.0.0.1:8080/__sim/health', timeout=2, context=ssl._create_unverified_context() if tls else None).status != 200)"]
 # The HTTP server is granian (no slow or idle client can stall the others); `--server gunicorn`
 # selects gunicorn (docs/serving.md, "Choosing the HTTP server").
 # Arguments of `docker run IMAGE ...` are added to `crmsim serve`, e.g. --data /data/crmsim.json

@@ -96,13 +96,23 @@ def check_pair(certfile: Path | None, keyfile: Path | None) -> None:
             f"{given} needs {missing} (CRMSIM_CERTFILE and CRMSIM_KEYFILE): HTTPS takes a "
             "certificate and its private key; make both with `crmsim cert`"
         )
+    for path, holds, what in (
+        (certfile, "-----BEGIN CERTIFICATE-----", "PEM certificate"),
+        (keyfile, "PRIVATE KEY-----", "PEM private key"),
+    ):
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise TlsRefused(f"cannot read {path}: {exc.strerror}") from None
+        if holds.encode() not in text:
+            raise TlsRefused(f"{path} holds no {what} (`crmsim cert` makes both files)")
+
+    def no_password() -> str:
+        raise TlsRefused(f"{keyfile} is encrypted: crmsim takes a key without a password")
+
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(certfile, keyfile)
-    except FileNotFoundError as exc:
-        raise TlsRefused(f"cannot read {exc.filename}: no such file") from None
-    except PermissionError as exc:
-        raise TlsRefused(f"cannot read {exc.filename}: permission denied") from None
+        context.load_cert_chain(certfile, keyfile, password=no_password)
     except ssl.SSLError as exc:
         raise TlsRefused(
             f"cannot serve HTTPS with --certfile {certfile} and --keyfile {keyfile}: "

@@ -10,6 +10,8 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ import requests
 from _serve import serving
 from click.testing import CliRunner
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from simulator.cli import main
 from simulator.config import Config
@@ -145,9 +148,14 @@ def test_the_files_come_from_the_environment_too():
     [
         ("cert only", "crmsim: --certfile needs --keyfile (CRMSIM_CERTFILE and CRMSIM_KEYFILE)"),
         ("key only", "crmsim: --keyfile needs --certfile"),
-        ("missing", "crmsim: cannot read "),
-        ("another key", "crmsim: cannot serve HTTPS with --certfile "),
-        ("key as cert", "crmsim: cannot serve HTTPS with --certfile "),
+        ("missing", "crmsim: cannot read {tmp}/none.pem: No such file or directory"),
+        (
+            "another key",
+            "crmsim: cannot serve HTTPS with --certfile {cert} and --keyfile {tmp}/key",
+        ),
+        ("key as cert", "crmsim: {key} holds no PEM certificate"),
+        ("cert as key", "crmsim: {cert} holds no PEM private key"),
+        ("encrypted key", "crmsim: {tmp}/enc.pem is encrypted: crmsim takes a key without"),
     ],
 )
 def test_serve_refuses_files_that_cannot_serve_https(tls, tmp_path, which, message):
@@ -159,7 +167,15 @@ def test_serve_refuses_files_that_cannot_serve_https(tls, tmp_path, which, messa
         "missing": ["--certfile", str(tmp_path / "none.pem"), "--keyfile", str(key_path)],
         "another key": ["--certfile", str(cert_path), "--keyfile", str(tmp_path / "key.pem")],
         "key as cert": ["--certfile", str(key_path), "--keyfile", str(key_path)],
+        "cert as key": ["--certfile", str(cert_path), "--keyfile", str(cert_path)],
+        "encrypted key": ["--certfile", str(cert_path), "--keyfile", str(tmp_path / "enc.pem")],
     }[which]
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    encrypted = serialization.BestAvailableEncryption(b"secret")
+    (tmp_path / "enc.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encrypted)
+    )
+    message = message.format(tmp=tmp_path, cert=cert_path, key=key_path)
     refused = CliRunner().invoke(main, ["serve", "--port", "1", *args])
     assert refused.exit_code == 2, refused.output
     assert refused.output.startswith(message), refused.output
@@ -422,3 +438,31 @@ def test_a_dropped_connection_is_a_connection_error_over_tls_too(https):
         session.post(ns + "/crm/123", headers=BOTW, data={"email": "d@example.com"})
     r = session.post(ns + "/crm/123", headers=BOTW, data={"email": "d@example.com"})
     assert r.status_code == 201  # the server serves on
+
+
+def healthcheck_code():
+    """The Python the Dockerfile's HEALTHCHECK runs (no Docker engine on CI machines)."""
+    dockerfile = (Path(__file__).resolve().parent.parent / "Dockerfile").read_text()
+    (code,) = re.findall(r'HEALTHCHECK .*?CMD \["python", "-c", "(.*?)"\]', dockerfile, re.S)
+    return code
+
+
+def test_the_docker_health_check_asks_over_https_when_a_certificate_is_named(https, tls):
+    base, _ = https
+    code = healthcheck_code().replace("127.0.0.1:8080", base.rsplit("/", 1)[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMSIM_")}
+
+    def check(**extra):
+        run = [sys.executable, "-c", code]
+        return subprocess.run(run, env={**env, **extra}, capture_output=True, timeout=30)
+
+    assert check(CRMSIM_CERTFILE=str(tls[1])).returncode == 0
+    assert check().returncode != 0  # plain HTTP to the HTTPS port: unhealthy
+
+
+def test_the_docker_health_check_asks_over_http_without_a_certificate():
+    with serving() as (base, _proc):
+        code = healthcheck_code().replace("127.0.0.1:8080", base.rsplit("/", 1)[1])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRMSIM_")}
+        run = [sys.executable, "-c", code]
+        assert subprocess.run(run, env=env, capture_output=True, timeout=30).returncode == 0
