@@ -189,6 +189,7 @@ def test_a_body_without_references_is_answered_as_given(loaded):
         ({"a/b": "${reqest.body.email}"}, "/body/a~1b"),
         ({"a~b": ["ok ${now}", "${steps.0.x}"]}, "/body/a~0b/1"),
         ("${request.}", "/body"),
+        ("$${literal} ${bad.ref}", "/body"),
         ("${}", "/body"),
     ],
 )
@@ -197,7 +198,11 @@ def test_a_reference_that_can_never_have_a_value_is_refused(client, body, pointe
     assert r.status_code == 400
     [error] = r.get_json()["errors"]
     assert (error["pointer"], error["keyword"]) == (pointer, "reference")
-    assert "${" in error["message"]
+    assert error["message"].endswith(
+        " names nothing a request has; references start with request. (method, path, query, "
+        "headers, body, vendor, operation, namespace) or are ${now}"
+    )
+    assert error["message"].startswith("${")
     assert client.get("/__sim/faults").get_json() == {"faults": []}
 
 

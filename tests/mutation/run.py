@@ -24,7 +24,12 @@ TARGET = 98.0
 
 # module (under simulator/) -> the tests that reach it (files or directories)
 MODULES: dict[str, list[str]] = {
-    "faults": ["tests/control/test_faults.py", "tests/control/test_fault_selection.py"],
+    "faults": [
+        "tests/control/test_faults.py",
+        "tests/control/test_fault_selection.py",
+        "tests/control/test_latency.py",
+        "tests/control/test_fault_answers.py",
+    ],
     "journal": [
         "tests/control/test_control_plane.py",
         "tests/control/test_bounded.py",
@@ -47,6 +52,8 @@ MODULES: dict[str, list[str]] = {
         "tests/contract/test_request_tolerance.py",
         "tests/contract/antcrm/test_outcomes.py",
         "tests/unit/test_pipeline_pinned.py",
+        "tests/control/test_latency.py",
+        "tests/control/test_fault_answers.py",
     ],
     "vendors/botw/models": [
         "tests/contract/botw",
