@@ -57,6 +57,8 @@ VENDORS = ("botw", "omoto", "antcrm", "crmcom")
 SAMPLE = 5000  # records i < SAMPLE are the same in every size: fake records depend on i only
 CEILING = "ceiling: GET /__sim/health"
 WIREMOCK = f"WireMock {wiremock.VERSION} static stub: POST {wiremock.STUB_PATH}"
+WIREMOCK_WARM_REQUESTS = 200_000  # HotSpot compiles a method after ~10,000 calls: ample
+WIREMOCK_WARM_SECONDS = 90  # however slow the machine, the warm-up ends
 
 
 # -- processes and HTTP ---------------------------------------------------------------------
@@ -577,31 +579,32 @@ def main() -> None:
 
 
 def warm_wiremock(binary: str, wm: wiremock.WireMock, args: Any) -> dict[str, Any]:
-    """Warm the JVM up: --wiremock-warmup second runs until two in a row are within 5%,
-    at least five runs (the JIT compiles the hot paths in the first seconds of load; a
-    cold JVM serves a tenth of what a warm one does), at most fifteen."""
+    """Warm the JVM up (the JIT compiles the hot paths under load: a cold JVM serves a
+    tenth of what a warm one does): --wiremock-warmup second wrk runs until WireMock has
+    served WIREMOCK_WARM_REQUESTS requests and three runs in a row are within 5% of each
+    other (a JVM that still climbs is not warm), for at most WIREMOCK_WARM_SECONDS."""
     requests = prepare(wiremock_op(), wm.base, "")
     rates: list[float] = []
+    served = 0.0
+    steady = False
     try:
-        while len(rates) < 15:
-            rates.append(
-                wrk(
-                    binary,
-                    wm.base,
-                    requests,
-                    args.wiremock_warmup,
-                    args.connections,
-                    args.wrk_threads,
-                )["rps"]
-            )
-            print(f"   WireMock warm-up: {rates[-1]:,.0f} req/s", flush=True)
-            if len(rates) >= 5 and abs(rates[-1] - rates[-2]) <= 0.05 * rates[-2]:
+        while len(rates) * args.wiremock_warmup < WIREMOCK_WARM_SECONDS:
+            rate = wrk(
+                binary, wm.base, requests, args.wiremock_warmup, args.connections, args.wrk_threads
+            )["rps"]
+            rates.append(rate)
+            served += rate * args.wiremock_warmup
+            print(f"   WireMock warm-up: {rate:,.0f} req/s", flush=True)
+            last = rates[-3:]
+            steady = len(last) == 3 and max(last) <= 1.05 * min(last)
+            if steady and served >= WIREMOCK_WARM_REQUESTS:
                 break
     finally:
         requests.unlink()
     return {
         "start_s": wm.start_s,
         "warmup_rps": rates,
+        "warm": steady and served >= WIREMOCK_WARM_REQUESTS,
         "rss_warm_mib": wm.rss_mib(),
         "command": wm.command,
     }
@@ -771,9 +774,18 @@ def render(report: dict[str, Any], args: Any, started: datetime.datetime) -> str
             f"WireMock {wiremock.VERSION} standalone (the npm package's jar, "
             f"`{wiremock.command_line()}`), one static stub `POST {wiremock.STUB_PATH}` "
             "(201, a small JSON body), was started once, and warmed up before the first round with "
-            f"{args.wiremock_warmup:g} s runs until two in a row were within 5%: "
+            f"{args.wiremock_warmup:g} s runs until it had served {WIREMOCK_WARM_REQUESTS:,} "
+            f"requests and three runs in a row were within 5% (at most {WIREMOCK_WARM_SECONDS} "
+            "s): "
             + " → ".join(f"{r:,.0f}" for r in wm["warmup_rps"])
-            + " req/s. In every round WireMock is measured next to crmsim's ceiling (first in "
+            + " req/s"
+            + (
+                ""
+                if wm.get("warm", True)
+                else f" (**not steady after {WIREMOCK_WARM_SECONDS} s**: the machine was busy, "
+                "and WireMock's figures below are of a JVM still warming up)"
+            )
+            + ". In every round WireMock is measured next to crmsim's ceiling (first in "
             "rounds 1, 3, ..., last in rounds 2, 4, ...), at every size, with the same wrk "
             "settings and the same request as BOTW create. *vs WireMock*: the row's req/s ÷ "
             "WireMock's static stub's at that size; *vs ceiling*: ÷ crmsim's "

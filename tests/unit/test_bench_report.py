@@ -113,3 +113,10 @@ def test_without_wiremock_the_ratios_to_it_are_left_blank(run: ModuleType) -> No
     assert run.WIREMOCK not in text
     assert row(text, f"| {run.CEILING} |").split(" | ")[1:4] == ["12,000", "-", "1.00"]
     assert row(text, "| moonshot").endswith("| not measured |")
+
+
+def test_a_wiremock_still_warming_up_is_said_so(run: ModuleType) -> None:
+    doc = report(run)
+    assert "not steady" not in render(run, doc)
+    doc["wiremock"]["warm"] = False
+    assert "(**not steady after 90 s**: the machine was busy" in render(run, doc)
