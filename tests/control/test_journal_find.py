@@ -80,10 +80,10 @@ def test_bad_patterns_are_refused_with_pointers_and_change_nothing(client, sim):
     cases = [
         ({"status": 201}, ""),  # not a request field
         ({"operation": 3}, "/operation"),
-        ({"path": {"$match": "("}}, "/path"),
+        ({"path": {"$match": "("}}, "/path/$match"),
         ({"body": {"email": {"$match": "("}}}, "/body/email/$match"),
         ({"body": {"email": {"$match": "a", "$type": "string"}}}, "/body/email"),
-        ({"query": {"email": {"$len": "${n}"}}}, "/query"),
+        ({"query": {"email": {"$len": "${n}"}}}, "/query/email/$len"),
         ({"body": {"$what": 1}}, "/body"),
     ]
     for doc, where in cases:
