@@ -217,7 +217,8 @@ def test_malformed_cuts_the_vendors_own_answer_which_still_happened(loaded, sim)
     with pytest.raises(json.JSONDecodeError):
         json.loads(r.data)
     assert len(sim.state("botw")["contacts"]) == 1  # the vendor did create the contact
-    assert sim.journal()[0]["fault"] == rule["id"]
+    [entry] = sim.journal()
+    assert (entry["fault"], entry["response"]["body"]) == (rule["id"], whole[:34].decode())
 
 
 def test_malformed_with_a_status_cuts_the_vendors_error(loaded):
