@@ -50,7 +50,7 @@ import respx
 from urllib3 import HTTPHeaderDict
 from werkzeug.test import EnvironBuilder
 
-from simulator.client import Client
+from simulator.client import AsyncClient, Client
 from simulator.vendors import VENDORS
 
 if TYPE_CHECKING:
@@ -187,6 +187,11 @@ class Intercept(ContextDecorator):
         if self._client is None:
             self._client = Client(CONTROL_URL, self.namespace)
         return self._client
+
+    def async_client(self) -> AsyncClient:
+        """The same control plane as ``simulator.client.AsyncClient`` (a new one: close it,
+        or use ``async with``), answered in-process inside the block only."""
+        return AsyncClient(CONTROL_URL, self.namespace)
 
     # -- entering and leaving -----------------------------------------------------------
     def __enter__(self) -> Intercept:

@@ -89,3 +89,16 @@ def test_a_body_sent_in_pieces_arrives_whole(sim, method):
         r = httpx.post(BOTW, content=iter(pieces), headers=headers)
     assert r.status_code == 201
     assert created(sim) == ["dee@example.com"]
+
+
+def test_the_async_control_plane(sim):
+    async def main():
+        async with sim.async_client() as control, httpx.AsyncClient() as client:
+            await control.reset()
+            await control.put_state(STATE)
+            r = await client.post(BOTW, data={"email": "eve@example.com"}, headers=AUTH)
+            return r.status_code, await control.journal(operation="botw.create_contact")
+
+    status, journal = anyio.run(main)
+    assert status == 201
+    assert [e["response"]["status"] for e in journal] == [201]
