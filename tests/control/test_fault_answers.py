@@ -332,3 +332,26 @@ def test_under_the_rsgi_bridge_the_wsgi_layer_leaves_the_body_whole():
     unbridged = app(builder.get_environ(), lambda *a: None)  # gunicorn's, werkzeug's
     assert isinstance(unbridged, types.GeneratorType)
     assert list(unbridged) == [b"", WHOLE[: len(WHOLE) // 2], WHOLE[len(WHOLE) // 2 :]]
+
+
+def test_a_scenarios_fault_body_keeps_its_request_references_for_the_rule(app):
+    from simulator.scenarios import Runner, loads
+
+    scenario = loads(
+        """
+name: one-off answer from a scenario
+given: {botw: {api_keys: {K: ["1"]}}}
+faults:
+  - operation: botw.create_contact
+    times: 1
+    status: 201
+    body: {status: success, email: "${request.body.email}"}
+steps:
+  - {method: POST, path: /crm/1, headers: {Authorization: Bearer K}, form: {email: a@b.co},
+     expect: {status: 201, body: {status: success, email: a@b.co}}}
+  - {method: POST, path: /crm/1, headers: {Authorization: Bearer K}, form: {email: c@d.co},
+     expect: {status: 201, body: {message: New contact successfully updated.}}}
+"""
+    )
+    result = Runner(app=app).run(scenario)
+    assert result.ok, result.report()
