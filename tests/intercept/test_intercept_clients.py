@@ -1,6 +1,7 @@
 """requests, httpx and httpx's AsyncClient reach the vendors' real hosts in-process."""
 
 import asyncio
+import io
 
 import anyio
 import httpx
@@ -79,12 +80,16 @@ def test_a_vendor_error_is_the_vendors_answer(sim):
     assert r.headers["Content-Type"].startswith("application/json")
 
 
-@pytest.mark.parametrize("method", ["requests", "httpx"])
+@pytest.mark.parametrize("method", ["requests", "requests-str", "requests-file", "httpx"])
 def test_a_body_sent_in_pieces_arrives_whole(sim, method):
     pieces = [b"email=", b"dee%40example.com"]
     headers = {**AUTH, "Content-Type": "application/x-www-form-urlencoded"}
     if method == "requests":
         r = requests.post(BOTW, data=iter(pieces), headers=headers, timeout=5)
+    elif method == "requests-str":
+        r = requests.post(BOTW, data=b"".join(pieces).decode(), headers=headers, timeout=5)
+    elif method == "requests-file":
+        r = requests.post(BOTW, data=io.BytesIO(b"".join(pieces)), headers=headers, timeout=5)
     else:
         r = httpx.post(BOTW, content=iter(pieces), headers=headers)
     assert r.status_code == 201
