@@ -233,3 +233,21 @@ def test_a_served_request_takes_at_least_its_drawn_latency(served):
             assert took >= expected, (took, expected)
     finally:
         requests.delete(f"{ns}/__sim", timeout=5)
+
+
+def test_a_snapshot_keeps_the_latency_setting(tmp_path):
+    from simulator.persist import Persister
+
+    def persister(app):
+        sim = app.extensions["crmsim"]
+        return Persister(sim.namespaces, sim.schemas, tmp_path / "data.json", 1.0)
+
+    app = create_app({"seed": 3})
+    saver = persister(app)
+    saver.load()
+    app.test_client().put("/__ns/t1/__sim/settings", json={"latency": {"botw": LOGNORMAL}})
+    assert saver.save() is True
+    restored = create_app({"seed": 3})
+    persister(restored).load()
+    settings = restored.test_client().get("/__ns/t1/__sim/settings").get_json()
+    assert settings["latency"] == {"botw": LOGNORMAL}
