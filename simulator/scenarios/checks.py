@@ -70,8 +70,9 @@ def known_operations() -> frozenset[str]:
     return frozenset(f"{v.slug}.{op.name}" for v in VENDORS.values() for op in v.operations)
 
 
-def check_steps(steps: list[dict[str, Any]], check: Checker, schemas: Schemas) -> None:
-    """Operations known, draws and matchers well formed, references to values that exist."""
+def check_steps(steps: list[dict[str, Any]], check: Checker, schemas: Schemas) -> set[str]:
+    """Operations known, draws and matchers well formed, references to values that exist;
+    the names the steps save."""
     saved: set[str] = set()
     for i, step in enumerate(steps):
         at = f"/steps/{i}"
@@ -95,6 +96,24 @@ def check_steps(steps: list[dict[str, Any]], check: Checker, schemas: Schemas) -
                 _check_refs(step[key], f"{at}/{key}", i, True, saved, check)
                 _check_expected(step[key], f"{at}/{key}", check)
                 saved |= set(_saves(step[key]))
+        saved |= check_verify(step.get("verify", []), f"{at}/verify", i, saved, check)
+    return saved
+
+
+def check_verify(
+    items: list[dict[str, Any]], at: str, index: int, saved: set[str], check: Checker
+) -> set[str]:
+    """``verify:`` items (request patterns and ``times``), checked after step ``index`` ran:
+    matchers well formed, references to values saved by then; the names they save."""
+    found: set[str] = set()
+    for k, item in enumerate(items):
+        where = f"{at}/{k}"
+        _check_refs(item, where, index, True, saved | found, check)
+        for key, value in item.items():
+            if key != "times":
+                _check_expected(value, where + pointer([key]), check)
+        found |= set(_saves(item))
+    return found
 
 
 def _saves(node: Any) -> Iterator[str]:

@@ -15,6 +15,7 @@ from simulator.scenarios.checks import (
     Checker,
     FileProblem,
     check_steps,
+    check_verify,
     scenario_schemas,
 )
 from simulator.scenarios.draws import has_draw
@@ -119,7 +120,8 @@ def loads(text: str, file: str = "<scenario>", base_dir: Path | None = None) -> 
     if check.problems:
         raise ScenarioInvalid(check.problems)
     given = _given(doc.get("given", {}), base_dir, check, schemas)
-    check_steps(doc["steps"], check, schemas)
+    saved = check_steps(doc["steps"], check, schemas)
+    check_verify(doc.get("verify", []), "/verify", len(doc["steps"]), saved, check)
     if check.problems:
         raise ScenarioInvalid(check.problems)
     return Scenario(doc, given, file, check.lines)

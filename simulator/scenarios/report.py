@@ -37,10 +37,11 @@ class Result:
     seconds: float = 0.0
     examples: int | None = None  # property scenarios: examples run
     minimal: str | None = None  # property scenarios: the smallest failing one, as YAML
+    verify: list[Difference] = field(default_factory=list)  # the file's verify:, after the steps
 
     @property
     def ok(self) -> bool:
-        return self.error is None and all(s.ok for s in self.steps)
+        return self.error is None and all(s.ok for s in self.steps) and not self.verify
 
     def report(self) -> str:
         """Plain text: the verdict, then per failing step what differed."""
@@ -59,6 +60,9 @@ class Result:
             if s.error:
                 lines.append(f"    {s.error}")
             lines.extend(f"    {d}" for d in s.differences)
+        if self.verify:
+            lines.append("  verify (after the last step):")
+            lines.extend(f"    {d}" for d in self.verify)
         if self.minimal:
             lines.append("  smallest failing example, as a plain scenario:")
             lines.extend("    " + line for line in self.minimal.splitlines())
@@ -105,7 +109,11 @@ def junit_xml(results: list[Result], suite: str = "crmsim replay") -> str:
         if not r.ok:
             failed = next((s for s in r.steps if not s.ok), None)
             message = r.error or (
-                f"step {failed.index} ({failed.name}) failed" if failed else "failed"
+                f"step {failed.index} ({failed.name}) failed"
+                if failed
+                else "verify failed"
+                if r.verify
+                else "failed"
             )
             ET.SubElement(case, "failure", message=message).text = r.report()
     ET.indent(root)

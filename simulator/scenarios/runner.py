@@ -105,6 +105,11 @@ class Runner:
                 result.steps.append(step_result)
                 if not step_result.ok:
                     break
+            else:
+                try:
+                    result.verify = verify(t, scenario.doc.get("verify", []), "/verify", bindings)
+                except UnknownReference as exc:
+                    result.error = str(exc)
             return result
         except Exception as exc:  # the target went away, say, in the middle of a run
             import requests
@@ -254,6 +259,7 @@ class Runner:
             status, doc = t.control("GET", path)
             actual = doc.get(part) if part and isinstance(doc, dict) else doc
             compare(bindings.substitute(step[key]), actual, f"/{key}", out, saved)
+        out.extend(verify(t, step.get("verify", []), "/verify", bindings))
         return out
 
     # property scenarios
@@ -317,6 +323,44 @@ class Runner:
         result, _ = last[0] if last else (Result(scenario), [])
         result.examples = runs[0]
         return result
+
+
+def verify(
+    t: Transport, items: list[dict[str, Any]], at: str, bindings: Bindings
+) -> list[Difference]:
+    """``verify:`` items against the journal: each pattern must match ``times`` entries (at
+    least one without it). A failure is one difference at the item saying how many matched
+    (and which, or the closest entry), then the closest entry's differences under it. The
+    first match runs the pattern's ``$save``s."""
+    from simulator.verify import closest, describe, mismatches, pattern, satisfied
+
+    out: list[Difference] = []
+    if not items:
+        return out
+    _, doc = t.control("GET", "/journal")
+    journal = doc.get("entries", []) if isinstance(doc, dict) else []
+    for k, item in enumerate(bindings.substitute(items)):
+        where = f"{at}/{k}"
+        times = item.get("times")
+        wanted = pattern({key: v for key, v in item.items() if key != "times"})
+        found = [e for e in journal if not mismatches(wanted, e)]
+        if satisfied(times, len(found)):
+            if found:
+                mismatches(wanted, found[0], bindings.saved)
+            continue
+        said = f"{len(found)} of the {len(journal)} journaled requests match"
+        near = None if found else closest(wanted, journal)
+        if found:
+            said += ": " + ", ".join(describe(e) for e in found)
+        elif near is not None:
+            said += f"; the closest is {describe(near[0])}"
+        expected = "at least 1" if times is None else times
+        out.append(Difference(where, expected, len(found), said))
+        if near is not None:
+            out.extend(
+                Difference(where + d.pointer, d.expected, d.actual, d.reason) for d in near[1]
+            )
+    return out
 
 
 def _pairs(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
