@@ -244,9 +244,9 @@ class Outbox(Log):
         """Record one side effect now; returns the entry. Its size (for ``max_bytes``) is
         its JSON's length: the fields come from request bodies, so they may be large.
         ``stamp`` names fields that take the entry's ``at`` (the same instant, even on a
-        running clock); they count in the size as given."""
+        running clock), added after the given fields."""
         entry = {"at": iso(self._clock.now()), "vendor": vendor, "kind": kind, **fields}
-        size = ENTRY_OVERHEAD + len(json.dumps(entry, default=str)) if self.max_bytes else 0
         for name in stamp:
             entry[name] = entry["at"]
+        size = ENTRY_OVERHEAD + len(json.dumps(entry, default=str)) if self.max_bytes else 0
         return self.append(entry, size)

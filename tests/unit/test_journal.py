@@ -157,14 +157,15 @@ def test_outbox_byte_bound_counts_each_entry_as_its_json():
     assert outbox.limit == 10 and outbox.max_bytes == 3000
 
 
-def test_outbox_stamps_fields_with_the_entrys_instant_and_sizes_them_as_given():
+def test_outbox_stamps_fields_with_the_entrys_instant_and_sizes_them_as_stored():
     clock = Clock()
     clock.freeze(datetime(2024, 6, 1, 12, tzinfo=UTC))
     plain = Outbox(10, clock, max_bytes=3000)
-    plain.send("omoto", "survey-invite", sent_at=None)
+    plain.send("omoto", "survey-invite", email="a@b.c", sent_at="2024-06-01T12:00:00Z")
     stamped = Outbox(10, clock, max_bytes=3000)
-    entry = stamped.send("omoto", "survey-invite", sent_at=None, stamp=("sent_at",))
+    entry = stamped.send("omoto", "survey-invite", email="a@b.c", stamp=("sent_at",))
     assert entry["sent_at"] == entry["at"] == "2024-06-01T12:00:00Z"
+    assert [k for k in entry if k in ("email", "sent_at")] == ["email", "sent_at"]
     assert [e["sent_at"] for e in stamped] == ["2024-06-01T12:00:00Z"]
     assert "stamp" not in entry and stamped.bytes == plain.bytes
 

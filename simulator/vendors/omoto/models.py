@@ -75,7 +75,6 @@ class OmotoBackend(VendorBackend):
                 email=invitee.email,
                 mobileno=invitee.mobileno,
                 transactionid=invitee.transactionid,
-                sent_at=None,
                 stamp=("sent_at",),  # the same instant as the entry's, even on a running clock
             )
 
