@@ -251,3 +251,12 @@ def test_a_snapshot_keeps_the_latency_setting(tmp_path):
     persister(restored).load()
     settings = restored.test_client().get("/__ns/t1/__sim/settings").get_json()
     assert settings["latency"] == {"botw": LOGNORMAL}
+
+
+def test_a_rule_with_delay_ms_zero_exempts_what_it_selects(sleeps):
+    client = fresh(latency={"botw": {"fixed": 500}})
+    client.post("/__sim/faults", json={"operation": "botw.search_contacts", "delay_ms": 0})
+    assert client.get("/crm/1?email=a@b.co", headers=H).status_code == 404
+    assert sleeps == []
+    assert botw_create(client) == 201
+    assert sleeps == [0.5]
