@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from simulator.journal import render
+from simulator.journal import _query_map, render
 from simulator.scenarios.checks import matcher_problems
 from simulator.scenarios.matchers import MISSING, Difference, compare
 from simulator.schemas import pointer
@@ -127,8 +127,25 @@ def matches_stored(doc: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
         return False
     if not any(k in doc for k in ("query", "headers", "body")):
         return True
-    _tail(doc, render(dict(stored)), out, {})
+    _tail(doc, {"request": _decoded(doc, stored)}, out, {})
     return not out
+
+
+def _decoded(doc: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a stored entry's request the pattern looks at, decoded as ``render``
+    decodes them (only those: the answer and the other parts stay raw)."""
+    raw = stored["request"].get("raw")
+    if raw is None:  # an entry stored decoded
+        request: dict[str, Any] = render(dict(stored))["request"]
+        return request
+    parts: dict[str, Any] = {}
+    if "query" in doc:
+        parts["query"] = _query_map(raw.query) if raw.query is not None else {}
+    if "headers" in doc:
+        parts["headers"] = raw.header_map()
+    if "body" in doc:
+        parts["body"] = raw.body()
+    return parts
 
 
 def closest(

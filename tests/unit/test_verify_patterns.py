@@ -189,3 +189,9 @@ def test_malformed_matchers_are_problems_with_pointers():
     assert problems({"body": {"$contains": [{"$match": "("}]}})[0]["pointer"] == (
         "/body/$contains/0/$match"
     )
+
+
+def test_a_stored_entry_without_raw_parts_is_matched_as_it_is():
+    stored = entry(body={"email": "a@b.co"}, query={"key": "1"})
+    assert matches_stored({"body": {"email": "a@b.co"}, "query": {"key": "1"}}, stored)
+    assert not matches_stored({"headers": {"authorization": "Bearer OTHER"}}, stored)
