@@ -24,6 +24,12 @@ TARGET = 98.0
 
 # module (under simulator/) -> the tests that reach it (files or directories)
 MODULES: dict[str, list[str]] = {
+    "verify": [
+        "tests/unit/test_verify_patterns.py",
+        "tests/control/test_journal_find.py",
+        "tests/test_client_verify.py",
+        "tests/scenarios/test_scenario_verify.py",
+    ],
     "faults": [
         "tests/control/test_faults.py",
         "tests/control/test_fault_selection.py",
