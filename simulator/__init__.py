@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # pyproject.toml and CHANGELOG.md say the same (tests/test_versions.py)
+# The control plane's own version, MAJOR.MINOR (CHANGELOG.md, "Versions and upgrades"): a
+# minor step only adds, a major one removes or changes a meaning. In the OpenAPI document
+# (info.x-crmsim-control-api) and in GET /__sim/health (control_api).
+CONTROL_API_VERSION = "1.0"
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,4 +25,4 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
     return factory(test_config)
 
 
-__all__ = ["__version__", "create_app"]
+__all__ = ["CONTROL_API_VERSION", "__version__", "create_app"]

@@ -7,12 +7,16 @@ from pathlib import Path
 
 import click
 
-from simulator import __version__
+from simulator import CONTROL_API_VERSION, __version__
 from simulator.config import Config
 
 
 @click.group()
-@click.version_option(__version__, prog_name="crmsim")
+@click.version_option(
+    __version__,
+    prog_name="crmsim",
+    message=f"%(prog)s %(version)s (control API {CONTROL_API_VERSION})",
+)
 def main() -> None:
     """crmsim: a stateful simulator of four CRM vendors' HTTP APIs, for contract testing."""
 

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from flask import Flask
 
+from simulator import CONTROL_API_VERSION
 from simulator.admin.routes import ROUTES
 from simulator.guard import CONTROL_PREFIX, OPEN_PATHS, WRITES
 from simulator.schemas import BASE_URI, Schemas
@@ -153,8 +154,14 @@ def build(app: Flask) -> dict[str, Any]:
         "info": {
             "title": "crmsim",
             "version": sim.version,
+            # the control plane's own version (CHANGELOG.md, "Versions and upgrades")
+            "x-crmsim-control-api": CONTROL_API_VERSION,
             "description": "Four CRM vendors' HTTP APIs, simulated, and the control plane "
-            "under /__sim. Every path is also served under /__ns/{namespace}.",
+            "under /__sim. Every path is also served under /__ns/{namespace}. "
+            f"info.version is crmsim's version (semantic versioning); x-crmsim-control-api "
+            f"({CONTROL_API_VERSION}) is the control plane's, MAJOR.MINOR: a minor step only "
+            "adds a route, an optional field or parameter, a major one removes or changes a "
+            "meaning and is announced one release ahead (CHANGELOG.md).",
         },
         "paths": paths,
         "components": {

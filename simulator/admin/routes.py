@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from simulator import CONTROL_API_VERSION
 from simulator.clock import iso, parse_iso
 from simulator.dashboard import ui_asset, ui_page
 from simulator.errors import InvalidDocument, Problem, encode_json, json_response
@@ -60,6 +61,11 @@ def _vendor_slug(vendor: str) -> str:
 
 
 # -- health and namespaces ----------------------------------------------------------------
+def _versions(sim: Any) -> dict[str, str]:
+    """crmsim's version and its control plane's (CHANGELOG.md, "Versions and upgrades")."""
+    return {"version": sim.version, "control_api": CONTROL_API_VERSION}
+
+
 def health() -> Response:
     """Is the simulator up, which version, where each vendor is served; ``degraded`` (still
     200) with the reason when the last snapshot of ``serve --data`` failed or was incomplete."""
@@ -67,12 +73,12 @@ def health() -> Response:
     persister = sim.persister
     problem = persister.problem if persister is not None else None
     if problem is None:
-        return ok({"status": "ok", "version": sim.version, "vendors": sim.vendor_paths})
+        return ok({"status": "ok", **_versions(sim), "vendors": sim.vendor_paths})
     since = datetime.fromtimestamp(persister.problem_since, UTC)
     return ok(
         {
             "status": "degraded",
-            "version": sim.version,
+            **_versions(sim),
             "vendors": sim.vendor_paths,
             "reason": problem,
             "since": iso(since),
