@@ -374,3 +374,78 @@ def record(
     from simulator.replay import record as run
 
     sys.exit(run(target, namespace, since_state, output, name, control_token or token_from_env()))
+
+
+@main.command()
+@click.option(
+    "--vendor",
+    "vendors",
+    multiple=True,
+    required=True,
+    metavar="VENDOR=URL",
+    help="Forward VENDOR's paths to its real base URL, e.g. botw=https://sandbox.example "
+    "(repeatable).",
+)
+@click.option(
+    "--record",
+    "output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the session as a scenario to this file (again after every exchange).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8081, show_default=True)
+@click.option(
+    "--redact",
+    "redact",
+    multiple=True,
+    metavar="NAME|/POINTER",
+    help="Also redact this header, query parameter or body field name (any depth), or the "
+    "request body's field at this JSON pointer (repeatable; docs/drift.md lists the defaults).",
+)
+@click.option("--no-default-redact", is_flag=True, help="Redact only what --redact names.")
+@click.option("--name", default="Recorded by crmsim proxy", show_default=True)
+def proxy(
+    vendors: tuple[str, ...],
+    output: str | None,
+    host: str,
+    port: int,
+    redact: tuple[str, ...],
+    no_default_redact: bool,
+    name: str,
+) -> None:
+    """Forward vendor requests to the real vendors and record them as a scenario."""
+    from simulator.proxy import (
+        DEFAULT_REDACT,
+        Proxy,
+        Recording,
+        Redactor,
+        make_server,
+        parse_vendors,
+    )
+
+    try:
+        urls = parse_vendors(vendors)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vendor") from None
+    names = (() if no_default_redact else DEFAULT_REDACT) + redact
+    recording = Recording(Path(output), Redactor(names), name) if output else None
+    try:
+        server = make_server(Proxy(urls, recording), host, port)
+    except OSError as exc:
+        click.echo(f"crmsim proxy: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        sys.exit(2)
+    forwarded = ", ".join(f"{v} -> {u}" for v, u in urls.items())
+    click.echo(
+        f"crmsim proxy on http://{host}:{server.server_port} ({forwarded})"
+        + (f", recording to {output}" if output else ""),
+        err=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    if recording is not None:
+        click.echo(f"crmsim proxy: {len(recording.entries)} step(s) in {output}", err=True)

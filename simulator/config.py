@@ -204,3 +204,13 @@ def real_vendor_url(vendor: str, environ: Mapping[str, str] | None = None) -> st
     ``crmsim_vendor`` test at instead of crmsim; None when unset or empty."""
     env = os.environ if environ is None else environ
     return env.get(REAL_URL_ENV.format(vendor.upper())) or None
+
+
+VAR_ENV = "CRMSIM_VAR_{}"
+
+
+def scenario_var(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """``CRMSIM_VAR_<NAME>``: the value of a scenario's ``vars:`` entry ``name`` (a secret a
+    recorded scenario leaves out, docs/drift.md); None when unset."""
+    env = os.environ if environ is None else environ
+    return env.get(VAR_ENV.format(name.upper()))

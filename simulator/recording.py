@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from simulator.scenarios import TargetUnreachable, check_control_answer, check_target, escape
@@ -53,6 +53,9 @@ DROPPED_HEADERS = {
     "upgrade",
     "proxy-connection",
 }
+# the pattern of a value ``opaque`` calls generated (scenario_from_journal)
+OPAQUE = r"^.+$"
+Opaque = Callable[[str, str], bool]
 DEFAULT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded"}
 
 
@@ -126,8 +129,13 @@ def scenario_from_journal(
     seed: int | None = None,
     frozen_at: str | None = None,
     faults: list[dict[str, Any]] | None = None,
+    opaque: Opaque | None = None,
 ) -> dict[str, Any]:
-    """A scenario document whose steps are the journaled requests, expecting their answers."""
+    """A scenario document whose steps are the journaled requests, expecting their answers.
+
+    ``opaque(key, value)``: True for an answer's value that is generated although no pattern
+    of ``GENERATED`` knows it (a real vendor's token, ``crmsim proxy``); it is matched as
+    any non-empty text and saved like the others."""
     requests_text = [list(_strings(_request_parts(e))) for e in entries]
     saved: dict[str, str] = {}  # generated value -> the name it was saved as
     names = _Names()
@@ -141,7 +149,7 @@ def scenario_from_journal(
         else:
             expect: dict[str, Any] = {"status": response["status"]}
             if response.get("body") is not None:
-                expect["body"] = _expected(response["body"], saved, later, names, "")
+                expect["body"] = _expected(response["body"], saved, later, names, "", opaque)
             step["expect"] = expect
         steps.append(step)
     doc: dict[str, Any] = {"name": name}
@@ -206,19 +214,28 @@ def _step(entry: dict[str, Any], saved: dict[str, str]) -> dict[str, Any]:
     return step
 
 
-def _expected(node: Any, saved: dict[str, str], later: list[str], names: _Names, key: str) -> Any:
+def _expected(
+    node: Any,
+    saved: dict[str, str],
+    later: list[str],
+    names: _Names,
+    key: str,
+    opaque: Opaque | None = None,
+) -> Any:
     """A journaled answer as an expectation: generated values as matchers."""
     if isinstance(node, dict):
         literal = any(str(k).startswith("$") for k in node)
-        out = {k: _expected(v, saved, later, names, str(k)) for k, v in node.items()}
+        out = {k: _expected(v, saved, later, names, str(k), opaque) for k, v in node.items()}
         return {"$eq": node} if literal else out
     if isinstance(node, list):
-        return [_expected(v, saved, later, names, key) for v in node]
+        return [_expected(v, saved, later, names, key, opaque) for v in node]
     if not isinstance(node, str):
         return node
     if node in saved:
         return "${" + saved[node] + "}"
     pattern = generated_pattern(node)
+    if pattern is None and node and opaque is not None and opaque(key, node):
+        pattern = OPAQUE
     if pattern is None:
         return escape(node)
     matcher: dict[str, Any] = {"$match": pattern}

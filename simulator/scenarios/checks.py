@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,10 +70,12 @@ def known_operations() -> frozenset[str]:
     return frozenset(f"{v.slug}.{op.name}" for v in VENDORS.values() for op in v.operations)
 
 
-def check_steps(steps: list[dict[str, Any]], check: Checker, schemas: Schemas) -> set[str]:
-    """Operations known, draws and matchers well formed, references to values that exist;
-    the names the steps save."""
-    saved: set[str] = set()
+def check_steps(
+    steps: list[dict[str, Any]], check: Checker, schemas: Schemas, given: Iterable[str] = ()
+) -> set[str]:
+    """Operations known, draws and matchers well formed, references to values that exist
+    (``given``: names known from the start, the file's ``vars``); the names the steps save."""
+    saved: set[str] = set(given)
     for i, step in enumerate(steps):
         at = f"/steps/{i}"
         op = step.get("operation")

@@ -120,7 +120,7 @@ def loads(text: str, file: str = "<scenario>", base_dir: Path | None = None) -> 
     if check.problems:
         raise ScenarioInvalid(check.problems)
     given = _given(doc.get("given", {}), base_dir, check, schemas)
-    saved = check_steps(doc["steps"], check, schemas)
+    saved = check_steps(doc["steps"], check, schemas, doc.get("vars", {}))
     check_verify(doc.get("verify", []), "/verify", len(doc["steps"]), saved, check)
     if check.problems:
         raise ScenarioInvalid(check.problems)

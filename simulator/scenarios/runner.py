@@ -96,10 +96,14 @@ class Runner:
         namespace = "scn-" + secrets.token_hex(8)
         t = self.transport(namespace)
         try:
-            result.error = self._setup(t, scenario)
+            try:
+                bindings = Bindings(saved=resolve_vars(scenario.doc))
+            except UnknownReference as exc:
+                result.error = str(exc)
+                return result
+            result.error = self._setup(t, scenario, bindings)
             if result.error:
                 return result
-            bindings = Bindings()
             for i, step in enumerate(scenario.steps):
                 step_result = self._step(t, i, step, bindings, draw, plain)
                 result.steps.append(step_result)
@@ -127,14 +131,22 @@ class Runner:
             except Exception:  # noqa: BLE001 (best effort: the namespace is unique anyway)
                 pass
 
-    def _setup(self, t: Transport, scenario: Scenario) -> str | None:
+    def _setup(
+        self, t: Transport, scenario: Scenario, bindings: Bindings | None = None
+    ) -> str | None:
         doc = scenario.doc
+        given: Any = scenario.given
+        if doc.get("vars") and bindings is not None:  # ${var} in the given state, keys too
+            try:
+                given = _with_keys(given, bindings)
+            except UnknownReference as exc:
+                return f"setting up given failed: {exc}"
         calls: list[tuple[str, str, Any]] = [("PUT", "/seed", {"seed": scenario.seed})]
         if "settings" in doc:
             calls.append(("PUT", "/settings", doc["settings"]))
         if "frozen_at" in doc:
             calls.append(("PUT", "/clock", {"now": doc["frozen_at"]}))
-        calls.append(("PUT", "/state", scenario.given))
+        calls.append(("PUT", "/state", given))
         calls.extend(("POST", "/faults", rule) for rule in doc.get("faults", []))
         for method, path, body in calls:
             status, answer = t.control(method, path, body)
@@ -361,6 +373,33 @@ def verify(
                 Difference(where + d.pointer, d.expected, d.actual, d.reason) for d in near[1]
             )
     return out
+
+
+def resolve_vars(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario's ``vars``: each ``CRMSIM_VAR_<NAME>`` when set, else its default; a
+    var with neither is an ``UnknownReference`` naming the variable to set."""
+    from simulator.config import VAR_ENV, scenario_var
+
+    values: dict[str, Any] = {}
+    for name, default in (doc.get("vars") or {}).items():
+        value = scenario_var(name)
+        if value is None:
+            value = default
+        if value is None:
+            raise UnknownReference(f"vars: {name} has no value; set {VAR_ENV.format(name.upper())}")
+        values[name] = value
+    return values
+
+
+def _with_keys(node: Any, bindings: Bindings) -> Any:
+    if isinstance(node, dict):
+        return {
+            bindings.substitute(k) if isinstance(k, str) else k: _with_keys(v, bindings)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_with_keys(v, bindings) for v in node]
+    return bindings.substitute(node)
 
 
 def _pairs(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
