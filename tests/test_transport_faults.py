@@ -25,7 +25,8 @@ HALF = WHOLE[: len(WHOLE) // 2]
 def server(request):
     name, threads = request.param
     with serving("--server", name, "--threads", threads) as (base, _proc):
-        requests.put(base + "/__sim/state/botw", json={"api_keys": {"KEY": ["1"]}}, timeout=10)
+        r = requests.put(base + "/__sim/state/botw", json={"api_keys": {"KEY": ["1"]}}, timeout=10)
+        assert r.status_code == 200, r.text
         yield name, base
 
 
@@ -93,7 +94,7 @@ def test_truncate_announces_the_whole_body_sends_half_and_closes(server):
     _name, base = server
     fault(base, truncate=True)
     got = Exchange(base, "t1%40example.com")
-    assert got.head.startswith("http/1.1 201")
+    assert got.head.startswith("http/1.1 201"), (got.raw, got.ended)
     assert f"content-length: {len(WHOLE)}" in got.head
     assert (got.body, got.ended) == (HALF, "eof")
 
