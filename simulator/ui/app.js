@@ -693,10 +693,24 @@ function renderOutbox() {
 
 // -- faults --------------------------------------------------------------------------------
 
+// a delay: milliseconds, or a distribution (schemas/sim/latency.json)
+function describeDelay(d) {
+  if (typeof d === "number") return `${d} ms`;
+  if (d.fixed !== undefined) return `${d.fixed} ms`;
+  if (d.uniform) return `${d.uniform.min}–${d.uniform.max} ms (uniform)`;
+  return `~${d.lognormal.median} ms (lognormal, sigma ${d.lognormal.sigma})`;
+}
+
 function describeFault(f) {
   const selects = ["vendor", "operation", "method", "path"].filter((k) => f[k]).map((k) => `${k} ${f[k]}`);
   let does = f.status ? `answers ${f.status}` : f.rate_limit ? `429, Retry-After ${f.rate_limit.retry_after ?? 1}` : f.drop ? "drops the connection" : "";
-  if (f.delay_ms) does = does ? `${does} after ${f.delay_ms} ms` : `delays ${f.delay_ms} ms`;
+  if (f.delay_ms) does = does ? `${does} after ${describeDelay(f.delay_ms)}` : `delays ${describeDelay(f.delay_ms)}`;
+  const shaped = [
+    f.malformed && "malformed body",
+    f.truncate && "body cut short",
+    f.dribble && `body dribbled in ${f.dribble.chunks} pieces over ${f.dribble.total_ms} ms`,
+  ].filter(Boolean);
+  if (shaped.length) does = [does, ...shaped].filter(Boolean).join(", ");
   const fires = f.times
     ? `the first ${f.times} match${f.times > 1 ? "es" : ""}`
     : f.every

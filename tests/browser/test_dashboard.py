@@ -439,6 +439,32 @@ def test_outbox_lists_what_the_vendors_sent(page, world):
 
 
 # -- faults ---------------------------------------------------------------------------------
+def test_drawn_delays_and_broken_answers_are_described(page, world):
+    world.control(
+        "POST", "/faults", json={"vendor": "botw", "delay_ms": {"uniform": {"min": 10, "max": 20}}}
+    )
+    world.control(
+        "POST",
+        "/faults",
+        json={"status": 201, "malformed": True, "dribble": {"chunks": 3, "total_ms": 900}},
+    )
+    world.control(
+        "POST",
+        "/faults",
+        json={"truncate": True, "delay_ms": {"lognormal": {"median": 120, "sigma": 0.5}}},
+    )
+    open_ui(page, world, "faults")
+    faults = rows(page, "faults")
+    expect(faults).to_have_count(3)
+    expect(faults.nth(0).locator("td").nth(2)).to_have_text("delays 10–20 ms (uniform)")
+    expect(faults.nth(1).locator("td").nth(2)).to_have_text(
+        "answers 201, malformed body, body dribbled in 3 pieces over 900 ms"
+    )
+    expect(faults.nth(2).locator("td").nth(2)).to_have_text(
+        "delays ~120 ms (lognormal, sigma 0.5), body cut short"
+    )
+
+
 def test_fault_rules_can_be_added_and_removed(page, world):
     world.botw()
     open_ui(page, world, "faults")
