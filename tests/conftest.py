@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from _redis import redis_server
 from _serve import serving
 from hypothesis import HealthCheck, settings
 
@@ -71,6 +72,14 @@ class Sim:
 @pytest.fixture
 def sim(client):
     return Sim(client)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A real ``redis-server`` without persistence for the session (one per xdist worker,
+    started when a test first asks); its URL. Tests share it: each uses keys of its own."""
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,33 @@
 """The store interface's behaviour, as any engine must show it (issue 14; issue 17 adds
 Redis to the ``store`` fixture's engines)."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from simulator.store import Record, Store
+from simulator.store import redis as redis_engine
 from simulator.store.tiny import Engine as TinyEngine
 
-ENGINES = {"tiny": TinyEngine}
+
+@pytest.fixture
+def redis_client(redis_url):
+    """A client of the session's redis-server; the database is emptied after the test."""
+    client = redis_engine.connect(redis_url)
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()
 
 
-@pytest.fixture(params=sorted(ENGINES))
+@pytest.fixture(params=["redis", "tiny"])
 def store(request):
-    return Store(ENGINES[request.param]())
+    if request.param == "tiny":
+        return Store(TinyEngine())
+    client = request.getfixturevalue("redis_client")
+    return Store(redis_engine.Engine(client, world=f"test-{uuid.uuid4().hex[:8]}"))
 
 
 @pytest.fixture
