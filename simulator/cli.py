@@ -449,3 +449,48 @@ def proxy(
         server.server_close()
     if recording is not None:
         click.echo(f"crmsim proxy: {len(recording.entries)} step(s) in {output}", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--real",
+    "reals",
+    multiple=True,
+    required=True,
+    metavar="VENDOR=URL",
+    help="The real vendor's sandbox base URL, e.g. botw=https://sandbox.example (repeatable).",
+)
+@click.option("--target", default=None, help="A running crmsim (default: in-process).")
+@click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML.")
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="FIELD",
+    help="Compare this body field (any depth) by JSON type only, e.g. contact_id (repeatable).",
+)
+@click.option(
+    "--control-token",
+    default=None,
+    help="The --target's control token (default: CRMSIM_CONTROL_TOKEN).",
+)
+def drift(
+    paths: tuple[str, ...],
+    reals: tuple[str, ...],
+    target: str | None,
+    junit: str | None,
+    ignore: tuple[str, ...],
+    control_token: str | None,
+) -> None:
+    """Replay scenarios against the real sandbox and crmsim; report what differs (exit 1)."""
+    from simulator.config import control_token as token_from_env
+    from simulator.drift import run
+    from simulator.proxy import parse_vendors
+
+    try:
+        urls = parse_vendors(reals)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--real") from None
+    token = control_token or token_from_env()
+    sys.exit(run(list(paths), urls, target, junit, ignore, control_token=token))
