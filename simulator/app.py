@@ -39,6 +39,12 @@ class Simulator:
         self.response_problems: list[dict[str, Any]] = []
         # With ``serve --data``: the ``Persister`` whose problems ``/__sim/health`` reports.
         self.persister: Any = None
+        # With ``serve --shadow``: vendor requests also sent to the real sandbox (shadow.py).
+        self.shadow: Any = None
+        if config.extra.get("shadow"):
+            from simulator.shadow import from_config
+
+            self.shadow = from_config(config.extra, self.schemas)
 
     def vendor_for(self, path: str) -> Vendor | None:
         return next((v for v in self.vendors if v.owns(path)), None)

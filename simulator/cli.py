@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -98,6 +99,14 @@ def main() -> None:
     help="The certificate's private key, PEM (CRMSIM_KEYFILE).",
 )
 @click.option(
+    "--shadow",
+    "shadow",
+    multiple=True,
+    metavar="VENDOR=URL",
+    help="Also send each VENDOR request to its real sandbox in the background and keep the "
+    "differences in the journal entry's drift (repeatable; docs/drift.md).",
+)
+@click.option(
     "--generate-control-token",
     is_flag=True,
     default=False,
@@ -119,6 +128,7 @@ def serve(
     mounts: tuple[str, ...],
     certfile: str | None,
     keyfile: str | None,
+    shadow: tuple[str, ...],
     generate_control_token: bool,
 ) -> None:
     """Serve every vendor and the control plane (granian, or gunicorn)."""
@@ -130,7 +140,7 @@ def serve(
     except WorkersRefused as exc:
         click.echo(f"crmsim: {exc}", err=True)
         sys.exit(2)
-    overrides = {
+    overrides: dict[str, Any] = {
         "host": host,
         "port": port,
         "threads": threads,
@@ -145,6 +155,14 @@ def serve(
         "certfile": Path(certfile) if certfile else None,
         "keyfile": Path(keyfile) if keyfile else None,
     }
+    if shadow:
+        from simulator.proxy import parse_vendors
+
+        try:
+            overrides["shadow"] = parse_vendors(shadow)
+        except ValueError as exc:
+            click.echo(f"crmsim: --shadow {exc}", err=True)
+            sys.exit(2)
     from simulator.config import BadSetting
 
     try:

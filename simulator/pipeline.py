@@ -290,8 +290,9 @@ def check_answer(sim: Simulator, call: Call, response: Response) -> None:
         sim.response_problems.append({**where, "problem": found, "body": body})
 
 
-def record(call: Call, response: Response) -> None:
-    """Append the journal entry; decoding headers, query and bodies waits for a reader."""
+def record(call: Call, response: Response) -> dict[str, Any]:
+    """Append the journal entry (returned: ``serve --shadow`` adds its ``drift`` to it later,
+    simulator/shadow.py); decoding headers, query and bodies waits for a reader."""
     req, vendor = call.request, call.vendor
     environ = req.environ
     dropped = bool(environ.get("crmsim.drop"))
@@ -331,7 +332,7 @@ def record(call: Call, response: Response) -> None:
         "outcomes": call.outcomes,
     }
     size = ENTRY_OVERHEAD + sent.size() + answered.size() + outcomes_size(call.outcomes)
-    call.world.journal.append(entry, size)
+    return call.world.journal.append(entry, size)
 
 
 # -- the stages in order -------------------------------------------------------------------
@@ -360,7 +361,9 @@ def install(app: Flask, sim: Simulator) -> None:
             shape_answer(call, response)
             if call.checked:
                 response.headers["X-Sim-Violations"] = str(len(call.violations))
-            record(call, response)
+            entry = record(call, response)
+            if sim.shadow is not None:
+                sim.shadow.offer(call, entry)
             if sim.config.validate_responses:
                 check_answer(sim, call, response)
         return response

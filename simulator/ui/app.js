@@ -247,7 +247,20 @@ function flags(entry) {
     entry.fault ? h("span", { class: "badge bad", title: "the fault rule that fired" }, `fault ${entry.fault}`) : null,
     entry.operation === null ? h("span", { class: "badge muted" }, "no route") : null,
     outcomeBadge(entry.outcomes),
+    driftBadge(entry),
   ];
+}
+
+/** serve --shadow: how this answer differs from the real vendor's (docs/drift.md). */
+function driftBadge(entry) {
+  if (entry.drift && entry.drift.length) {
+    const title = entry.drift.map((d) => `${d.kind} ${d.pointer || "/"}: ${d.detail}`).join("\n");
+    return h("span", { class: "badge bad drift", title }, `drift ${entry.drift.length}`);
+  }
+  if (entry.shadow && entry.shadow !== "compared") {
+    return h("span", { class: "badge muted", title: "the real vendor's answer (serve --shadow)" }, `shadow ${entry.shadow}`);
+  }
+  return null;
 }
 
 /** "2 created · 1 ignored": what the vendor did with the request's items (AntCRM). */
