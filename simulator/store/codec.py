@@ -9,7 +9,8 @@ encode_key(b) + y`` whenever ``a < b``:
 - ``0x00`` ends a tuple (below every tag: a tuple sorts before its extensions);
 - ``0x01`` None;
 - ``0x03`` a number: a length byte (``0x80 + n`` for n big-endian bytes of a non-negative
-  floor, ``0x7f - n`` for the ones' complement of a negative one; at most 126 bytes),
+  floor, ``0x7f - n`` for the ones' complement of a negative one; from 127 bytes on,
+  ``0xff`` or ``0x00`` and two bytes of length, complemented when negative),
   then ``0x00`` for an integer or ``0x01`` and the double's 8 bytes made sortable (sign
   bit set when positive, every bit flipped when negative). Booleans and integral floats
   are their integers, as Python compares and hashes them;
@@ -55,17 +56,16 @@ def _number(value: int | float, out: bytearray) -> None:
         frac = value - whole
     else:
         whole, frac = int(value), 0.0
-    if whole >= 0:
-        size = (whole.bit_length() + 7) // 8
-        body = whole
-        head = 0x80 + size
-    else:
-        size = ((-whole).bit_length() + 7) // 8
-        body = (1 << (8 * size)) - 1 + whole
-        head = 0x7F - size
-    if size > 126:
-        raise ValueError("a number key may have at most 126 bytes")
-    out.append(head)
+    negative = whole < 0
+    size = ((-whole if negative else whole).bit_length() + 7) // 8
+    if size > 0xFFFF:
+        raise ValueError("a number key may have at most 65,535 bytes")
+    body = (1 << (8 * size)) - 1 + whole if negative else whole
+    if size < 127:
+        out.append(0x7F - size if negative else 0x80 + size)
+    else:  # a long one: 0x00 or 0xff, then two bytes of length (complemented if negative)
+        out.append(0x00 if negative else 0xFF)
+        out += (0xFFFF - size if negative else size).to_bytes(2, "big")
     out += body.to_bytes(size, "big")
     if frac:
         out.append(1)
@@ -129,13 +129,18 @@ def encode_entry(order: Any, doc_id: int) -> bytes:
 
 def _read_number(data: bytes, at: int) -> tuple[int | float, int]:
     head = data[at]
-    if head >= 0x80:
-        size = head - 0x80
-        whole = int.from_bytes(data[at + 1 : at + 1 + size], "big")
+    negative = head < 0x80
+    at += 1
+    if head in (0x00, 0xFF):
+        size = int.from_bytes(data[at : at + 2], "big")
+        size = 0xFFFF - size if negative else size
+        at += 2
     else:
-        size = 0x7F - head
-        whole = int.from_bytes(data[at + 1 : at + 1 + size], "big") - (1 << (8 * size)) + 1
-    at += 1 + size
+        size = 0x7F - head if negative else head - 0x80
+    whole = int.from_bytes(data[at : at + size], "big")
+    if negative:
+        whole -= (1 << (8 * size)) - 1
+    at += size
     if data[at] == 1:
         (bits,) = struct.unpack_from(">Q", data, at + 1)
         bits ^= 1 << 63 if bits >> 63 else 0xFFFFFFFFFFFFFFFF
