@@ -67,11 +67,16 @@ def _literal_problems(node: Any, at: str) -> Iterable[tuple[str, str]]:
         if isinstance(length, str):
             yield at + "/$len", "expected a length (an integer >= 0)"
         for k, v in node.items():
-            if k not in ("$match", "$len", "$eq"):
+            if k != "$eq":  # a literal, matcher keys and all
                 yield from _literal_problems(v, at + pointer([k]))
 
 
-def _head(doc: Mapping[str, Any], entry: Mapping[str, Any], out: list[Difference]) -> None:
+def _head(
+    doc: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    out: list[Difference],
+    saved: dict[str, Any],
+) -> None:
     request = entry["request"]
     actual = {
         "vendor": entry.get("vendor"),
@@ -81,7 +86,7 @@ def _head(doc: Mapping[str, Any], entry: Mapping[str, Any], out: list[Difference
     }
     for key in HEAD:
         if key in doc:
-            compare(doc[key], actual[key], f"/{key}", out, {})
+            compare(doc[key], actual[key], f"/{key}", out, saved)
 
 
 def _tail(
@@ -113,8 +118,9 @@ def mismatches(
     difference's pointer is into the pattern (``/body/email``). ``$save`` stores the
     matched values into ``saved``."""
     out: list[Difference] = []
-    _head(doc, entry, out)
-    _tail(doc, entry, out, saved if saved is not None else {})
+    saved = saved if saved is not None else {}
+    _head(doc, entry, out, saved)
+    _tail(doc, entry, out, saved)
     return out
 
 
@@ -122,7 +128,7 @@ def matches_stored(doc: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
     """Whether a stored (raw) entry matches: method, path, vendor and operation first, so
     that an entry is decoded only when they match and the pattern looks further."""
     out: list[Difference] = []
-    _head(doc, stored, out)
+    _head(doc, stored, out, {})
     if out:
         return False
     if not any(k in doc for k in ("query", "headers", "body")):
@@ -140,7 +146,7 @@ def _decoded(doc: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Any
         return request
     parts: dict[str, Any] = {}
     if "query" in doc:
-        parts["query"] = _query_map(raw.query) if raw.query is not None else {}
+        parts["query"] = _query_map(raw.query or "")
     if "headers" in doc:
         parts["headers"] = raw.header_map()
     if "body" in doc:
@@ -176,7 +182,7 @@ def satisfied(times: int | None, count: int) -> bool:
 
 
 def _show(doc: Any) -> str:
-    return json.dumps(doc, ensure_ascii=False, sort_keys=False, default=str)
+    return json.dumps(doc, ensure_ascii=False)
 
 
 def failure(

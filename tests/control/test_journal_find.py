@@ -49,6 +49,7 @@ def test_count_answers_how_many_match(client, sim):
     assert count(client, {"query": {"email": {"$match": "^ann@"}}}) == 1
     assert count(client, {"path": {"$match": "^/crm/123$"}}) == 3
     assert count(client, {"vendor": "omoto"}) == 0
+    assert count(client, {"body": {"email": {"$save": "email"}}}) == 2  # $save: any value
 
 
 def test_headers_match_case_insensitively_by_name(client, sim):

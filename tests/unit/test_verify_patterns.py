@@ -195,3 +195,117 @@ def test_a_stored_entry_without_raw_parts_is_matched_as_it_is():
     stored = entry(body={"email": "a@b.co"}, query={"key": "1"})
     assert matches_stored({"body": {"email": "a@b.co"}, "query": {"key": "1"}}, stored)
     assert not matches_stored({"headers": {"authorization": "Bearer OTHER"}}, stored)
+
+
+def test_vendor_operation_method_and_path_match_when_equal():
+    e = entry()
+    doc = {
+        "vendor": "botw",
+        "operation": "botw.create_contact",
+        "method": "POST",
+        "path": "/crm/123",
+    }
+    assert mismatches(doc, e) == []
+
+
+def test_save_works_in_every_field():
+    e = entry(query={"key": "K1"}, headers={"X-Trace": "t-1"}, body={"email": "a@b.co"})
+    saved = {}
+    doc = {
+        "operation": {"$save": "op"},
+        "query": {"key": {"$save": "key"}},
+        "headers": {"x-trace": {"$save": "trace"}},
+        "body": {"email": {"$save": "email"}},
+    }
+    assert mismatches(doc, e, saved) == []
+    assert saved == {"op": "botw.create_contact", "key": "K1", "trace": "t-1", "email": "a@b.co"}
+
+
+def test_headers_may_be_one_matcher_over_all_of_them():
+    e = entry(headers={"Authorization": "Bearer KEY", "X-A": "1"})
+    assert mismatches({"headers": {"$type": "object"}}, e) == []
+    assert mismatches({"headers": {"$len": 2}}, e) == []
+    [d] = mismatches({"headers": {"$len": 3}}, e)
+    assert (d.pointer, d.actual) == ("/headers", {"authorization": "Bearer KEY", "x-a": "1"})
+    saved = {}
+    mismatches({"headers": {"$save": "all"}}, e, saved)
+    assert saved == {"all": {"authorization": "Bearer KEY", "x-a": "1"}}
+
+
+class Undecodable:
+    """A stored answer that must not be decoded: find looks at requests only."""
+
+    query = None
+    sha256 = None
+
+    def header_map(self):
+        raise AssertionError("the answer was decoded")
+
+    def body(self):
+        raise AssertionError("the answer was decoded")
+
+
+def stored_entry(body=b'{"email": "a@b.co"}', query="key=1"):
+    sent = Raw(
+        [("HTTP_AUTHORIZATION", "Bearer KEY"), ("HTTP_X_TRACE", "t-1")],
+        body,
+        "application/json",
+        query,
+        environ_headers=True,
+    )
+    return {
+        "id": 1,
+        "vendor": "botw",
+        "operation": "botw.create_contact",
+        "request": {"method": "POST", "path": "/crm/1", "raw": sent},
+        "response": {"status": 201, "raw": Undecodable()},
+    }
+
+
+def test_only_the_request_parts_a_pattern_names_are_decoded():
+    stored = stored_entry()
+    assert matches_stored({"body": {"email": "a@b.co"}}, stored)
+    assert matches_stored({"query": {"key": "1"}, "headers": {"x-trace": "t-1"}}, stored)
+    assert matches_stored({"query": {}}, stored_entry(query=""))
+    assert not matches_stored({"query": {"key": "2"}}, stored)
+
+
+def test_every_part_named_is_compared():
+    stored = stored_entry()
+    ok = {"query": {"key": "1"}, "headers": {"x-trace": "t-1"}, "body": {"email": "a@b.co"}}
+    assert matches_stored(ok, stored)
+    for part, wrong in (
+        ("query", {"key": "2"}),
+        ("headers", {"x-trace": "t-2"}),
+        ("body", {"email": "x@b.co"}),
+    ):
+        assert not matches_stored({**ok, part: wrong}, stored), part
+
+
+def test_a_stored_pattern_may_save():
+    assert matches_stored({"body": {"email": {"$save": "e"}}}, stored_entry())
+    assert matches_stored({"operation": {"$save": "op"}}, stored_entry())
+
+
+def test_an_unknown_field_is_named_with_the_fields_there_are():
+    with pytest.raises(TypeError) as failed:
+        pattern(status=201, times=1)
+    assert str(failed.value) == (
+        "a request pattern has vendor, operation, method, path, query, headers, body; "
+        "not status, times"
+    )
+
+
+def test_problems_are_matcher_violations_with_a_message():
+    assert problems({"body": [{"a": {"$len": "${x}"}}]}) == [
+        {
+            "pointer": "/body/0/a/$len",
+            "message": "expected a length (an integer >= 0)",
+            "keyword": "matcher",
+        }
+    ]
+
+
+def test_a_failure_shows_text_as_it_is():
+    text = failure({"body": {"name": "Zoë"}}, [], [], None)
+    assert text.startswith('expected at least 1 request(s) matching {"body": {"name": "Zoë"}}')
