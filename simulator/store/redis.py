@@ -27,6 +27,8 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from simulator.store import interface
 from simulator.store.codec import decode_entry, dumps, encode_key, loads
@@ -178,9 +180,19 @@ if ARGV[1] == "1" then redis.call("HDEL", KEYS[2], "seq") end
 """
 
 
-def connect(url: str) -> redis.Redis:
-    """A client for ``redis://HOST:PORT/DB`` as the engine wants it (bytes replies)."""
-    return redis.Redis.from_url(url, decode_responses=False)
+def connect(url: str, timeout: float = 5.0) -> redis.Redis:
+    """A client for ``redis://HOST:PORT/DB`` as the engine wants it: bytes replies, and no
+    retries. redis-py retries a command whose connection failed or timed out (ten times by
+    default); a write whose reply was lost would then land twice (an id allocated twice, a
+    counter raised by two). Without retries such a call raises ``redis.ConnectionError`` or
+    ``redis.TimeoutError`` and may or may not have happened, whole or not at all."""
+    return redis.Redis.from_url(
+        url,
+        decode_responses=False,
+        retry=Retry(NoBackoff(), 0),
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+    )
 
 
 def _name(part: str) -> bytes:

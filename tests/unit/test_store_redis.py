@@ -259,3 +259,31 @@ def test_a_vendor_backend_runs_on_the_redis_engine_unchanged(client, world, monk
     on_tiny.load_state(state)
     assert on_redis.dump_state() == on_tiny.dump_state()
     assert [r.doc_id for r in on_redis.contacts.lookup("name", ("L1", "ann7 lee"))] == [7]
+
+
+def test_calls_fail_fast_while_redis_is_gone_and_the_same_engine_serves_again_after():
+    """Calls fail at once while Redis is down (no retries: a retried write could land
+    twice), and the same engine works again once a server answers on the address (its
+    scripts load again: NOSCRIPT)."""
+    import time
+
+    from _redis import redis_server
+
+    with redis_server() as url:
+        client = redis_engine.connect(url, timeout=2)
+        table = people(Store(redis_engine.Engine(client, "w", "botw")))
+        assert table.insert({"email": "a@x.co", "city": "Oslo", "age": 1}) == 1
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    try:
+        started = time.monotonic()
+        with pytest.raises(redis.ConnectionError):
+            table.insert({"email": "b@x.co", "city": "Oslo", "age": 2})
+        with pytest.raises(redis.ConnectionError):
+            table.get(1)
+        assert time.monotonic() - started < 2
+        with redis_server(port=port):  # a fresh server (no persistence): empty
+            assert table.get(1) is None
+            assert table.insert({"email": "b@x.co", "city": "Oslo", "age": 2}) == 1
+            assert table.lookup_ids("email", "b@x.co") == [1]
+    finally:
+        client.close()
