@@ -111,3 +111,15 @@ def test_serve_shadow_through_the_command(real):
         assert entry["shadow"] == "compared"
         status = next(d for d in entry["drift"] if d["kind"] == "status")
         assert (status["real"], status["crmsim"]) == (401, 404)
+
+
+def test_entries_with_drift_match_the_journal_entry_schema(shadowed, real):
+    from simulator.schemas import default_schemas_dir, load
+
+    client, _ = shadowed
+    rule = {"vendor": "botw", "operation": "botw.create_contact", "status": 409}
+    assert requests.post(real + "/__sim/faults", json=rule, timeout=10).status_code == 201
+    create(client, "a@b.co")
+    [entry] = settled(client, 1)
+    assert entry["drift"]
+    assert load(default_schemas_dir()).validate("sim/journal-entry.json", entry) == []
