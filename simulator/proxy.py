@@ -342,7 +342,14 @@ class Proxy:
 
 
 def make_server(proxy: Proxy, host: str, port: int) -> Any:
-    """A threaded werkzeug server of ``proxy`` (``serve_forever()``, ``shutdown()``)."""
+    """A threaded werkzeug server of ``proxy`` (``serve_forever()``, ``shutdown()``) that
+    adds no ``Server`` or ``Date`` header of its own: the vendor's come back unchanged."""
+    from werkzeug.serving import WSGIRequestHandler
     from werkzeug.serving import make_server as make
 
-    return make(host, port, proxy, threaded=True)
+    class Handler(WSGIRequestHandler):
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self.log_request(code)
+            self.send_response_only(code, message)
+
+    return make(host, port, proxy, threaded=True, request_handler=Handler)

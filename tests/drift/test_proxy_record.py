@@ -42,6 +42,9 @@ def test_answers_come_back_unchanged(real, start_proxy):
     assert refused.json() == requests.post(real + "/crm/123", data={"email": "x@y.zz"}).json()
     assert refused.headers["Content-Type"] == "application/json"
     assert "Transfer-Encoding" not in refused.headers
+    # the vendor's own Server and Date, not the proxy's besides
+    assert refused.headers["Server"] == direct.headers["Server"]
+    assert "," not in refused.headers["Date"].partition(", ")[2]
 
 
 def direct_status(real):
