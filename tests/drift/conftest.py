@@ -2,6 +2,7 @@
 loopback port, started and stopped by ``tests/_serve.py``), and the proxy in this process."""
 
 import threading
+import uuid
 
 import pytest
 import requests
@@ -21,14 +22,15 @@ def real_vendor():
 
 @pytest.fixture
 def real(real_vendor):
-    """``real_vendor`` reset to BOTW's key KEY for listing 123 (a fresh contact list)."""
-    r = requests.post(real_vendor + "/__sim/reset", json={}, timeout=10)
+    """The "real" sandbox of one test: a fresh namespace of ``real_vendor`` (its base URL
+    ends in ``/__ns/<name>``) holding BOTW's key KEY for listing 123, seed 0."""
+    base = f"{real_vendor}/__ns/real-{uuid.uuid4().hex[:12]}"
+    r = requests.put(base + "/__sim/seed", json={"seed": 0}, timeout=10)
     assert r.status_code == 200, r.text
-    r = requests.put(real_vendor + "/__sim/seed", json={"seed": 0}, timeout=10)
+    r = requests.put(base + "/__sim/state/botw", json=BOTW_STATE, timeout=10)
     assert r.status_code == 200, r.text
-    r = requests.put(real_vendor + "/__sim/state/botw", json=BOTW_STATE, timeout=10)
-    assert r.status_code == 200, r.text
-    return real_vendor
+    yield base
+    requests.delete(base + "/__sim", timeout=10)
 
 
 @pytest.fixture
