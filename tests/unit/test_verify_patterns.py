@@ -266,7 +266,7 @@ def test_only_the_request_parts_a_pattern_names_are_decoded():
     stored = stored_entry()
     assert matches_stored({"body": {"email": "a@b.co"}}, stored)
     assert matches_stored({"query": {"key": "1"}, "headers": {"x-trace": "t-1"}}, stored)
-    assert matches_stored({"query": {}}, stored_entry(query=""))
+    assert matches_stored({"query": {"$eq": {}}}, stored_entry(query=""))  # no query at all
     assert not matches_stored({"query": {"key": "2"}}, stored)
 
 
