@@ -98,3 +98,13 @@ def test_assert_no_unmatched_lists_requests_that_hit_no_route(crmsim, botw):
         "  #2 GET /crm/123/contacts -> 404 (no route)",
         "  #3 GET /nowhere -> 404 (no route)",
     ]
+
+
+def test_verify_sees_calls_made_to_the_vendors_real_hosts(crmsim_intercept):
+    crmsim_intercept.load_state({"botw": {"api_keys": {"KEY": ["123"]}}})
+    r = requests.post(
+        "https://api.botw.org/crm/123", data={"email": "ann@example.com"}, headers=KEY, timeout=5
+    )
+    assert r.status_code == 201
+    crmsim_intercept.verify(operation="botw.create_contact", body={"email": "ann@example.com"})
+    crmsim_intercept.assert_no_unmatched()
