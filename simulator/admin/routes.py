@@ -17,8 +17,6 @@ from simulator.errors import InvalidDocument, Problem, encode_json, json_respons
 from simulator.faults import bad_references
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.journal import render
-from simulator.verify import matches_stored
-from simulator.verify import problems as pattern_problems
 from simulator.world import World
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
@@ -383,6 +381,8 @@ def get_journal_entry(entry_id: int) -> Response:
 def _pattern_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A refused pattern's errors: a malformed matcher by its own pointer (``/body/email/
     $match``), not as the schema's "not valid under any of the given schemas" at ``/body``."""
+    from simulator.verify import problems as pattern_problems  # lazily: see _matching
+
     doc = parse_json(request.get_data(cache=True), CONTROL_MAX_DEPTH)
     precise = pattern_problems(doc) if isinstance(doc, dict) else []
     vague = [
@@ -396,6 +396,11 @@ def _pattern_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _matching() -> list[dict[str, Any]]:
     """The stored entries matching the request pattern in the body (``{}``: every entry)."""
+    # imported on first use: the matchers come with the scenarios package, which an app
+    # that is never asked for a pattern need not load (start to first answer, issue 16)
+    from simulator.verify import matches_stored
+    from simulator.verify import problems as pattern_problems
+
     try:
         doc = _body("request-pattern")
     except InvalidDocument as exc:

@@ -49,3 +49,26 @@ def test_both_accept_a_realistic_state():
     doc = fake_state(1, 50)
     assert SCHEMAS.fast_valid("sim/state.schema.json", doc)
     assert SCHEMAS.validator("sim/state.schema.json").is_valid(doc)
+
+
+def test_a_schema_file_that_is_not_a_schema_is_refused_with_python_jsonschemas_reason(tmp_path):
+    import pytest
+    from jsonschema.exceptions import SchemaError
+
+    from simulator.schemas import Schemas
+
+    (tmp_path / "ok.json").write_text('{"type": "object"}')
+    (tmp_path / "bad.json").write_text('{"type": "object", "properties": {"a": {"type": "strin"}}}')
+    with pytest.raises(SchemaError, match="strin"):
+        Schemas(tmp_path)
+    (tmp_path / "bad.json").unlink()
+    assert Schemas(tmp_path).has("ok.json")
+
+
+def test_every_shipped_schema_is_a_draft_7_schema_by_both_checks():
+    from jsonschema import Draft7Validator
+
+    meta = jsonschema_rs.Draft7Validator(Draft7Validator.META_SCHEMA)
+    for doc in SCHEMAS.documents.values():
+        Draft7Validator.check_schema(doc)
+        assert meta.is_valid(doc)
