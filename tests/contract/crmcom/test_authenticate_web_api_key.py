@@ -40,9 +40,20 @@ def test_authenticate_web_api_key_with_the_documented_header(client, crm, sim, s
     assert r.get_json()["status"] == OK_NULL
 
 
-def test_authenticate_web_api_key_password_part_is_ignored(client, crm):
-    header = {"Authorization": "Basic " + base64.b64encode(f"{KEY}:x".encode()).decode()}
-    r = post(client, "/authentication/web_api_key/token", {}, headers=header)
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic " + base64.b64encode(f"{KEY}:x".encode()).decode(),
+        # the user name ends at the first colon: a password may hold more
+        "Basic " + base64.b64encode(f"{KEY}:a:b".encode()).decode(),
+        # RFC 9110: one or more spaces after the scheme
+        "Basic   " + base64.b64encode(f"{KEY}:".encode()).decode(),
+    ],
+)
+def test_authenticate_web_api_key_password_part_is_ignored(client, crm, authorization):
+    r = post(
+        client, "/authentication/web_api_key/token", {}, headers={"Authorization": authorization}
+    )
     assert r.get_json()["status"] == OK_EMPTY
 
 
@@ -60,6 +71,11 @@ def test_authenticate_web_api_key_password_part_is_ignored(client, crm):
         ),
         (
             {"Authorization": "Basic " + base64.b64encode(b":pw").decode()},
+            "A Web API key is required as the HTTP Basic user name.",
+        ),
+        (
+            # not base64: one character outside its alphabet spoils the whole header
+            {"Authorization": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode() + "!"},
             "A Web API key is required as the HTTP Basic user name.",
         ),
         (
