@@ -324,7 +324,7 @@ function renderJournal() {
         h("td", { class: "num" }, e.id),
         h("td", { class: "mono", title: e.at }, time(e.at)),
         h("td", { class: "mono" }, e.request.method),
-        h("td", { class: "mono path" }, e.request.path + (q ? `?${q}` : "")),
+        h("td", { class: "mono path" }, breakable(e.request.path + (q ? `?${q}` : ""))),
         h("td", { class: "mono" }, e.operation || "—"),
         h("td", null, h("span", { class: `status ${statusClass(e.response.status)}` }, e.response.status ?? "dropped")),
         h("td", { class: "num" }, e.duration_ms.toFixed(1)),
@@ -334,6 +334,12 @@ function renderJournal() {
   );
   const entry = entries.find((e) => e.id === ui.selected);
   if (!entry) closeDetail();
+}
+
+/** A path and query that may wrap after a slash, "?" or "&" only, never inside a word. */
+function breakable(text) {
+  const parts = text.split(/(?<=[/?&])/).map((part) => h("span", { class: "seg" }, part));
+  return parts.flatMap((part, i) => (i ? [h("wbr"), part] : [part]));
 }
 
 function select(id) {
@@ -592,6 +598,9 @@ function mapTable(map, key, custom = {}) {
   );
 }
 
+/** A table wider than the view scrolls sideways on its own, its scroll bar right below it. */
+const wide = (table) => h("div", { class: "hscroll" }, table);
+
 function stateTable(vendor, key, value, doc, query) {
   const custom = (CUSTOM[vendor] || {})[key] || {};
   const path = `${vendor}/${key}`;
@@ -606,9 +615,9 @@ function stateTable(vendor, key, value, doc, query) {
       for (const r of rows) groups.set(r[custom.groupBy], [...(groups.get(r[custom.groupBy]) || []), r]);
       for (const [g, members] of groups) {
         parts.push(h("h4", null, custom.groupTitle(g), " ", h("span", { class: "count" }, members.length)));
-        parts.push(recordTable(members, `${path}/${g}`, custom, doc));
+        parts.push(wide(recordTable(members, `${path}/${g}`, custom, doc)));
       }
-    } else parts.push(recordTable(rows, path, custom, doc));
+    } else parts.push(wide(recordTable(rows, path, custom, doc)));
     return h("div", { class: "table", "data-table": path }, parts);
   }
   if (isObject(value)) {
@@ -618,7 +627,7 @@ function stateTable(vendor, key, value, doc, query) {
       "div",
       { class: "table", "data-table": path },
       head(keys.length, Object.keys(value).length),
-      keys.length ? mapTable(map, path, custom) : h("p", { class: "muted" }, query ? "no match" : "empty"),
+      keys.length ? wide(mapTable(map, path, custom)) : h("p", { class: "muted" }, query ? "no match" : "empty"),
     );
   }
   // A scalar or a list of scalars: one line.
@@ -650,7 +659,7 @@ function renderState() {
   for (const doc of Object.values(state)) {
     for (const value of Object.values(doc)) if (Array.isArray(value) && value.some(isObject)) records += value.length;
   }
-  $("#count-state").textContent = records;
+  $("#count-state").textContent = `${records} record${records === 1 ? "" : "s"}`;
 
   const container = $("#state");
   const open = new Set([...container.querySelectorAll("details[open]")].map((d) => d.dataset.key));

@@ -155,7 +155,7 @@ def world(served, request):
 @pytest.fixture
 def page(browser, served):
     """A page that may load nothing but the served instance; it must raise no script error."""
-    context = browser.new_context(viewport={"width": 1400, "height": 850})
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(5000)
     outside, errors = [], []
 
@@ -355,7 +355,7 @@ def test_state_shows_each_vendor_as_tables_with_search(page, world):
     expect(omoto.locator('[data-table="omoto/campaigns"] td[data-col="api_key"]')).to_have_text(
         ["KEY-A"]
     )
-    expect(page.locator("#count-state")).to_have_text("4")
+    expect(page.locator("#count-state")).to_have_text("4 records")
 
     page.fill("#state-search", "ann@")
     expect(contacts.locator("tbody tr")).to_have_count(1)
@@ -547,7 +547,7 @@ def test_reset_empties_the_namespace_after_confirmation(page, world):
     assert world.create(email="a@b.co").status_code == 201
     open_ui(page, world)
     expect(rows(page, "journal")).to_have_count(1)
-    expect(page.locator("#count-state")).to_have_text("1")
+    expect(page.locator("#count-state")).to_have_text("1 record")
 
     resets = []
     page.on("request", lambda r: r.method == "POST" and resets.append(r.url))
@@ -560,7 +560,7 @@ def test_reset_empties_the_namespace_after_confirmation(page, world):
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#reset")
     expect(rows(page, "journal")).to_have_count(0)
-    expect(page.locator("#count-state")).to_have_text("0")
+    expect(page.locator("#count-state")).to_have_text("0 records")
     expect(page.locator("#message")).to_have_text(f"namespace {world.name} reset")
     assert world.control("GET", "/state/botw")["contacts"] == []
     assert world.control("GET", "/journal")["count"] == 0
