@@ -252,6 +252,19 @@ def _control_operation(
             }
         )
         doc["responses"]["204"] = {"description": "loaded (Prefer: return=minimal)"}
+    if route.etag:
+        doc["parameters"].append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "the ETag of the last answer: 304 while nothing was written",
+                "schema": {"type": "string"},
+            }
+        )
+        tag = {"description": "changes with every write", "schema": {"type": "string"}}
+        doc["responses"][str(route.status)]["headers"] = {"ETag": tag}
+        doc["responses"]["304"] = {"description": "not modified since that ETag"}
     _guarded(doc, route)
     doc["parameters"] += [
         {"name": name, "in": "query", "required": False, "schema": dict(schema)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
+import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
@@ -77,6 +78,9 @@ class World:
         # Bumped by every request that may change the namespace (vendor writes, control
         # writes): the snapshot thread of ``serve --data`` saves only what changed.
         self.changes = 0
+        # with ``changes``, the ETag of the state (admin/routes.py): a namespace dropped and
+        # made again, or a restarted crmsim, never repeats an old tag
+        self.uid = secrets.token_hex(6)
         # shared by every namespace of an app when given as a mapping (it never changes)
         self.vendors = vendors if isinstance(vendors, Mapping) else {v.slug: v for v in vendors}
         self.settings: dict[str, Any] = {

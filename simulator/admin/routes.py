@@ -164,10 +164,30 @@ def _loaded(dump: Callable[[], dict[str, Any]], depth: int = 2) -> Response:
     return _state_answer(dump(), depth)
 
 
+def _state_tag(world: World) -> str:
+    """The state's entity tag: which namespace and how many writes it has seen (every
+    non-GET request bumps ``changes`` after its view: docs/dashboard.md, "How it stays
+    current"). Read before the state is, so a tag never outlives what it stands for."""
+    return f"{world.uid}-{world.changes}"
+
+
+def _tagged(world: World, dump: Callable[[], dict[str, Any]], depth: int = 2) -> Response:
+    """A state read with its ETag; 304 without a body when ``If-None-Match`` names it."""
+    with world.lock:
+        tag = _state_tag(world)
+        if request.if_none_match.contains(tag):
+            response = Response(status=304)
+        else:
+            response = _state_answer(dump(), depth)
+    response.set_etag(tag)
+    return response
+
+
 def get_state() -> Response:
-    """The whole state document."""
-    with _world().lock:
-        return _state_answer(_world().dump_state())
+    """The whole state document; its ETag changes with every write to the namespace, and
+    ``If-None-Match`` with the last one answers 304."""
+    world = _world()
+    return _tagged(world, world.dump_state)
 
 
 def put_state() -> Response:
@@ -181,9 +201,10 @@ def put_state() -> Response:
 
 
 def get_vendor_state(vendor: str) -> Response:
-    """One vendor's part of the state document."""
-    with _world().lock:
-        return _state_answer(_world().dump_state(_vendor_slug(vendor)), 1)
+    """One vendor's part of the state document (ETag and 304 as the whole state)."""
+    slug = _vendor_slug(vendor)
+    world = _world()
+    return _tagged(world, lambda: world.dump_state(slug), 1)
 
 
 def put_vendor_state(vendor: str) -> Response:
@@ -462,6 +483,8 @@ class Route:
     query: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # honours ``Prefer: return=minimal`` with a 204 (a state load)
     minimal: bool = False
+    # answers with an ETag, and 304 to ``If-None-Match`` naming it (a state read)
+    etag: bool = False
 
 
 JOURNAL_QUERY: dict[str, Mapping[str, Any]] = {
@@ -484,9 +507,9 @@ ROUTES: list[Route] = [
     Route("GET", "/namespaces", list_namespaces, answer="namespaces"),
     Route("DELETE", "", drop_namespace, answer="ok"),
     Route("POST", "/reset", reset, body="reset", answer="ok"),
-    Route("GET", "/state", get_state, answer="state.schema"),
+    Route("GET", "/state", get_state, answer="state.schema", etag=True),
     Route("PUT", "/state", put_state, body="state.schema", answer="state.schema", minimal=True),
-    Route("GET", "/state/<vendor>", get_vendor_state),
+    Route("GET", "/state/<vendor>", get_vendor_state, etag=True),
     Route("PUT", "/state/<vendor>", put_vendor_state, minimal=True),
     Route("GET", "/clock", get_clock, answer="clock-state"),
     Route("PUT", "/clock", put_clock, body="clock", answer="clock-state"),

@@ -16,6 +16,7 @@ const ui = {
   selected: null, // id of the journal entry open on the right
   docs: {}, // the last documents fetched, by name
   texts: {}, // ... and their raw text, to see whether anything changed
+  tags: {}, // ... and their ETags, where the control plane gives one (the state)
   timer: null,
 };
 
@@ -138,14 +139,20 @@ const isEmpty = (v) =>
 
 // -- polling -------------------------------------------------------------------------------
 
-/** Fetch a document; true when it differs from the last one seen. */
+/** Fetch a document; true when it differs from the last one seen. A document the control
+ * plane tags (the state: an ETag that changes with every write) is asked for with
+ * If-None-Match, and a 304 costs no body, no parse and no redraw. */
 async function load(name, path) {
   const namespace = ui.namespace;
-  const response = await control(sim(path));
+  const tag = ui.tags[name];
+  const init = tag ? { headers: { "If-None-Match": tag }, cache: "no-store" } : { cache: "no-store" };
+  const response = await control(sim(path), init);
   if (response.status === 401) throw new Error("the control plane needs its control token (reload the page to enter it)");
+  if (response.status === 304) return false;
   if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
   const text = await response.text();
   if (namespace !== ui.namespace) return false; // the picker changed meanwhile
+  if (response.headers.get("ETag")) ui.tags[name] = response.headers.get("ETag");
   if (ui.texts[name] === text) return false;
   ui.texts[name] = text;
   ui.docs[name] = JSON.parse(text);
@@ -212,6 +219,7 @@ function chooseNamespace(name) {
   ui.selected = null;
   ui.docs = {};
   ui.texts = {};
+  ui.tags = {};
   const ns = name === "default" ? "" : `/__ns/${encodeURIComponent(name)}`;
   history.replaceState(null, "", `${ROOT}${ns}/__sim/ui`);
   poll();

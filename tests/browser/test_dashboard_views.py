@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from test_dashboard import browser, expect, open_ui, page, rows, shoot, world  # noqa: F401
+from test_dashboard import browser, expect, open_ui, page, polled, rows, shoot, world  # noqa: F401
 
 # Where each character of an element's text is drawn: the characters that end a line.
 LINE_ENDS = """(el) => {
@@ -105,3 +105,23 @@ def test_the_namespace_picker_shows_the_namespace_before_any_answer(page, world)
     picker = page.locator("#namespace")
     expect(picker).to_have_value(world.name)
     expect(picker.locator("option")).to_have_text([world.name])
+
+
+def test_an_idle_page_fetches_the_state_once(page, world):
+    world.botw(contacts=[{"contact_id": 1, "listing_id": "1", "email": "a@b.co"}])
+    answers = []
+    page.on(
+        "response",
+        lambda r: r.url.split("?")[0].endswith("/__sim/state") and answers.append(r.status),
+    )
+    open_ui(page, world, "state")
+    contacts = page.locator('[data-table="botw/contacts"] tbody tr')
+    expect(contacts).to_have_count(1)
+    polled(page, 3)
+    # one whole state, then only "not modified" (304, no body) while nothing is written
+    assert answers[0] == 200 and len(answers) >= 3, answers
+    assert answers[1:] == [304] * (len(answers) - 1), answers
+    # a write makes the next poll fetch it again
+    assert world.create(email="b@c.co").status_code == 201
+    expect(contacts).to_have_count(2)
+    assert answers.count(200) == 2, answers
