@@ -4,9 +4,17 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.crmsim-installed
 
-.PHONY: install run test lint format typecheck pytest bench mutation clean
+# `make run PORT=9000 HOST=0.0.0.0` (or CRMSIM_PORT/CRMSIM_HOST in the environment; the
+# variables win). `make wait` waits (at most WAIT_TIMEOUT seconds) until that crmsim answers.
+PORT ?= $(or $(CRMSIM_PORT),8080)
+HOST ?= $(or $(CRMSIM_HOST),127.0.0.1)
+WAIT_TIMEOUT ?= 300
+URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
+
+.PHONY: install run wait test lint format typecheck pytest bench mutation clean
 
 $(STAMP): pyproject.toml
+	@echo "installing crmsim into $(VENV) (the first time takes a minute or two)" >&2
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
@@ -14,7 +22,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/crmsim serve
+	CRMSIM_PORT=$(PORT) CRMSIM_HOST=$(HOST) $(BIN)/crmsim serve
+
+# Needs only curl (the venv may still be installing under a `make run &`).
+wait:
+	@end=$$(( $$(date +%s) + $(WAIT_TIMEOUT) )); \
+	until curl -sf -o /dev/null $(URL)/__sim/health; do \
+	  if [ $$(date +%s) -ge $$end ]; then echo "crmsim did not answer on $(URL) within $(WAIT_TIMEOUT) s" >&2; exit 1; fi; \
+	  sleep 0.5; \
+	done; echo "crmsim is serving on $(URL)"
 
 test: lint typecheck pytest
 

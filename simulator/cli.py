@@ -44,12 +44,17 @@ def main() -> None:
     show_default=True,
     help="Must be 1: all state lives in one process.",
 )
-@click.option("--seed", type=int, default=None, help="Seed every namespace's id source.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed every namespace's id source (default: unseeded, CRMSIM_SEED).",
+)
 @click.option(
     "--strict-contract",
     is_flag=True,
     default=None,
-    help="Answer 422 to vendor requests that violate their schema.",
+    help="Answer 422 to vendor requests that violate their schema (CRMSIM_STRICT_CONTRACT).",
 )
 @click.option(
     "--data",
@@ -104,7 +109,8 @@ def main() -> None:
     multiple=True,
     metavar="VENDOR=URL",
     help="Also send each VENDOR request to its real sandbox in the background and keep the "
-    "differences in the journal entry's drift (repeatable; docs/drift.md).",
+    "differences in the journal entry's drift (repeatable; no environment variable; "
+    "docs/drift.md).",
 )
 @click.option(
     "--generate-control-token",
@@ -211,7 +217,27 @@ def serve(
         f"{config.host}:{config.port} (vendors: {served})",
         err=True,
     )
+    _say_when_ready(config)
     run(config)
+
+
+def _say_when_ready(config: Config) -> None:
+    """Print "ready" with the URL once the server answers its health check (a background
+    thread of this process; it gives up silently after 10 minutes)."""
+    import threading
+
+    from simulator.ready import wait_until_serving
+
+    host = "127.0.0.1" if config.host in ("0.0.0.0", "") else config.host
+    host = "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+    url = f"{'https' if config.certfile else 'http'}://{host}:{config.port}"
+
+    def watch() -> None:
+        took = wait_until_serving(url, timeout=600)
+        if took is not None:
+            click.echo(f"crmsim: ready on {url} (answered /__sim/health in {took:.1f} s)", err=True)
+
+    threading.Thread(target=watch, name="crmsim-ready", daemon=True).start()
 
 
 def _control_plane_door(config: Config, generate: bool) -> Config:
@@ -335,7 +361,13 @@ def fake(seed: int, size: int, vendors: str | None, output: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--target", default=None, help="A running crmsim (default: in-process).")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML.")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Scenario files run at once, each in its own namespace.",
+)
 @click.option(
     "--max-examples",
     type=click.IntRange(min=1),
@@ -364,7 +396,12 @@ def replay(
 
 
 @main.command()
-@click.option("--target", default="http://127.0.0.1:8080", show_default=True)
+@click.option(
+    "--target",
+    default=None,
+    help="The running crmsim (default: http://127.0.0.1:8080, host and port from CRMSIM_HOST "
+    "and CRMSIM_PORT).",
+)
 @click.option("--namespace", default=None, help="The namespace to record (default: default).")
 @click.option(
     "--since-state",
@@ -372,15 +409,21 @@ def replay(
     default=None,
     help="The state the session started from (curl /__sim/state > start.json).",
 )
-@click.option("--name", default="Recorded session", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+@click.option("--name", default="Recorded session", show_default=True, help="The scenario's name.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The scenario file to write.",
+)
 @click.option(
     "--control-token",
     default=None,
     help="The --target's control token (default: CRMSIM_CONTROL_TOKEN).",
 )
 def record(
-    target: str,
+    target: str | None,
     namespace: str | None,
     since_state: str | None,
     name: str,
@@ -391,7 +434,45 @@ def record(
     from simulator.config import control_token as token_from_env
     from simulator.replay import record as run
 
+    target = target or _local_url()
     sys.exit(run(target, namespace, since_state, output, name, control_token or token_from_env()))
+
+
+def _local_url() -> str:
+    """The default --target: crmsim on this machine, at CRMSIM_HOST and CRMSIM_PORT."""
+    from simulator.config import BadSetting, local_url
+
+    try:
+        return local_url()
+    except BadSetting as exc:
+        click.echo(f"crmsim: bad setting {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.option(
+    "--target",
+    default=None,
+    help="The crmsim to wait for (default: http://127.0.0.1:8080, host and port from "
+    "CRMSIM_HOST and CRMSIM_PORT).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="Seconds to wait before giving up (exit 1).",
+)
+def wait(target: str | None, timeout: float) -> None:
+    """Wait until a crmsim answers its health check, then print its URL (exit 1 on timeout)."""
+    from simulator.ready import wait_until_serving
+
+    url = target or _local_url()
+    took = wait_until_serving(url, timeout)
+    if took is None:
+        click.echo(f"crmsim wait: {url} did not answer within {timeout:g} s", err=True)
+        sys.exit(1)
+    click.echo(url)
 
 
 @main.command()
@@ -411,8 +492,8 @@ def record(
     default=None,
     help="Write the session as a scenario to this file (again after every exchange).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8081, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=8081, show_default=True, help="Port to listen on.")
 @click.option(
     "--redact",
     "redact",
@@ -422,7 +503,12 @@ def record(
     "request body's field at this JSON pointer (repeatable; docs/drift.md lists the defaults).",
 )
 @click.option("--no-default-redact", is_flag=True, help="Redact only what --redact names.")
-@click.option("--name", default="Recorded by crmsim proxy", show_default=True)
+@click.option(
+    "--name",
+    default="Recorded by crmsim proxy",
+    show_default=True,
+    help="The recorded scenario's name.",
+)
 def proxy(
     vendors: tuple[str, ...],
     output: str | None,

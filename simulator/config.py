@@ -2,8 +2,9 @@
 
 This is the only module that reads the environment: the server's settings
 (``Config.from_env``), and what clients of a crmsim read (``control_token`` for the Python
-client, the pytest plugin, ``crmsim replay`` and ``record``; ``hypothesis_profile`` for
-``crmsim replay``; ``real_vendor_url`` for the pytest plugin's ``crmsim_vendor`` marker).
+client, the pytest plugin, ``crmsim replay`` and ``record``; ``local_url`` for ``record``
+and ``wait``; ``hypothesis_profile`` for ``crmsim replay``; ``real_vendor_url`` for the
+pytest plugin's ``crmsim_vendor`` marker).
 ``tests/test_docs_agree.py`` checks that no other module of ``simulator/`` reads it.
 """
 
@@ -188,6 +189,27 @@ def control_token(environ: Mapping[str, str] | None = None) -> str | None:
     plugin, ``crmsim replay`` and ``record``); None when unset or empty."""
     env = os.environ if environ is None else environ
     return env.get("CRMSIM_CONTROL_TOKEN", "").strip() or None
+
+
+def local_url(environ: Mapping[str, str] | None = None) -> str:
+    """The base URL of a crmsim served on this machine with the same environment, for the
+    commands that talk to one (``crmsim record``, ``crmsim wait``): ``CRMSIM_PORT`` and
+    ``CRMSIM_HOST`` as ``crmsim serve`` reads them (a wildcard address is reached on
+    loopback), https when ``CRMSIM_CERTFILE`` is set. Unreadable values are ``BadSetting``."""
+    env = os.environ if environ is None else environ
+    host, port = Config.host, Config.port
+    if env.get("CRMSIM_PORT") is not None:
+        try:
+            port = _convert("port", env["CRMSIM_PORT"])
+        except ValueError as exc:
+            raise BadSetting(f"CRMSIM_PORT={env['CRMSIM_PORT']!r}: {exc}") from None
+    host = env.get("CRMSIM_HOST", "").strip() or host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    scheme = "https" if env.get("CRMSIM_CERTFILE", "").strip() else "http"
+    return f"{scheme}://{host}:{port}"
 
 
 def hypothesis_profile(environ: Mapping[str, str] | None = None) -> str | None:
