@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
+import json
 import logging
 import socket
 import struct
@@ -38,7 +39,7 @@ from flask import Flask, Request, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from simulator.answers import request_values
-from simulator.errors import Problem, SimulatorError, encode_json, json_response
+from simulator.errors import Problem, SimulatorError, encode_json, header_text, json_response
 from simulator.faults import Effect, draw_ms, effect, render
 from simulator.http import BadBody, parse_json
 from simulator.journal import ENTRY_OVERHEAD, Raw, outcomes_size
@@ -356,11 +357,15 @@ def install(app: Flask, sim: Simulator) -> None:
     def after(response: Response) -> Response:
         if request.method not in READ_ONLY and "world" in g:
             g.world.changes += 1  # vendor or control write: the snapshot thread saves it
+        if "pretty" in request.args and request.path.startswith(CONTROL_PREFIX):
+            indent_json(response)
         call: Call | None = g.get("call")
         if call is not None:
             shape_answer(call, response)
             if call.checked:
                 response.headers["X-Sim-Violations"] = str(len(call.violations))
+            if response.status_code >= 400 and call.vendor is not None:
+                hint_empty_namespace(call, response)
             entry = record(call, response)
             if sim.shadow is not None:
                 sim.shadow.offer(call, entry)
@@ -371,6 +376,33 @@ def install(app: Flask, sim: Simulator) -> None:
     @app.teardown_request
     def leave(_exc: BaseException | None) -> None:
         unlock(g.get("call"))
+
+
+def indent_json(response: Response) -> None:
+    """A control-plane JSON answer indented by two spaces, for ``?pretty`` (people reading it
+    in a terminal; docs/control-plane.md). A streamed answer is read whole first."""
+    if response.mimetype not in ("application/json", "application/problem+json"):
+        return
+    try:
+        doc = json.loads(response.get_data())
+    except ValueError:
+        return
+    response.set_data(json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8") + b"\n")
+
+
+def hint_empty_namespace(call: Call, response: Response) -> None:
+    """``X-Sim-Hint`` beside a vendor's error when no state was loaded for that vendor in
+    the namespace: the answer stays the vendor's own (docs/control-plane.md, "Hints")."""
+    assert call.vendor is not None
+    slug, name = call.vendor.slug, call.world.name
+    backend = call.world.backends.built(slug)
+    if backend is not None and backend.loaded:
+        return
+    prefix = "" if name == DEFAULT else f"/__ns/{name}"
+    response.headers["X-Sim-Hint"] = header_text(
+        f"no {slug} state loaded in namespace '{name}'; load one with "
+        f"PUT {prefix}/__sim/state/{slug} (or PUT {prefix}/__sim/state)"
+    )
 
 
 # -- errors, rendered in one place ---------------------------------------------------------

@@ -163,6 +163,7 @@ class World:
                 except StateInvalid as exc:
                     prefix = "" if vendor else "/" + slug
                     errors.extend({**e, "pointer": prefix + e["pointer"]} for e in exc.errors)
+                fresh.loaded = _holds_state(part)
                 built[slug] = fresh
         if errors:
             raise InvalidDocument(errors)
@@ -179,6 +180,14 @@ def _records(part: Any) -> int:
     if not isinstance(part, Mapping):
         return 0
     return sum(len(v) for v in part.values() if isinstance(v, list))
+
+
+def _holds_state(part: Any) -> bool:
+    """Whether one vendor's part of a state document holds anything: a non-empty list or
+    object (keys, records). Settings alone, or a restored empty vendor, are no state."""
+    return isinstance(part, Mapping) and any(
+        isinstance(v, list | Mapping) and len(v) > 0 for v in part.values()
+    )
 
 
 @contextlib.contextmanager

@@ -58,6 +58,10 @@ class VendorBackend:
     ``load_state``/``dump_state`` for their part of the state document.
     """
 
+    # set by World.build_state: a state document holding something was loaded into this
+    # backend (otherwise a vendor error is answered with the X-Sim-Hint header, pipeline.py)
+    loaded = False
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.store = Store()
