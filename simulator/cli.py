@@ -355,6 +355,9 @@ def fake(seed: int, size: int, vendors: str | None, output: str) -> None:
     with click.open_file(output, "w", encoding="utf-8") as out:
         write(out, seed, size, chosen)
         out.write("\n")
+    from simulator.fake import summary
+
+    click.echo(summary(seed, size, chosen), err=True)  # stdout stays the JSON document
 
 
 @main.command()

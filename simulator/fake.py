@@ -41,6 +41,27 @@ def credentials(seed: int) -> dict[str, Any]:
     return {v.slug: v.fake.credentials(seed) for v in fakeable().values() if v.fake}
 
 
+def summary(seed: int, size: int, vendors: Iterable[str] | None = None) -> str:
+    """What ``crmsim fake`` says on standard error: the records and, per vendor, the keys,
+    users and passwords the document configures, for a first call."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(text(v) for v in value)
+        if isinstance(value, dict):
+            return " ".join(f"{k}={text(v)}" for k, v in value.items())
+        return str(value)
+
+    creds = credentials(seed)
+    chosen = [v for v in (vendors or creds) if v in creds]
+    lines = [f"crmsim fake: seed {seed}, {size} records per vendor; credentials for a first call:"]
+    width = max((len(v) for v in chosen), default=0)
+    for slug in chosen:
+        parts = [f"{k}={text(v)}" for k, v in creds[slug].items()]
+        lines.append(f"  {slug:<{width}}  " + "; ".join(parts))
+    return "\n".join(lines)
+
+
 def fakeable() -> dict[str, Any]:
     from simulator.vendors import VENDORS  # each vendor's fake.py imports this module
 

@@ -93,3 +93,22 @@ def test_every_option_says_what_it_does_and_its_environment_variable():
             assert param.help, f"{where} has no help text"
             if name == "serve" and param.name in settings:  # read by Config.from_env too
                 assert f"CRMSIM_{param.name.upper()}" in param.help, where
+
+
+def test_fake_names_its_credentials_on_stderr_and_keeps_stdout_json():
+    import json
+
+    from simulator.fake import credentials
+
+    result = CliRunner().invoke(main, ["fake", "--seed", "3", "--size", "2"])
+    assert result.exit_code == 0
+    json.loads(result.stdout)  # the whole of stdout is the state document
+    creds = credentials(3)
+    lines = result.stderr.splitlines()
+    assert lines[0] == "crmsim fake: seed 3, 2 records per vendor; credentials for a first call:"
+    botw = next(x for x in lines if x.strip().startswith("botw"))
+    assert f"api_key={creds['botw']['api_key']}" in botw
+    crmcom = next(x for x in lines if x.strip().startswith("crmcom"))
+    assert f"password={creds['crmcom']['password']}" in crmcom
+    only = CliRunner().invoke(main, ["fake", "--size", "1", "--vendors", "botw"])
+    assert [x.split()[0] for x in only.stderr.splitlines()[1:]] == ["botw"]
