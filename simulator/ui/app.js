@@ -214,21 +214,70 @@ async function loadNamespaces() {
   select.value = ui.namespace;
 }
 
-function chooseNamespace(name) {
+function chooseNamespace(name, push = true) {
   ui.namespace = name;
   ui.selected = null;
   ui.docs = {};
   ui.texts = {};
   ui.tags = {};
-  const ns = name === "default" ? "" : `/__ns/${encodeURIComponent(name)}`;
-  history.replaceState(null, "", `${ROOT}${ns}/__sim/ui`);
+  $("#namespace").value = name;
+  closeDetail(false);
+  if (push) remember();
   poll();
+}
+
+// -- links ---------------------------------------------------------------------------------
+// The address names what is shown, so that it can be shared and back/forward work: the
+// namespace in the path (/__ns/{name}/__sim/ui, "default" plain /__sim/ui), the tab and the
+// journal entry open on the right in the hash (#state, #journal/12; the journal alone has
+// none). Each choice pushes an address; the page restores from one on load and popstate.
+
+const TABS = ["journal", "state", "outbox", "faults"];
+
+/** The view an address names. */
+function fromUrl() {
+  const m = /\/__ns\/([^/]+)\/__sim\/ui\/?$/.exec(location.pathname);
+  const namespace = m ? decodeURIComponent(m[1]) : "default";
+  const [tab, id] = decodeURIComponent(location.hash.replace(/^#/, "")).split("/");
+  return {
+    namespace,
+    tab: TABS.includes(tab) ? tab : "journal",
+    entry: tab === "journal" && /^\d+$/.test(id || "") ? Number(id) : null,
+  };
+}
+
+/** The address of what is shown now. */
+function toUrl() {
+  const ns = ui.namespace === "default" ? "" : `/__ns/${encodeURIComponent(ui.namespace)}`;
+  const hash = ui.tab !== "journal" ? `#${ui.tab}` : ui.selected !== null ? `#journal/${ui.selected}` : "";
+  return `${ROOT}${ns}/__sim/ui${hash}`;
+}
+
+/** A new history entry for what is shown now, unless the address already names it. */
+function remember(replace = false) {
+  const url = toUrl();
+  if (url === location.pathname + location.hash) return;
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+}
+
+/** Show what the address names (on load, and on back/forward). */
+function restore() {
+  const view = fromUrl();
+  if (view.namespace !== ui.namespace) chooseNamespace(view.namespace, false);
+  showTab(view.tab, false);
+  if (view.entry === null) closeDetail(false);
+  else {
+    ui.selected = view.entry;
+    renderJournal();
+  }
 }
 
 // -- tabs ----------------------------------------------------------------------------------
 
-function showTab(tab) {
+function showTab(tab, push = true) {
   ui.tab = tab;
+  if (push) remember();
   for (const button of document.querySelectorAll("[data-tab]")) {
     button.setAttribute("aria-selected", String(button.dataset.tab === tab));
   }
@@ -341,7 +390,13 @@ function renderJournal() {
     }),
   );
   const entry = entries.find((e) => e.id === ui.selected);
-  if (!entry) closeDetail();
+  if (!entry) {
+    // a linked entry waits for the first journal; one no longer kept closes
+    if (ui.selected !== null && ui.docs.journal) {
+      closeDetail(false);
+      remember(true);
+    }
+  } else if ($("#detail").hidden || Number($("#detail").dataset.id) !== entry.id) renderDetail(entry);
 }
 
 /** A path and query that may wrap after a slash, "?" or "&" only, never inside a word. */
@@ -352,6 +407,7 @@ function breakable(text) {
 
 function select(id) {
   ui.selected = id;
+  remember();
   for (const row of document.querySelectorAll("#journal tbody tr")) {
     row.classList.toggle("selected", Number(row.dataset.id) === id);
   }
@@ -359,8 +415,10 @@ function select(id) {
   if (entry) renderDetail(entry);
 }
 
-function closeDetail() {
+function closeDetail(push = true) {
+  const was = ui.selected;
   ui.selected = null;
+  if (push && was !== null) remember();
   $("#detail").hidden = true;
   $("#detail").replaceChildren();
   for (const row of document.querySelectorAll("#journal tr.selected")) row.classList.remove("selected");
@@ -445,7 +503,7 @@ function renderDetail(e) {
       "header",
       null,
       h("h2", null, `#${e.id} ${e.request.method} ${e.request.path}`),
-      h("button", { type: "button", class: "close", title: "close", onclick: closeDetail }, "×"),
+      h("button", { type: "button", class: "close", title: "close", onclick: () => closeDetail() }, "×"),
     ),
     h(
       "p",
@@ -483,6 +541,7 @@ function renderDetail(e) {
     bodyView(e.response.body, new Map()),
   ];
   detail.replaceChildren(...parts.flat().filter(Boolean));
+  detail.dataset.id = e.id;
   detail.hidden = false;
 }
 
@@ -865,4 +924,6 @@ function wire() {
 }
 
 wire();
+restore();
+window.addEventListener("popstate", restore);
 poll();

@@ -587,5 +587,5 @@ def test_namespace_picker_switches_worlds(page, world, served):
     expect(page.locator('[data-table="botw/contacts"]')).to_contain_text("theirs@example.com")
 
     picker.select_option("default")
-    assert page.url == f"{served}/__sim/ui"
+    assert page.url == f"{served}/__sim/ui#state"  # the tab stays
     expect(page.locator("#state")).not_to_contain_text("theirs")
