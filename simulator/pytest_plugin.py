@@ -20,13 +20,14 @@ helpers then skip the test, since a real vendor has no control plane).
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from simulator.client import Client
 from simulator.config import real_vendor_url
@@ -47,12 +48,28 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+log = logging.getLogger(__name__)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's request handler without its request log: werkzeug writes one coloured
+    line per request to stderr, which pytest shows in every failing test's captured output.
+    Each request is a plain DEBUG record of ``simulator.pytest_plugin`` instead (the
+    journal, ``crmsim.journal()``, says more)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        status = getattr(code, "value", code)
+        log.debug('%s "%s" %s %s', self.address_string(), self.requestline, status, size)
+
+
 class _Server:
     def __init__(self) -> None:
         from simulator.app import create_app
 
         self.app = create_app()
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.server: BaseWSGIServer = make_server(
+            "127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler
+        )
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
