@@ -370,9 +370,19 @@ class _Api:
         return list((yield Call("GET", "/faults"))["faults"])
 
     @api
-    def add_fault(self, /, **rule: Any) -> Plan[dict[str, Any]]:
-        """Add a fault rule (``vendor``, ``operation``, ``status``, ``delay_ms``, ``times``...)."""
-        result: dict[str, Any] = yield Call("POST", "/faults", json=rule)
+    def add_fault(
+        self, rule: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> Plan[dict[str, Any]]:
+        """Add a fault rule and answer it with its ``id`` (``POST /__sim/faults``).
+
+        The rule is a dict (as in a scenario's ``faults:``), keyword arguments, or both
+        (keywords win): ``add_fault({"vendor": "botw", "status": 503}, times=1)``. Fields:
+        ``vendor``, ``operation``, ``status``, ``body``, ``headers``, ``delay_ms``, ``drop``,
+        ``malformed``, ``truncate``, ``dribble``, ``times``, ``every``, ``probability``...
+        (docs/testing.md, ``schemas/sim/fault.json``).
+        """
+        doc = {**(rule or {}), **fields}
+        result: dict[str, Any] = yield Call("POST", "/faults", json=doc)
         return result
 
     @api
