@@ -851,7 +851,38 @@ function faultDocument(form) {
   return rule;
 }
 
+/** The vendors' operations (operationId of the OpenAPI document), once per page. */
+async function loadOperations() {
+  try {
+    const response = await control(`${ROOT}/__sim/openapi.json`);
+    if (!response.ok) return;
+    const paths = (await response.json()).paths || {};
+    const ids = Object.values(paths).flatMap((ops) => Object.values(ops).map((op) => op && op.operationId));
+    ui.operations = [...new Set(ids.filter((id) => typeof id === "string" && !id.startsWith("sim.")))].sort();
+    const vendors = [...new Set(ui.operations.map((id) => id.split(".")[0]))];
+    const select = $("#fault-form [name=vendor]");
+    for (const v of vendors) if (![...select.options].some((o) => o.value === v)) select.append(h("option", { value: v }, v));
+    syncFaultForm();
+  } catch (error) {
+    // the form still takes any operation typed
+  }
+}
+
+/** Offer the chosen vendor's operations (every vendor's with "any"). */
+function syncOperations() {
+  const form = $("#fault-form");
+  const vendor = form.elements.vendor.value;
+  const offered = (ui.operations || []).filter((id) => !vendor || id.startsWith(`${vendor}.`));
+  const list = $("#fault-operations");
+  if ([...list.options].map((o) => o.value).join("\n") !== offered.join("\n")) {
+    list.replaceChildren(...offered.map((id) => h("option", { value: id })));
+  }
+  const typed = form.elements.operation.value.trim();
+  if (vendor && typed && ui.operations?.includes(typed) && !offered.includes(typed)) form.elements.operation.value = "";
+}
+
 function syncFaultForm() {
+  syncOperations();
   const form = $("#fault-form");
   const action = form.elements.action.value;
   form.querySelector("[data-for=status]").hidden = action !== "status";
@@ -924,6 +955,7 @@ function wire() {
 }
 
 wire();
+loadOperations();
 restore();
 window.addEventListener("popstate", restore);
 poll();
