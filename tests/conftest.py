@@ -82,6 +82,41 @@ def redis_url():
         yield url
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--store-engine",
+        choices=("tiny", "redis"),
+        default=os.environ.get("CRMSIM_TEST_STORE", "tiny"),
+        help="the engine of the vendors' stores in in-process tests (docs/scale-out.md)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _store_engine(request, monkeypatch):
+    """With ``--store-engine redis``: every vendor store an in-process test makes lives in
+    the session's redis-server (a world of its own per test, emptied after it)."""
+    if request.config.getoption("--store-engine") != "redis":
+        yield
+        return
+    import itertools
+    import uuid
+
+    from simulator.store import Store
+    from simulator.store import redis as redis_engine
+    from simulator.vendors import _base
+
+    client = redis_engine.connect(request.getfixturevalue("redis_url"))
+    world, names = uuid.uuid4().hex, itertools.count(1)
+    monkeypatch.setattr(
+        _base, "Store", lambda: Store(redis_engine.Engine(client, world, f"s{next(names)}"))
+    )
+    try:
+        yield
+    finally:
+        client.flushdb()
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def served():
     """A real ``crmsim serve`` (the default server) on a free port; its base URL."""

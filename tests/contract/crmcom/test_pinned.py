@@ -11,6 +11,7 @@ import string
 import pytest
 from helpers import expect
 
+from simulator.store import redis as redis_engine
 from simulator.store.tiny import Table as IndexedTable
 from simulator.vendors.crmcom import errors
 from simulator.vendors.crmcom.parsing import ContactRequest, _date_of_birth, _identifier_object
@@ -134,14 +135,15 @@ def rebuilds(client, sim, monkeypatch):
     sim.freeze(NOW)
     sim.put_state({**copy.deepcopy(STATE), "provisioning_requests": requests}, vendor="crmcom")
     calls = []
-    real_ordered = IndexedTable.ordered
+    for table in (IndexedTable, redis_engine.Table):  # either engine (--store-engine)
+        real_ordered = table.ordered
 
-    def counting_ordered(self, index, group, *args, **kwargs):
-        if index == "pending":
-            calls.append(group)
-        return real_ordered(self, index, group, *args, **kwargs)
+        def counting_ordered(self, index, group, *args, real=real_ordered, **kwargs):
+            if index == "pending":
+                calls.append(group)
+            return real(self, index, group, *args, **kwargs)
 
-    monkeypatch.setattr(IndexedTable, "ordered", counting_ordered)
+        monkeypatch.setattr(table, "ordered", counting_ordered)
     return calls
 
 
