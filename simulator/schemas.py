@@ -136,6 +136,21 @@ def _message(error: ValidationError) -> str:
         return f"expected a number {bound} {val}, got {json.dumps(inst)}"
     if kw in ("anyOf", "oneOf") and schema.get("description"):
         return str(schema["description"])
+    if kw in ("anyOf", "oneOf") and isinstance(val, list):
+        # never python-jsonschema's "{'stauts': 201} is not valid under any of ...": a
+        # Python repr of the value, which the other problems at this pointer already place
+        needs = [b["required"] for b in val if isinstance(b, dict) and set(b) == {"required"}]
+        if len(needs) == len(val):
+            return "needs " + " or ".join(" and ".join(n) for n in needs)
+        return f"matches none of the {len(val)} forms it may take"
+    if kw == "not" and isinstance(val, dict):  # "not required together": which ones
+        branches = val.get("anyOf", [val])
+        groups = [b["required"] for b in branches if isinstance(b, dict) and set(b) == {"required"}]
+        if groups and len(groups) == len(branches):
+            if not isinstance(inst, dict):  # said by its type error (same text: said once)
+                return f"expected object, got {type_name(inst)}"
+            given = [g for g in groups if set(g) <= set(inst)]
+            return "takes only one of " + ", ".join(dict.fromkeys(n for g in given for n in g))
     return str(error.message)
 
 

@@ -77,15 +77,19 @@ def check_steps(
     (``given``: names known from the start, the file's ``vars``); the names the steps save."""
     saved: set[str] = set(given)
     for i, step in enumerate(steps):
+        if not isinstance(step, dict):
+            continue  # the schema says what it should be
         at = f"/steps/{i}"
         op = step.get("operation")
-        if op is not None and op not in known_operations():
+        if isinstance(op, str) and op not in known_operations():
             check.add(f"{at}/operation", f"unknown operation {op}")
         for key in REQUEST_KEYS:
             if key in step:
                 _check_draws(step[key], f"{at}/{key}", check, schemas)
                 _check_refs(step[key], f"{at}/{key}", i, False, saved, check)
-        expect = step["expect"]
+        expect = step.get("expect")
+        if not isinstance(expect, dict):
+            expect = {}
         _check_refs(expect, f"{at}/expect", i, True, saved, check)
         if "status" in expect and isinstance(expect["status"], dict):
             _check_expected(expect["status"], f"{at}/expect/status", check)
@@ -98,7 +102,10 @@ def check_steps(
                 _check_refs(step[key], f"{at}/{key}", i, True, saved, check)
                 _check_expected(step[key], f"{at}/{key}", check)
                 saved |= set(_saves(step[key]))
-        saved |= check_verify(step.get("verify", []), f"{at}/verify", i, saved, check)
+        verify = step.get("verify", [])
+        saved |= check_verify(
+            verify if isinstance(verify, list) else [], f"{at}/verify", i, saved, check
+        )
     return saved
 
 
@@ -109,6 +116,8 @@ def check_verify(
     matchers well formed, references to values saved by then; the names they save."""
     found: set[str] = set()
     for k, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue  # the schema says what it should be
         where = f"{at}/{k}"
         _check_refs(item, where, index, True, saved | found, check)
         for key, value in item.items():

@@ -117,14 +117,28 @@ def loads(text: str, file: str = "<scenario>", base_dir: Path | None = None) -> 
                 check.add(v["pointer"] + pointer([name]), f"unexpected property {name}")
         else:
             check.add(v["pointer"], v["message"])
+    # one pass: the static checks run on whatever parts have their shape, even when the
+    # schema found problems elsewhere, so a file's problems are all said at once
+    shaped = not check.problems
+    try:
+        given = _given(_part(doc, "given", dict, {}), base_dir, check, schemas)
+        steps = _part(doc, "steps", list, [])
+        saved = check_steps(steps, check, schemas, _part(doc, "vars", dict, {}))
+        check_verify(_part(doc, "verify", list, []), "/verify", len(steps), saved, check)
+    except (AttributeError, KeyError, TypeError):
+        if shaped:
+            raise  # a well-formed file must never break a check: a bug
+        # a part whose shape the schema already refused: its problems are said
     if check.problems:
-        raise ScenarioInvalid(check.problems)
-    given = _given(doc.get("given", {}), base_dir, check, schemas)
-    saved = check_steps(doc["steps"], check, schemas, doc.get("vars", {}))
-    check_verify(doc.get("verify", []), "/verify", len(doc["steps"]), saved, check)
-    if check.problems:
+        check.problems.sort(key=lambda p: (p.line or 0, p.pointer))
         raise ScenarioInvalid(check.problems)
     return Scenario(doc, given, file, check.lines)
+
+
+def _part(doc: dict[str, Any], key: str, kind: type, empty: Any) -> Any:
+    """``doc[key]`` when it has its shape (the schema says so otherwise), else ``empty``."""
+    value = doc.get(key, empty)
+    return value if isinstance(value, kind) else empty
 
 
 def load(path: str | Path) -> Scenario:
