@@ -93,15 +93,44 @@ async function call(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await control(sim(path), init);
+  return answer(await control(sim(path), init));
+}
+
+/** Load a state document as sent (a file's text): PUT, without the state echoed back. */
+async function putState(path, text) {
+  const headers = { "Content-Type": "application/json", Prefer: "return=minimal" };
+  return answer(await control(sim(path), { method: "PUT", headers, body: text }));
+}
+
+/** A control-plane answer's document; a problem becomes an Error carrying it (.problem). */
+async function answer(response) {
   const text = await response.text();
-  const doc = text ? JSON.parse(text) : null;
+  let doc = null;
+  try {
+    doc = text ? JSON.parse(text) : null;
+  } catch (error) {
+    doc = null;
+  }
   if (!response.ok) {
     const errors = (doc && doc.errors) || [];
     const where = errors.map((e) => `${e.pointer || "/"}: ${e.message}`).join("; ");
-    throw new Error(`${(doc && (doc.detail || doc.title)) || response.status}${where ? " — " + where : ""}`);
+    const error = new Error(`${(doc && (doc.detail || doc.title)) || response.status}${where ? " — " + where : ""}`);
+    error.problem = doc;
+    throw error;
   }
   return doc;
+}
+
+/** A refusal in a box: what went wrong, then each error at its JSON pointer. */
+function showProblem(box, error, pointer = (p) => p) {
+  const problem = error.problem || {};
+  box.replaceChildren(
+    h("p", null, problem.detail || problem.title || error.message),
+    (problem.errors || []).length
+      ? h("ul", null, problem.errors.map((e) => h("li", null, h("code", null, pointer(e.pointer || "/") || "/"), " ", e.message)))
+      : null,
+  );
+  box.hidden = false;
 }
 
 function matches(item, query) {
@@ -118,6 +147,7 @@ function time(iso) {
 function say(message, isError) {
   const el = $("#message");
   el.textContent = message;
+  el.title = message;
   el.classList.toggle("error", Boolean(isError));
 }
 
@@ -605,8 +635,9 @@ function cell(value, key) {
   );
 }
 
-/** A table of records: a column per field that is set in some record, ``first`` ones first. */
-function recordTable(rows, key, custom = {}, doc = {}) {
+/** A table of records: a column per field that is set in some record, ``first`` ones first;
+ * with ``edit``, each row starts with a button that opens its record in the editor. */
+function recordTable(rows, key, custom = {}, doc = {}, edit = null) {
   const derive = custom.derive || {};
   const columns = [];
   for (const name of custom.first || []) {
@@ -621,7 +652,7 @@ function recordTable(rows, key, custom = {}, doc = {}) {
   return h(
     "table",
     { class: "grid records" },
-    h("thead", null, h("tr", null, columns.map((c) => h("th", null, c)))),
+    h("thead", null, h("tr", null, edit ? h("th", null, "") : null, columns.map((c) => h("th", null, c)))),
     h(
       "tbody",
       null,
@@ -629,6 +660,9 @@ function recordTable(rows, key, custom = {}, doc = {}) {
         h(
           "tr",
           null,
+          edit
+            ? h("td", { class: "edit" }, h("button", { type: "button", class: "edit", title: "edit this record as JSON", onclick: () => edit(row) }, "edit"))
+            : null,
           columns.map((c) => {
             const v = value(row, c);
             const scalar = v === null || typeof v !== "object";
@@ -671,6 +705,7 @@ const wide = (table) => h("div", { class: "hscroll" }, table);
 function stateTable(vendor, key, value, doc, query) {
   const custom = (CUSTOM[vendor] || {})[key] || {};
   const path = `${vendor}/${key}`;
+  const edit = (record) => editRecord(vendor, key, record);
   const head = (shown, total) =>
     h("h3", null, title(key), " ", h("span", { class: "count" }, shown === total ? total : `${shown} of ${total}`));
   if (Array.isArray(value) && value.some(isObject)) {
@@ -682,9 +717,9 @@ function stateTable(vendor, key, value, doc, query) {
       for (const r of rows) groups.set(r[custom.groupBy], [...(groups.get(r[custom.groupBy]) || []), r]);
       for (const [g, members] of groups) {
         parts.push(h("h4", null, custom.groupTitle(g), " ", h("span", { class: "count" }, members.length)));
-        parts.push(wide(recordTable(members, `${path}/${g}`, custom, doc)));
+        parts.push(wide(recordTable(members, `${path}/${g}`, custom, doc, edit)));
       }
-    } else parts.push(wide(recordTable(rows, path, custom, doc)));
+    } else parts.push(wide(recordTable(rows, path, custom, doc, edit)));
     return h("div", { class: "table", "data-table": path }, parts);
   }
   if (isObject(value)) {
@@ -749,6 +784,62 @@ function renderState() {
       }),
   );
   for (const d of container.querySelectorAll("details")) if (open.has(d.dataset.key)) d.open = true;
+}
+
+// -- editing the state ---------------------------------------------------------------------
+// A state file replaces the whole state (PUT /__sim/state, Prefer: return=minimal); one
+// record is edited as JSON and saved as its vendor's part with that record replaced (PUT
+// /__sim/state/{vendor}). Either is all or nothing: a refusal lists each error at its pointer.
+
+async function loadStateFile(input) {
+  const file = input.files[0];
+  if (!file) return;
+  const text = await file.text();
+  input.value = ""; // the same file can be chosen again
+  const box = $("#state-error");
+  box.hidden = true;
+  if (!confirm(`Load ${file.name} into namespace "${ui.namespace}"? It replaces the whole state.`)) return;
+  try {
+    await act(`state loaded from ${file.name}`, () => putState("/state", text));
+  } catch (error) {
+    showProblem(box, error);
+  }
+}
+
+function editRecord(vendor, key, record) {
+  ui.editing = { vendor, key, original: JSON.stringify(record) };
+  $("#editor-title").textContent = `${vendor} ${key}: one record`;
+  $("#editor-text").value = JSON.stringify(record, null, 2);
+  $("#editor-errors").hidden = true;
+  $("#editor").showModal();
+}
+
+async function saveRecord() {
+  const { vendor, key, original } = ui.editing;
+  const box = $("#editor-errors");
+  box.hidden = true;
+  let record;
+  try {
+    record = JSON.parse($("#editor-text").value);
+  } catch (error) {
+    showProblem(box, new Error(`not JSON: ${error.message}`));
+    return;
+  }
+  let index = -1;
+  try {
+    await act(`${vendor} ${key}: record saved`, async () => {
+      const part = await call("GET", `/state/${vendor}`);
+      index = (part[key] || []).findIndex((r) => JSON.stringify(r) === original);
+      if (index < 0) throw new Error("the record changed or went meanwhile: close this and edit it again");
+      part[key][index] = record;
+      await putState(`/state/${vendor}`, JSON.stringify(part));
+    });
+    $("#editor").close();
+  } catch (error) {
+    // pointers into this record read as such (/email, not /contacts/3/email)
+    const mine = `/${key}/${index}`;
+    showProblem(box, error, (p) => (index >= 0 && (p === mine || p.startsWith(`${mine}/`)) ? p.slice(mine.length) : p));
+  }
 }
 
 // -- outbox --------------------------------------------------------------------------------
@@ -914,6 +1005,12 @@ function wire() {
   $("#state-search").addEventListener("input", renderState);
   $("#state-vendor").addEventListener("change", renderState);
   $("#outbox-search").addEventListener("input", renderOutbox);
+  $("#state-file").addEventListener("change", (e) => loadStateFile(e.target));
+  $("#editor-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveRecord();
+  });
+  $("#editor-cancel").addEventListener("click", () => $("#editor").close());
 
   $("#reset").addEventListener("click", () => {
     if (!confirm(`Reset namespace "${ui.namespace}"? State, journal, outbox and fault rules are emptied.`)) return;
