@@ -11,7 +11,7 @@ HOST ?= $(or $(CRMSIM_HOST),127.0.0.1)
 WAIT_TIMEOUT ?= 300
 URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: install run wait test lint format typecheck pytest bench mutation clean
+.PHONY: install run wait test lint format typecheck pytest docs bench mutation clean
 
 $(STAMP): pyproject.toml
 	@echo "installing crmsim into $(VENV) (the first time takes a minute or two)" >&2
@@ -47,6 +47,10 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest -q -p no:cacheprovider -n auto
+
+# docs/python-api.md from the client's and the pytest plugin's docstrings (a test compares).
+docs: install
+	$(BIN)/python -m simulator.docgen
 
 # Served crmsim under wrk at 1,000 / 100,000 / 1,000,000 records, side by side with WireMock's
 # static stub (jar from npm's wiremock package, cached in bench/.cache/); writes bench/RESULTS.md.

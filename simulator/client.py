@@ -1,15 +1,15 @@
 """Python clients for the control plane: typed methods, clear exceptions, sync and async.
 
-from simulator.client import AsyncClient, Client
+    from simulator.client import AsyncClient, Client
 
-sim = Client("http://127.0.0.1:8080", namespace="test-42")  # token: CRMSIM_CONTROL_TOKEN
-sim.put_state({"botw": {"api_keys": {"KEY": ["123"]}}})
-sim.vendor_url("botw")          # http://127.0.0.1:8080/__ns/test-42/crm
-sim.journal(operation="botw.create_contact")
-sim.verify(operation="botw.create_contact", body={"email": "ann@example.com"}, times=1)
+    sim = Client("http://127.0.0.1:8080", namespace="test-42")  # token: CRMSIM_CONTROL_TOKEN
+    sim.put_state({"botw": {"api_keys": {"KEY": ["123"]}}})
+    sim.vendor_url("botw")          # http://127.0.0.1:8080/__ns/test-42/crm
+    sim.journal(operation="botw.create_contact")
+    sim.verify(operation="botw.create_contact", body={"email": "ann@example.com"}, times=1)
 
-async with AsyncClient("http://127.0.0.1:8080", namespace="test-42") as sim:
-    await sim.journal(operation="botw.create_contact")   # the same methods, awaited
+    async with AsyncClient("http://127.0.0.1:8080", namespace="test-42") as sim:
+        await sim.journal(operation="botw.create_contact")   # the same methods, awaited
 
 The API is written once. Each method of ``_Api`` is a *plan*: a generator that yields the
 control calls it needs (``Call``: method, path, body, query) and receives each decoded
@@ -172,11 +172,14 @@ class _Api:
     # -- namespaces -----------------------------------------------------------------------
     @api
     def health(self) -> Plan[dict[str, Any]]:
+        """``GET /__sim/health``: status, version, control API version, and where each
+        vendor is served."""
         result: dict[str, Any] = yield Call("GET", "/health")
         return result
 
     @api
     def namespaces(self) -> Plan[list[str]]:
+        """The names of the namespaces in use (``GET /__sim/namespaces``)."""
         return list((yield Call("GET", "/namespaces"))["namespaces"])
 
     @api
@@ -186,16 +189,21 @@ class _Api:
 
     @api
     def reset(self, vendors: list[str] | None = None) -> Plan[None]:
+        """Empty the namespace; with ``vendors``, only those vendors' state
+        (``POST /__sim/reset``)."""
         yield Call("POST", "/reset", json={"vendors": vendors} if vendors else {})
 
     # -- state ----------------------------------------------------------------------------
     @api
     def state(self, vendor: str | None = None) -> Plan[dict[str, Any]]:
+        """The namespace's state document, or one vendor's part of it (``GET /__sim/state``)."""
         result: dict[str, Any] = yield Call("GET", "/state" + (f"/{vendor}" if vendor else ""))
         return result
 
     @api
     def put_state(self, doc: dict[str, Any], vendor: str | None = None) -> Plan[dict[str, Any]]:
+        """Replace the state (or one vendor's part) with ``doc`` and answer the loaded state
+        (``PUT /__sim/state[/{vendor}]``); ``load_state`` in the pytest plugin."""
         result: dict[str, Any] = yield Call(
             "PUT", "/state" + (f"/{vendor}" if vendor else ""), json=doc
         )
@@ -204,6 +212,7 @@ class _Api:
     # -- clock, seed, settings ------------------------------------------------------------
     @api
     def clock(self) -> Plan[dict[str, Any]]:
+        """The clock: ``now`` and whether it is frozen (``GET /__sim/clock``)."""
         result: dict[str, Any] = yield Call("GET", "/clock")
         return result
 
@@ -215,25 +224,32 @@ class _Api:
 
     @api
     def unfreeze(self) -> Plan[dict[str, Any]]:
+        """Release the clock: it follows real time again."""
         result: dict[str, Any] = yield Call("PUT", "/clock", json={"now": None})
         return result
 
     @api
     def advance(self, seconds: float) -> Plan[dict[str, Any]]:
+        """Move the clock forward by ``seconds`` (``POST /__sim/clock/advance``)."""
         result: dict[str, Any] = yield Call("POST", "/clock/advance", json={"seconds": seconds})
         return result
 
     @api
     def seed(self, seed: int) -> Plan[None]:
+        """Seed the namespace's ids and fault draws: the same seed, the same ids
+        (``PUT /__sim/seed``)."""
         yield Call("PUT", "/seed", json={"seed": seed})
 
     @api
     def settings(self) -> Plan[dict[str, Any]]:
+        """The namespace's settings (``GET /__sim/settings``)."""
         result: dict[str, Any] = yield Call("GET", "/settings")
         return result
 
     @api
     def update_settings(self, /, **changes: Any) -> Plan[dict[str, Any]]:
+        """Change settings (``strict_contract``, ``journal_limit``, ``latency``...) and answer them
+        all (``PUT /__sim/settings``)."""
         result: dict[str, Any] = yield Call("PUT", "/settings", json=changes)
         return result
 
@@ -265,11 +281,13 @@ class _Api:
 
     @api
     def journal_entry(self, entry_id: int) -> Plan[dict[str, Any]]:
+        """One journal entry by id (``GET /__sim/journal/{id}``)."""
         result: dict[str, Any] = yield Call("GET", f"/journal/{entry_id}")
         return result
 
     @api
     def clear_journal(self) -> Plan[None]:
+        """Empty the journal (``DELETE /__sim/journal``)."""
         yield Call("DELETE", "/journal")
 
     @api
@@ -357,16 +375,20 @@ class _Api:
     def outbox(
         self, vendor: str | None = None, kind: str | None = None
     ) -> Plan[list[dict[str, Any]]]:
+        """Side effects that would have left the vendor (survey invites, emails, SMS),
+        oldest first; filters ``vendor`` and ``kind`` (``GET /__sim/outbox``)."""
         params = {k: v for k, v in (("vendor", vendor), ("kind", kind)) if v is not None}
         return list((yield Call("GET", "/outbox", params=params))["entries"])
 
     @api
     def clear_outbox(self) -> Plan[None]:
+        """Empty the outbox (``DELETE /__sim/outbox``)."""
         yield Call("DELETE", "/outbox")
 
     # -- faults ---------------------------------------------------------------------------
     @api
     def faults(self) -> Plan[list[dict[str, Any]]]:
+        """The fault rules, in the order they are consulted (``GET /__sim/faults``)."""
         return list((yield Call("GET", "/faults"))["faults"])
 
     @api
@@ -387,14 +409,17 @@ class _Api:
 
     @api
     def remove_fault(self, rule_id: str) -> Plan[None]:
+        """Remove one fault rule by its id (``DELETE /__sim/faults/{id}``)."""
         yield Call("DELETE", f"/faults/{rule_id}")
 
     @api
     def clear_faults(self) -> Plan[None]:
+        """Remove every fault rule (``DELETE /__sim/faults``)."""
         yield Call("DELETE", "/faults")
 
     @api
     def openapi(self) -> Plan[dict[str, Any]]:
+        """The OpenAPI 3.1 document of every vendor route and the control plane."""
         result: dict[str, Any] = yield Call("GET", "/openapi.json")
         return result
 

@@ -91,6 +91,8 @@ class Crmsim(Client):
 
     @property
     def real(self) -> bool:
+        """Whether this test runs against a real vendor (``crmsim_vendor`` marker and
+        ``CRMSIM_REAL_<VENDOR>_URL``): control-plane helpers then skip the test."""
         return bool(self.real_urls)
 
     def url(self, vendor: str) -> str:
@@ -103,6 +105,7 @@ class Crmsim(Client):
         return super()._call(method, path, json, params)
 
     def load_state(self, doc: dict[str, Any], vendor: str | None = None) -> dict[str, Any]:
+        """``put_state``: load a state document (or one vendor's part) into the namespace."""
         return self.put_state(doc, vendor)
 
     def intercept(self, **options: Any) -> Intercept:
