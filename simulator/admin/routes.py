@@ -3,6 +3,7 @@ anything. Every body is validated against ``schemas/sim/<name>.json``."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -374,7 +375,8 @@ def _stream(entries: list[dict[str, Any]]) -> Response:
 
 def get_journal() -> Response:
     """Recorded vendor requests, oldest first; filters vendor, operation, status; pages with
-    limit and after or before (entry ids)."""
+    limit and after or before (entry ids). An ETag, and 304 to ``If-None-Match`` naming it,
+    as the state (none under ``serve --shadow``, which completes entries later)."""
     fields = {k: request.args[k] for k in ("vendor", "operation") if k in request.args}
     status = _int_arg("status", 100)
     limit = _int_arg("limit", 0)
@@ -386,9 +388,23 @@ def get_journal() -> Response:
             status is None or entry["response"]["status"] == status
         )
 
-    with _world().lock:  # references only: decoding happens while the answer is sent
-        entries = _world().journal.select(keep, limit, after, before)
-    return _stream(entries)
+    world = _world()
+    with world.lock:  # references only: decoding happens while the answer is sent
+        changes = world.changes  # read first, as for the state's tag
+        entries = world.journal.select(keep, limit, after, before)
+    if _sim().shadow is not None:  # serve --shadow edits entries later: no tag
+        return _stream(entries)
+    # the entries chosen (first and last id, how many), the writes, the query: an append,
+    # an eviction, a clear or a reset (writes) each change it
+    ids = f"{entries[0]['id']}.{entries[-1]['id']}" if entries else "none"
+    query = zlib.crc32(request.query_string)
+    tag = f"{world.uid}-{changes}-{ids}-{len(entries)}-{query:x}"
+    if request.if_none_match.contains(tag):
+        response = Response(status=304)
+    else:
+        response = _stream(entries)
+    response.set_etag(tag)
+    return response
 
 
 def get_journal_entry(entry_id: int) -> Response:
@@ -518,7 +534,7 @@ ROUTES: list[Route] = [
     Route("PUT", "/seed", put_seed, body="seed", answer="seed"),
     Route("GET", "/settings", get_settings, answer="settings-state"),
     Route("PUT", "/settings", put_settings, body="settings", answer="settings-state"),
-    Route("GET", "/journal", get_journal, answer="journal", query=JOURNAL_QUERY),
+    Route("GET", "/journal", get_journal, answer="journal", query=JOURNAL_QUERY, etag=True),
     Route("DELETE", "/journal", clear_journal, answer="ok"),
     Route("GET", "/journal/<int:entry_id>", get_journal_entry, answer="journal-entry"),
     Route("POST", "/journal/find", find_requests, body="request-pattern", answer="journal"),

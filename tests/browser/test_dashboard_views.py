@@ -107,13 +107,18 @@ def test_the_namespace_picker_shows_the_namespace_before_any_answer(page, world)
     expect(picker.locator("option")).to_have_text([world.name])
 
 
-def test_an_idle_page_fetches_the_state_once(page, world):
+def test_an_idle_page_fetches_the_state_and_the_journal_once(page, world):
     world.botw(contacts=[{"contact_id": 1, "listing_id": "1", "email": "a@b.co"}])
-    answers = []
-    page.on(
-        "response",
-        lambda r: r.url.split("?")[0].endswith("/__sim/state") and answers.append(r.status),
-    )
+    answers, journal = [], []
+
+    def seen(r):
+        path = r.url.split("?")[0]
+        if path.endswith("/__sim/state"):
+            answers.append(r.status)
+        if path.endswith("/__sim/journal"):
+            journal.append(r.status)
+
+    page.on("response", seen)
     open_ui(page, world, "state")
     contacts = page.locator('[data-table="botw/contacts"] tbody tr')
     expect(contacts).to_have_count(1)
@@ -121,7 +126,10 @@ def test_an_idle_page_fetches_the_state_once(page, world):
     # one whole state, then only "not modified" (304, no body) while nothing is written
     assert answers[0] == 200 and len(answers) >= 3, answers
     assert answers[1:] == [304] * (len(answers) - 1), answers
+    assert journal[0] == 200 and journal[1:] == [304] * (len(journal) - 1), journal
     # a write makes the next poll fetch it again
     assert world.create(email="b@c.co").status_code == 201
     expect(contacts).to_have_count(2)
     assert answers.count(200) == 2, answers
+    expect(rows(page, "journal")).to_have_count(1)  # the write's entry arrived
+    assert journal.count(200) == 2, journal

@@ -1,6 +1,7 @@
 """GET /__sim/state answers with an ETag that changes with every write to the namespace,
-and 304 without a body to If-None-Match naming it: the dashboard polls that way
-(docs/dashboard.md, "How it stays current")."""
+and 304 without a body to If-None-Match naming it; GET /__sim/journal too, its tag also
+changing with each entry recorded. The dashboard polls that way (docs/dashboard.md, "How it
+stays current")."""
 
 from __future__ import annotations
 
@@ -53,9 +54,28 @@ def test_a_namespace_made_again_never_repeats_a_tag(client):
     assert client.get("/__ns/t1/__sim/state", headers={"If-None-Match": old}).status_code == 200
 
 
+def test_the_journal_tag_changes_with_each_entry_and_each_query(client):
+    client.put("/__sim/state/botw", json=BOTW)
+    first = client.get("/__sim/journal?limit=500")
+    tag = first.headers["ETag"]
+    same = client.get("/__sim/journal?limit=500", headers={"If-None-Match": tag})
+    assert same.status_code == 304 and same.data == b""
+    # another query is another document
+    assert client.get("/__sim/journal?limit=5", headers={"If-None-Match": tag}).status_code == 200
+    # a read recorded in the journal (no write to the state) changes it
+    assert client.get("/crm/1", query_string={"email": "a@b.co"}, headers=H).status_code == 404
+    after = client.get("/__sim/journal?limit=500", headers={"If-None-Match": tag})
+    assert after.status_code == 200 and after.get_json()["count"] == 1
+    # a clear, then as many entries again: still another tag
+    tag = after.headers["ETag"]
+    assert client.delete("/__sim/journal").status_code == 200
+    assert client.get("/crm/1", query_string={"email": "a@b.co"}, headers=H).status_code == 404
+    assert client.get("/__sim/journal?limit=500", headers={"If-None-Match": tag}).status_code == 200
+
+
 def test_the_openapi_document_names_the_etag_and_the_304(client):
     paths = client.get("/__sim/openapi.json").get_json()["paths"]
-    for path in ("/__sim/state", "/__sim/state/botw"):
+    for path in ("/__sim/state", "/__sim/state/botw", "/__sim/journal"):
         get = paths[path]["get"]
         assert "304" in get["responses"]
         assert "ETag" in get["responses"]["200"]["headers"]
