@@ -22,6 +22,10 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 def redis_server(ready_within: float = 20.0, port: int | None = None) -> Iterator[str]:
     """``redis-server`` on a free port (or ``port``); yields its URL
     (``redis://127.0.0.1:PORT/0``)."""
+    if not os.path.exists(REDIS_SERVER):
+        raise RuntimeError(
+            "redis-server is not installed: apt-get install redis-server (.ci/run does)"
+        )
     port = free_port() if port is None else port
     workdir = tempfile.TemporaryDirectory(prefix="crmsim-redis-")
     log = tempfile.TemporaryFile()
