@@ -412,7 +412,7 @@ function renderJournal() {
         h("td", { class: "mono", title: e.at }, time(e.at)),
         h("td", { class: "mono" }, e.request.method),
         h("td", { class: "mono path" }, breakable(e.request.path + (q ? `?${q}` : ""))),
-        h("td", { class: "mono" }, e.operation || "—"),
+        h("td", { class: "mono path operation" }, e.operation ? breakable(e.operation, /(?<=[._])/) : "—"),
         h("td", null, h("span", { class: `status ${statusClass(e.response.status)}` }, e.response.status ?? "dropped")),
         h("td", { class: "num" }, e.duration_ms.toFixed(1)),
         h("td", { class: "flags" }, flags(e)),
@@ -429,9 +429,10 @@ function renderJournal() {
   } else if ($("#detail").hidden || Number($("#detail").dataset.id) !== entry.id) renderDetail(entry);
 }
 
-/** A path and query that may wrap after a slash, "?" or "&" only, never inside a word. */
-function breakable(text) {
-  const parts = text.split(/(?<=[/?&])/).map((part) => h("span", { class: "seg" }, part));
+/** A path and query that may wrap between words only: after "/", "?", "&", "=" or "_" (an
+ * operation: after "." or "_"). */
+function breakable(text, after = /(?<=[/?&=_])/) {
+  const parts = text.split(after).map((part) => h("span", { class: "seg" }, part));
   return parts.flatMap((part, i) => (i ? [h("wbr"), part] : [part]));
 }
 
@@ -532,7 +533,7 @@ function renderDetail(e) {
     h(
       "header",
       null,
-      h("h2", null, `#${e.id} ${e.request.method} ${e.request.path}`),
+      h("h2", { class: "path" }, `#${e.id} ${e.request.method} `, breakable(e.request.path)),
       h("button", { type: "button", class: "close", title: "close", onclick: () => closeDetail() }, "×"),
     ),
     h(

@@ -38,11 +38,21 @@ def test_journal_paths_wrap_between_segments_with_the_detail_open(page, world):
     row = rows(page, "journal").nth(0)
     row.click()
     expect(page.locator("#detail")).to_be_visible()
-    cell = row.locator("td.path")
+    cell = row.locator("td.path").first
     expect(cell).to_have_text(f"{PENDING}?provider_alias=acme-provisioning&size=10")
     ends = cell.evaluate(LINE_ENDS)
     assert ends, "the path fits on one line: the test proves nothing"
-    assert all(c in "/?&" for c in ends), f"a line ends inside a word, after {ends}"
+    assert all(c in "/?&=_" for c in ends), f"a line ends inside a word, after {ends}"
+    # the operation wraps between its words, the detail's title between segments
+    operation = row.locator("td").nth(4)
+    expect(operation).to_have_text("crmcom.get_pending_provisioning_requests")
+    assert all(c in "._" for c in operation.evaluate(LINE_ENDS))
+    title = page.locator("#detail h2")
+    expect(title).to_have_text(f"#1 GET {PENDING}")
+    assert all(c in " /_" for c in title.evaluate(LINE_ENDS)), title.evaluate(LINE_ENDS)
+    # and nothing of the row hides under the detail: status, duration and flags are in view
+    assert page.locator(".split > .scroll").evaluate("(el) => el.scrollWidth <= el.clientWidth")
+    expect(row.locator(".status")).to_be_in_viewport()
     shoot(page, "journal-long-path")
 
 
