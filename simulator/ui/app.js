@@ -608,16 +608,19 @@ const CUSTOM = {
 // In a list of objects, these fields stand for the whole item ("emails": [{"value": …}]).
 const LABEL_FIELDS = ["value", "email_address", "number", "email", "phone", "name"];
 
+/** Values in a row, wrapping between them only (a phone number or an address stays whole). */
+const values = (list) => list.flatMap((v, i) => [i ? ", " : null, h("span", { class: "nowrap" }, String(v))]);
+
 /** One cell's content: scalars as text, lists compact, anything bigger folded away. */
 function cell(value, key) {
   if (value === null || value === undefined || value === "") return h("span", { class: "muted" }, "—");
   if (typeof value !== "object") return String(value);
   if (Array.isArray(value)) {
     if (!value.length) return h("span", { class: "muted" }, "—");
-    if (value.every((v) => !isObject(v) && !Array.isArray(v))) return value.join(", ");
+    if (value.every((v) => !isObject(v) && !Array.isArray(v))) return values(value);
     const label = LABEL_FIELDS.find((f) => value.every((v) => isObject(v) && typeof v[f] !== "object" && f in v));
     if (label && value.every((v) => Object.values(v).every((x) => typeof x !== "object" || x === null))) {
-      return value.map((v) => v[label]).join(", ");
+      return values(value.map((v) => v[label]));
     }
     return h(
       "details",

@@ -65,7 +65,7 @@ def test_a_wide_antcrm_customer_table_scrolls_on_its_own(page, world):
             "name": f"Customer number {i} with a rather long name",
             "lastname": "Featherstonehaugh-Cholmondeley",
             "emails": [{"value": f"customer.number.{i}@a-long-domain.example.com"}],
-            "phones": [{"value": "+1 (555) 123-4567"}],
+            "phones": [{"value": "+1 (555) 123-4567"}, {"value": "+44 20 7946 0958"}],
             "title": "Head of Customer Relationship Management",
             "bgInfo": "Met at the 2024 customer day; prefers calls in the morning",
             "source": "customer-day-2024-registration-form",
@@ -87,6 +87,12 @@ def test_a_wide_antcrm_customer_table_scrolls_on_its_own(page, world):
     holder = table.locator("xpath=..")
     assert holder.evaluate("(el) => getComputedStyle(el).overflowX") == "auto"
     assert holder.evaluate("(el) => el.scrollWidth > el.clientWidth")
+    # a list of values wraps between them, never inside a phone number or an address
+    first = table.locator("tbody tr").first
+    assert first.locator('td[data-col="emails"]').evaluate(LINE_ENDS) == []
+    phones = first.locator('td[data-col="phones"]')
+    expect(phones).to_have_text("+1 (555) 123-4567, +44 20 7946 0958")
+    assert all(c in ", " for c in phones.evaluate(LINE_ENDS)), phones.evaluate(LINE_ENDS)
     last = table.locator("th").last
     last.scroll_into_view_if_needed()
     expect(last).to_be_in_viewport()
