@@ -357,14 +357,14 @@ def install(app: Flask, sim: Simulator) -> None:
     def after(response: Response) -> Response:
         if request.method not in READ_ONLY and "world" in g:
             g.world.changes += 1  # vendor or control write: the snapshot thread saves it
-        if "pretty" in request.args and request.path.startswith(CONTROL_PREFIX):
+        if request.path.startswith(CONTROL_PREFIX) and "pretty" in request.args:
             indent_json(response)
         call: Call | None = g.get("call")
         if call is not None:
             shape_answer(call, response)
             if call.checked:
                 response.headers["X-Sim-Violations"] = str(len(call.violations))
-            if response.status_code >= 400 and call.vendor is not None:
+            if call.vendor is not None and call.fault is None:
                 hint_empty_namespace(call, response)
             entry = record(call, response)
             if sim.shadow is not None:
@@ -391,8 +391,9 @@ def indent_json(response: Response) -> None:
 
 
 def hint_empty_namespace(call: Call, response: Response) -> None:
-    """``X-Sim-Hint`` beside a vendor's error when no state was loaded for that vendor in
-    the namespace: the answer stays the vendor's own (docs/control-plane.md, "Hints")."""
+    """``X-Sim-Hint`` beside a vendor's answer when no state was loaded for that vendor in
+    the namespace (every vendor then refuses: no keys, users or listeners exist; CRM.COM
+    refuses with HTTP 200). The answer stays the vendor's own (docs/control-plane.md)."""
     assert call.vendor is not None
     slug, name = call.vendor.slug, call.world.name
     backend = call.world.backends.built(slug)

@@ -48,6 +48,18 @@ def test_a_success_has_no_hint_and_a_reset_brings_it_back(client):
     assert "X-Sim-Hint" in client.post("/crm/123", headers=KEY, data={"email": "a@b.co"}).headers
 
 
+def test_crmcoms_refusal_with_http_200_carries_the_hint_too(client):
+    r = client.post("/crmapi/rest/v2/authentication/token", json={"username": "u"})
+    assert r.status_code == 200 and r.get_json()["status"]["code"].startswith("COM.CRM.")
+    assert r.headers["X-Sim-Hint"].startswith("no crmcom state loaded in namespace 'default'")
+
+
+def test_an_answer_of_a_fault_rule_has_no_hint(client):
+    client.post("/__sim/faults", json={"vendor": "botw", "status": 201, "body": {}})
+    r = client.post("/crm/123", headers=KEY, data={"email": "a@b.co"})
+    assert r.status_code == 201 and "X-Sim-Hint" not in r.headers
+
+
 def test_an_empty_part_of_a_whole_state_is_no_state(client):
     client.put("/__sim/state", json={"botw": BOTW_STATE})
     r = client.post("/omoto/receivecustomerinfo.htm?key=K", json=[])
