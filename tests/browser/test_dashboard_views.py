@@ -105,6 +105,12 @@ def test_header_fields_say_what_they_hold(page, world):
     placeholder = page.locator("#clock-at").get_attribute("placeholder") or ""
     assert not re.search(r"\d{4}-\d\d", placeholder), placeholder  # not a time of its own
     expect(page.locator("#clock-at")).to_have_attribute("aria-label", "time to freeze at")
+    # no placeholder anywhere reads as a value that is set (a number, a time)
+    placeholders = page.locator("[placeholder]").evaluate_all(
+        "(els) => els.map((el) => el.placeholder)"
+    )
+    assert len(placeholders) >= 5, placeholders
+    assert not [p for p in placeholders if re.match(r"^[\d+/-]", p)], placeholders
     advance = page.locator("#clock-advance")
     expect(advance).to_have_text(re.compile(r"^\s*s\s*Advance\s*$"))  # 3600 s, Advance
     expect(advance.locator(".unit")).to_be_visible()
