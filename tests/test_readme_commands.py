@@ -109,3 +109,36 @@ def test_curl_form_values_that_need_encoding_are_urlencoded(doc):
 def test_a_plus_sent_with_plain_d_is_caught():
     [words] = commands("curl -X POST x -d email=a@b.co -d phone='+1 (555) 123-4567'\n")
     assert plain_form_values(words) == ["phone=+1 (555) 123-4567"]
+
+
+def test_the_first_curl_session_runs_as_written(tmp_path):
+    """The README's BOTW session with curl, against a served crmsim on a free port (for
+    `make run &` and `make wait`): every call answers, the phone arrives with its '+'."""
+    import os
+    import shutil
+    import subprocess
+
+    import requests
+    from _serve import serving
+
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## A first session with curl", 1)[1].split("```sh\n", 1)[1]
+    block = block.split("```", 1)[0]
+    assert block.startswith("make run &\nmake wait")
+    with serving() as (base, _proc):
+        script = block.split("\n", 2)[2].replace("localhost:8080", base)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={**os.environ, "NO_PROXY": "*"},
+        )
+        assert done.returncode == 0, done.stderr
+        journal = requests.get(base + "/__sim/journal", timeout=5).json()["entries"]
+    assert [e["response"]["status"] for e in journal] == [201, 200, 200, 202]
+    assert journal[0]["request"]["body"]["phone"] == "+1 (555) 123-4567"
+    assert '{\n  "entries": [' in done.stdout  # ?pretty
