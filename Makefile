@@ -5,9 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.crmsim-installed
 
 # `make run PORT=9000 HOST=0.0.0.0` (or CRMSIM_PORT/CRMSIM_HOST in the environment; the
-# variables win). `make wait` waits (at most WAIT_TIMEOUT seconds) until that crmsim answers.
-PORT ?= $(or $(CRMSIM_PORT),8080)
-HOST ?= $(or $(CRMSIM_HOST),127.0.0.1)
+# command line wins). `make wait` waits (at most WAIT_TIMEOUT seconds) until that crmsim
+# answers. PORT and HOST come from the command line only: shells and platforms export
+# variables of those names (zsh's HOST is the machine's name) that must not move crmsim.
+ifneq ($(origin PORT),command line)
+PORT := $(or $(CRMSIM_PORT),8080)
+endif
+ifneq ($(origin HOST),command line)
+HOST := $(or $(CRMSIM_HOST),127.0.0.1)
+endif
 WAIT_TIMEOUT ?= 300
 URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 

@@ -59,6 +59,23 @@ def test_record_reaches_the_crmsim_on_crmsim_port(served, tmp_path):
     assert "botw.search_contacts" in out.read_text()
 
 
+def test_make_run_ignores_a_shells_host_and_port_but_honours_crmsim_port():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRMSIM_")}
+
+    def dry(**extra):
+        done = subprocess.run(
+            ["make", "-s", "-n", "run"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**env, **extra},
+        )
+        return done.stdout.splitlines()[-1]
+
+    assert dry(HOST="somebox", PORT="1").startswith("CRMSIM_PORT=8080 CRMSIM_HOST=127.0.0.1 ")
+    assert dry(CRMSIM_PORT="9001").startswith("CRMSIM_PORT=9001 ")
+
+
 def test_make_run_takes_the_port_and_make_wait_waits_for_it(served):
     port = str(urlsplit(served).port)
     dry = subprocess.run(
