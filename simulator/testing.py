@@ -6,7 +6,8 @@
     def test_my_client_accepts_what_botw_accepts(form): ...
 
 ``strategy(operation)`` generates request documents that the operation's request schema
-(``schemas/<vendor>/<op>.request.json``) accepts, via hypothesis-jsonschema, then makes
+(``schemas/<vendor>/<op>.request.json``) accepts, via ``simulator.schema_strategies``
+(crmsim's own JSON Schema generator, on Hypothesis' public API), then makes
 names, emails and phones look real with Faker (seeded from Hypothesis, so examples shrink
 and replay). ``pin`` fixes fields: ``strategy("botw.create_contact", pin={"email": ...})``
 where a value may itself be a strategy.
@@ -22,8 +23,8 @@ from urllib.parse import urljoin
 
 from faker import Faker
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
+from simulator.schema_strategies import from_schema
 from simulator.schemas import BASE_URI, Schemas, default_schemas_dir, load
 from simulator.vendors import VENDORS
 

@@ -47,8 +47,7 @@ def draw_strategy(spec: str) -> Any:
             return st.integers(arg[0], arg[1])
         if kind == "sampled_from":
             return st.sampled_from(arg)
-        from hypothesis_jsonschema import from_schema
-
+        from simulator.schema_strategies import from_schema
         from simulator.testing import inline
 
         schemas = scenario_schemas()

@@ -121,8 +121,9 @@ def listener_item(action: str) -> Any:
 
 def listener_documents() -> Any:
     """A Hypothesis strategy of listener envelopes. The envelope's schema picks each item's
-    schema with if/then over eight actions, which hypothesis-jsonschema cannot search
-    efficiently; this composes it from the parts instead."""
+    schema with if/then over eight actions, which a generator from the whole schema
+    searches slowly (each item is kept only when its branch's validator accepts it); this
+    composes it from the parts instead."""
     from hypothesis import strategies as st
 
     return st.fixed_dictionaries(
