@@ -14,7 +14,7 @@ from _serve import free_port
 from helpers import wait_until
 from test_persistence import Served
 
-from simulator import create_app
+from simulator import CONTROL_API_VERSION, create_app
 from simulator.persist import Persister, SnapshotRefused, precheck, read
 
 KEY = {"Authorization": "Bearer KEY"}
@@ -89,6 +89,7 @@ def test_one_namespaces_bad_data_never_stops_the_others_being_saved(tmp_path, ca
     assert client.get("/__sim/health").get_json() == {
         "status": "ok",
         "version": app.extensions["crmsim"].version,
+        "control_api": CONTROL_API_VERSION,
         "vendors": app.extensions["crmsim"].vendor_paths,
     }
     assert _emails(path, "bad") == {f"{n}@bad.example" for n in ("first", "second", "third")}
