@@ -170,7 +170,7 @@ def draw_ms(delay: Any, rng: random.Random) -> float:
         return min(rng.uniform(bounds["min"], bounds["max"]), MAX_DELAY_MS)
     shape = delay["lognormal"]
     drawn = rng.lognormvariate(math.log(shape["median"]), shape["sigma"])
-    return min(drawn, float(shape.get("max", MAX_DELAY_MS)), MAX_DELAY_MS)
+    return min(drawn, float(shape.get("max", MAX_DELAY_MS)))  # the schema caps max
 
 
 # -- one-off answers: bodies templated from the request --------------------------------------
@@ -199,7 +199,7 @@ def render(template: Any, values: Mapping[str, Any]) -> Any:
     return _bindings()(saved=dict(values)).substitute(template)
 
 
-def bad_references(node: Any, pointer: str = "") -> list[dict[str, str]]:
+def bad_references(node: Any, pointer: str) -> list[dict[str, str]]:
     """The references of a rule's body that can never have a value: ``{pointer, message}``."""
     if isinstance(node, dict):
         return [
