@@ -177,6 +177,13 @@ def test_a_status_under_400_without_a_body_answers_none(loaded, sim):
     assert sim.state("botw")["contacts"] == []
 
 
+def test_from_400_without_a_body_the_vendor_answers_its_own_error(loaded, sim):
+    add(loaded, vendor="botw", status=400, times=1)
+    r = create(loaded)
+    assert r.status_code == 400 and r.get_json() is not None and r.data != b""
+    assert sim.state("botw")["contacts"] == []
+
+
 def test_a_body_without_references_is_answered_as_given(loaded):
     body = {"text": "costs $5 {not a ref}", "n": 1}
     add(loaded, vendor="botw", status=201, body=body)

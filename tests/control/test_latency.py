@@ -260,3 +260,12 @@ def test_a_rule_with_delay_ms_zero_exempts_what_it_selects(sleeps):
     assert sleeps == []
     assert botw_create(client) == 201
     assert sleeps == [0.5]
+
+
+def test_a_rule_without_a_delay_sleeps_not_at_all(sleeps):
+    client = fresh()
+    r = client.post("/__sim/faults", json={"vendor": "botw", "status": 503, "times": 1})
+    assert r.status_code == 201
+    assert botw_create(client) == 503
+    assert botw_create(client) == 201
+    assert sleeps == []

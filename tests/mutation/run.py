@@ -60,6 +60,7 @@ MODULES: dict[str, list[str]] = {
         "tests/unit/test_pipeline_pinned.py",
         "tests/control/test_latency.py",
         "tests/control/test_fault_answers.py",
+        "tests/control/test_newcomer_hints.py",
     ],
     "vendors/botw/models": [
         "tests/contract/botw",
