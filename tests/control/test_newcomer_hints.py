@@ -74,6 +74,14 @@ def test_pretty_indents_a_control_answer_and_compact_is_the_default(client):
     assert int(pretty.headers["Content-Length"]) == len(pretty.get_data())
 
 
+def test_pretty_keeps_text_as_utf_8_as_the_compact_answer_does(client):
+    doc = {"api_keys": {"K": ["1"]}, "contacts": [{"contact_id": 1, "listing_id": "1"}]}
+    doc["contacts"][0]["first_name"] = "Zo\u00eb \u5f20"
+    client.put("/__sim/state/botw", json=doc)
+    pretty = client.get("/__sim/state/botw?pretty").get_data()
+    assert "Zo\u00eb \u5f20".encode() in pretty and b"\\u" not in pretty
+
+
 def test_pretty_indents_streamed_answers_and_problems(client):
     journal = client.get("/__ns/p/__sim/journal?pretty")
     assert journal.get_data(as_text=True) == '{\n  "entries": [],\n  "count": 0\n}\n'
