@@ -4,7 +4,8 @@ Usage: python bench/run.py [--sizes 1000,100000,1000000] [--duration 8] [--repea
                            [--connections 32] [--wrk-threads 2] [--threads N]
                            [--no-wiremock] [--out bench/RESULTS.md]
 
-For each size it starts `crmsim serve` (gunicorn, one worker, threads) on a free loopback
+For each size it starts `crmsim serve` (its default server: granian, one worker, the app in
+its threads) on a free loopback
 port, measures start to first answer, loads a `crmsim fake` state of that many records per
 vendor with `PUT /__sim/state/<vendor>` (timed, RSS before and after), then runs wrk
 (bounded: --duration seconds per run, --repeat rounds, medians reported) on each operation,
@@ -100,7 +101,7 @@ def ensure_wrk() -> str:
 
 
 def worker_pid(master: int) -> int:
-    """gunicorn's one worker: the master's child process."""
+    """The server's one worker: the master's child process (granian's or gunicorn's)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -110,7 +111,7 @@ def worker_pid(master: int) -> int:
         if children:
             return int(children[0])
         time.sleep(0.02)
-    raise RuntimeError("gunicorn started no worker")
+    raise RuntimeError("crmsim serve started no worker")
 
 
 def rss_mib(pid: int, field_name: str = "VmRSS") -> float:
@@ -764,7 +765,7 @@ def render(report: dict[str, Any], args: Any, started: datetime.datetime) -> str
         "",
         f"Each figure is the median of {args.repeat} rounds of {args.duration:g} s wrk runs "
         f"({args.wrk_threads} wrk threads, {args.connections} connections, loopback) against "
-        f"`crmsim serve` (gunicorn, one worker, {args.threads or 'default'} threads) holding "
+        f"`crmsim serve` (granian, one worker, {args.threads or 'default'} app threads) holding "
         "a `crmsim fake --seed 1` state of N records per vendor (from "
         f"{args.split_at:,} records on, one server per vendor, each with its own ceiling "
         "run: four million records do not fit one process here)"
