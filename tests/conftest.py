@@ -9,8 +9,14 @@ from hypothesis import HealthCheck, settings
 
 from simulator import create_app
 
+# ci: bounded and derandomized (the same examples on every run, so a landing run cannot fail
+# on a draw no earlier run made); dev, the default, explores anew each time
 settings.register_profile(
-    "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -233,7 +233,9 @@ def _check_expected(node: Any, at: str, check: Checker) -> None:
         else:
             _check_expected(value, where, check)
     elif key == "$len" and not (isinstance(value, str) and REF.fullmatch(value)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        # JSON Schema's integers include 3.0 (a client's JSON may write one so)
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, bool) or not whole or value < 0:
             check.add(where, "expected a length (an integer >= 0, or a ${reference})")
 
 

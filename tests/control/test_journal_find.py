@@ -52,6 +52,14 @@ def test_count_answers_how_many_match(client, sim):
     assert count(client, {"body": {"email": {"$save": "email"}}}) == 2  # $save: any value
 
 
+def test_a_length_written_as_a_whole_float_is_a_length(client, sim):
+    # JSON Schema's integer admits 2.0; the OpenAPI fuzzer sends such values
+    botw(sim, client)
+    assert count(client, {"operation": "botw.create_contact", "vendor": {"$len": 4.0}}) == 2
+    r = client.post("/__sim/journal/count", json={"vendor": {"$len": 4.5}})
+    assert r.status_code == 400 and r.get_json()["errors"][0]["pointer"] == "/vendor/$len"
+
+
 def test_headers_match_case_insensitively_by_name(client, sim):
     botw(sim, client)
     assert count(client, {"headers": {"authorization": "Bearer KEY"}}) == 4
