@@ -144,6 +144,18 @@ def start_call(sim: Simulator, req: Request, world: World, started: float) -> Ca
 
 
 # -- 3. faults -----------------------------------------------------------------------------
+# Set by the RSGI bridge (simulator/rsgi.py) on a request it runs on granian's event loop,
+# which nothing may block: no delay is slept and no lock is waited for there.
+INLINE = "crmsim.inline"
+
+
+class Reschedule(BaseException):  # noqa: N818 (not an error: an instruction to the bridge)
+    """An inline request found it would block the event loop (a fault rule or a latency
+    setting appeared since the bridge looked, or another thread holds the namespace's
+    lock). Raised before anything was done, so the bridge runs the request again in its
+    thread pool. A ``BaseException``, so Flask's error handlers let it through."""
+
+
 class FaultAnswer(SimulatorError):
     """The answer a fault rule gives instead of the vendor's."""
 
@@ -164,6 +176,8 @@ def apply_fault(call: Call) -> None:
     latency = world.settings["latency"].get(vendor.slug) if vendor is not None else None
     if not world.faults.rules and latency is None:
         return
+    if INLINE in req.environ:
+        raise Reschedule
     with world.lock:
         rule = world.faults.pick(vendor.slug if vendor else None, call.name, req.method, req.path)
         does = effect(rule.spec) if rule is not None else None
@@ -223,7 +237,10 @@ def read_body(req: Request) -> None:
 
 
 def lock(call: Call) -> None:
-    call.world.lock.acquire()
+    if INLINE not in call.request.environ:
+        call.world.lock.acquire()
+    elif not call.world.lock.acquire(blocking=False):
+        raise Reschedule
     call.locked = True
 
 

@@ -3,7 +3,21 @@
 granian's own WSGI interface hides the client's port, so a fault rule's ``drop`` could not
 find the connection to reset. Through RSGI the scope names the client (``ip:port``): the
 bridge reads the body on granian's event loop (a slow upload holds neither a thread nor a
-lock), then runs the WSGI app in a small thread pool and answers with its bytes.
+lock), then runs the WSGI app and answers with its bytes.
+
+Where the app runs (docs/serving.md, "Where the time goes"):
+
+* **inline**, on the event loop's own thread, when nothing can make the request wait: a
+  vendor request to a namespace that exists and has no fault rule and no latency setting,
+  or ``/__sim/health``. No thread handoff: about twice the requests per second.
+* **in a small thread pool** otherwise: a delay (``time.sleep``) or a long control request
+  (a state load, an export) there holds one of its threads, never the loop.
+
+The check is two unlocked reads made before dispatch; the pipeline checks again where it
+would block (``pipeline.INLINE``): a rule or a latency added meanwhile, or the namespace's
+lock held by another thread, raises ``pipeline.Reschedule`` before anything was done, and
+the bridge runs the request again in the pool. So no delay is ever slept, and no lock ever
+waited for, on the loop.
 """
 
 from __future__ import annotations
@@ -19,12 +33,18 @@ import struct
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from simulator.pipeline import CONTROL_PREFIX, INLINE, Reschedule
 from simulator.transport import BRIDGED, ENVIRON_KEY, Transport
+from simulator.world import DEFAULT, NAME
+
+if TYPE_CHECKING:
+    from simulator.world import Namespaces
 
 log = logging.getLogger("crmsim.serve")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Answer = tuple[int, list[tuple[str, str]], bytes]
 _LINGER_ZERO = struct.pack("ii", 1, 0)
 
 
@@ -111,6 +131,28 @@ def _split(address: str, default_port: int) -> tuple[str, int]:
         return address, default_port
 
 
+def quiet(namespaces: Namespaces) -> Callable[[str], bool]:
+    """For a request's ``PATH_INFO``: may it run on the event loop? ``/__sim/health`` (no lock,
+    no delay), or a vendor request to an existing namespace with no fault rule and no
+    latency setting (a namespace not made yet goes to the pool: its first request makes
+    it). Every other control request goes to the pool: a state load or an export is long."""
+    find = namespaces.find
+
+    def inline(path: str) -> bool:
+        name = DEFAULT
+        if path.startswith("/__ns/"):
+            name, _, rest = path[6:].partition("/")
+            if not NAME.match(name):
+                return False
+            path = "/" + rest
+        if path.startswith(CONTROL_PREFIX):
+            return path == "/__sim/health"
+        world = find(name)
+        return world is not None and not world.faults.rules and not world.settings["latency"]
+
+    return inline
+
+
 class Bridge:
     """An RSGI application that serves a WSGI app: ``__rsgi__`` per request, ``__rsgi_del__``
     when the worker stops (``on_stop``: the last snapshot)."""
@@ -121,8 +163,10 @@ class Bridge:
         threads: int,
         max_body: Callable[[str], int],
         on_stop: Callable[[], None] | None = None,
+        inline: Callable[[str], bool] | None = None,
     ) -> None:
         self.app = app
+        self.inline = inline  # which requests run on the loop's thread (``quiet``)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmsim")
         self.max_body = max_body
         self.on_stop = on_stop
@@ -170,9 +214,7 @@ class Bridge:
                 environ["CONTENT_LENGTH"] = str(size)
             body = b"".join(chunks)
         environ["wsgi.input"] = io.BytesIO(body)
-        status, headers, data = await asyncio.get_running_loop().run_in_executor(
-            self.pool, self.call, environ
-        )
+        status, headers, data = await self.run(environ, body)
         transport: Transport | None = environ.get(ENVIRON_KEY)
         if status and transport is not None:  # sent from the event loop: no thread waits
             await transport.send_rsgi(proto, status, headers, data)
@@ -180,6 +222,19 @@ class Bridge:
             proto.response_bytes(status, headers, data)
         else:  # reset by a fault rule: nothing can be written any more
             proto.response_empty(503, [])
+
+    async def run(self, environ: dict[str, Any], body: bytes) -> Answer:
+        """The app's answer: on the loop's thread when the request is quiet, else (or when
+        the pipeline finds it must wait after all) in the pool."""
+        if self.inline is not None and self.inline(environ["PATH_INFO"]):
+            fresh = environ.copy()  # the app rewrites PATH_INFO (namespaces) and reads input
+            environ[INLINE] = True
+            try:
+                return self.call(environ)
+            except Reschedule:  # raised before anything was done
+                environ = fresh
+                environ["wsgi.input"] = io.BytesIO(body)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self.call, environ)
 
     def environ(self, scope: Any) -> dict[str, Any]:
         server_host, server_port = _split(scope.server, 80)
@@ -210,7 +265,7 @@ class Bridge:
             environ["HTTP_HOST"] = scope.authority
         return environ
 
-    def call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    def call(self, environ: dict[str, Any]) -> Answer:
         answer: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:

@@ -135,7 +135,7 @@ def _build(config: Config) -> Any:
 
     from simulator.app import CONTROL_PREFIX, create_app
     from simulator.persist import Persister, SnapshotRefused
-    from simulator.rsgi import Bridge
+    from simulator.rsgi import Bridge, quiet
 
     app = create_app(config)
     persister = None
@@ -159,7 +159,9 @@ def _build(config: Config) -> Any:
         control = path.startswith(CONTROL_PREFIX)
         return config.max_control_bytes if control else config.max_body_bytes
 
-    return Bridge(app, config.threads, max_body, persister.stop if persister else None)
+    sim = app.extensions["crmsim"]
+    on_stop = persister.stop if persister else None
+    return Bridge(app, config.threads, max_body, on_stop, quiet(sim.namespaces))
 
 
 def serve_granian(config: Config) -> None:
