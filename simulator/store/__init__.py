@@ -47,6 +47,8 @@ class Store:
         self.engine = TinyEngine() if engine is None else engine
         self._counters: Counters | None = None
         self._documents: Documents | None = None
+        # name -> (table, its hash and ordered indexes' key functions), as first declared
+        self._tables: dict[str, tuple[Table, Mapping[str, KeyFunc], Mapping[str, OrderFunc]]] = {}
 
     def table(
         self,
@@ -56,7 +58,38 @@ class Store:
     ) -> Table:
         """The table ``name``, declared with the key functions of its indexes (a second
         declaration of a name gets the first table)."""
-        return self.engine.table(name, indexes or {}, ordered or {})
+        found = self._tables.get(name)
+        if found is None:
+            indexes, ordered = indexes or {}, ordered or {}
+            table = self.engine.table(name, indexes, ordered)
+            found = self._tables[name] = (table, indexes, ordered)
+        return found[0]
+
+    def copy_to(self, target: Store) -> None:
+        """Copy what this store holds into ``target``, a store that holds nothing yet (a
+        fresh store name; any engine): every table declared here, each declared in
+        ``target`` with this store's key functions unless ``target`` already declared it
+        (a backend built over ``target`` declares the same), with its documents under their
+        ids and its id allocator's high-water mark (the next id continues after this
+        store's); every counter; every document. Logs are not copied (a vendor store keeps
+        none: the journal and outbox are the world's).
+
+        Table by table, in batches (``Table.load``: pipelined on Redis, about 100 round
+        trips per 100,000 records), counters in one call, a call per document. Nobody may
+        write to either store meanwhile. ``ValueError`` when a target table holds
+        documents (nothing is copied then)."""
+        pairs = [
+            (table, target.table(name, indexes, ordered))
+            for name, (table, indexes, ordered) in self._tables.items()
+        ]
+        taken = [dest.name for _, dest in pairs if len(dest)]
+        if taken:
+            raise ValueError(f"the target store's tables hold documents: {', '.join(taken)}")
+        for source, dest in pairs:
+            dest.load(source, source.last_id())
+        target.counters.raise_all(self.counters.items())
+        for name, value in self.documents.items():
+            target.documents.put(name, value)
 
     @property
     def counters(self) -> Counters:

@@ -112,10 +112,25 @@ def _encode(value: Any, out: bytearray) -> None:
 
 
 def encode_key(value: Hashable) -> bytes:
-    """The bytes of one key (see the module's docstring)."""
+    """The bytes of one key (see the module's docstring).
+
+    A string and a pair of strings (most index keys: ``(listing, email)``) take a shortcut
+    that writes the same bytes in half the time (a bulk load encodes several per record)."""
+    if type(value) is str:
+        return b"\x04%s\x00" % value.encode("utf-8", "surrogatepass").replace(b"\x00", _ZERO)
+    if type(value) is tuple and len(value) == 2:
+        a, b = value
+        if type(a) is str and type(b) is str:
+            return b"\x08\x04%s\x00\x04%s\x00\x00" % (
+                a.encode("utf-8", "surrogatepass").replace(b"\x00", _ZERO),
+                b.encode("utf-8", "surrogatepass").replace(b"\x00", _ZERO),
+            )
     out = bytearray()
     _encode(value, out)
     return bytes(out)
+
+
+_ZERO = b"\x00\xff"
 
 
 def encode_entry(order: Any, doc_id: int) -> bytes:
@@ -240,8 +255,17 @@ def _untag(obj: dict[str, Any]) -> Any:
     return obj
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_tagged)
+
+
 def dumps(value: Any) -> str:
     """JSON text of a stored value (see the module's docstring)."""
+    try:
+        text = _ENCODER.encode(value)
+    except RecursionError:
+        return _dumps_deep(value)
+    if _ESCAPED_TAG not in text:
+        return text  # no tag object, no string holding a NUL: nothing to check
     tags = 0
 
     def default(item: Any) -> Any:

@@ -82,6 +82,11 @@ class Table(Protocol):
 
     def get(self, doc_id: int) -> Record | None: ...
 
+    def get_many(self, doc_ids: Iterable[int]) -> list[Record | None]:
+        """The documents with these ids, in the order given, ``None`` for a missing one
+        (a page of a listing read at once: one round trip on Redis)."""
+        ...
+
     def contains(self, doc_id: int) -> bool: ...
 
     def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
@@ -130,6 +135,19 @@ class Table(Protocol):
 
     def __len__(self) -> int: ...
 
+    # -- whole tables (copies between engines, ``Store.copy_to``; not on a request's path) --
+    def last_id(self) -> int:
+        """The highest id ever used, 0 for none: the id allocator's high-water mark."""
+        ...
+
+    def load(self, records: Iterable[Record], last_id: int = 0) -> int:
+        """Fill an empty table: each record (copied) under its ``doc_id``, with its index
+        entries, and the id allocator raised to ``last_id`` (and past every loaded id).
+        Nothing is checked: the caller promises the table held nothing and the ids are
+        distinct. Batched (Redis: pipelined, no round trip per record). Returns how many
+        records it stored."""
+        ...
+
 
 class Counters(Protocol):
     """Named integer counters, starting at 0 (ids that are data: codes, numbers)."""
@@ -144,6 +162,15 @@ class Counters(Protocol):
         """Make the counter at least ``value`` (loading records with their own ids)."""
         ...
 
+    def items(self) -> list[tuple[Hashable, int]]:
+        """Every counter above 0 with its value, in no promised order (copies; not on a
+        request's path)."""
+        ...
+
+    def raise_all(self, values: Iterable[tuple[Hashable, int]]) -> None:
+        """``raise_to`` for each pair, at once (one round trip on Redis)."""
+        ...
+
 
 class Documents(Protocol):
     """Small named JSON documents (a vendor's configuration), read and written whole."""
@@ -154,6 +181,11 @@ class Documents(Protocol):
 
     def put(self, name: str, value: Any) -> None:
         """Store a copy of ``value``."""
+        ...
+
+    def items(self) -> list[tuple[str, Any]]:
+        """Every document, with a copy of its value, by name (copies; not on a request's
+        path)."""
         ...
 
 

@@ -172,6 +172,13 @@ class MemoryCounters:
         if value > self._values.get(name, 0):
             self._values[name] = value
 
+    def items(self) -> list[tuple[Hashable, int]]:
+        return list(self._values.items())
+
+    def raise_all(self, values: Iterable[tuple[Hashable, int]]) -> None:
+        for name, value in values:
+            self.raise_to(name, value)
+
 
 class MemoryDocuments:
     __slots__ = ("_docs",)
@@ -184,6 +191,9 @@ class MemoryDocuments:
 
     def put(self, name: str, value: Any) -> None:
         self._docs[name] = copy_json(value)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(name, copy_json(self._docs[name])) for name in sorted(self._docs)]
 
 
 class MemoryLog:

@@ -23,6 +23,7 @@ across processes; whole requests are the world's business (issue 17).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -31,11 +32,12 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from simulator.store import interface
-from simulator.store.codec import decode_entry, dumps, encode_key, loads
+from simulator.store.codec import decode_entry, decode_key, dumps, encode_key, loads
 from simulator.store.interface import Entry, KeyFunc, OrderFunc, Record
 
 RETRIES = 1000  # compare-and-set attempts of one update or removal before giving up
 CHUNK = 1000  # ids per HMGET of an iteration or a long lookup
+LOAD = 1000  # records per pipeline of Table.load
 
 # A positive integer id as codec.encode_key writes it (NUMBER, 0x80 + length, bytes, 0x00).
 _ENCID = """
@@ -115,9 +117,41 @@ end
 return {ids, docs}
 """
 
+# KEYS: a hash. ARGV: field, value, field, value, ...: each field raised to its value.
 _RAISE = """
-if tonumber(ARGV[2]) > tonumber(redis.call("HGET", KEYS[1], ARGV[1]) or "0") then
-  redis.call("HSET", KEYS[1], ARGV[1], ARGV[2])
+for i = 1, #ARGV, 2 do
+  if tonumber(ARGV[i + 1]) > tonumber(redis.call("HGET", KEYS[1], ARGV[i]) or "0") then
+    redis.call("HSET", KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+"""
+
+# KEYS: docs, sorted sets... ARGV: n, n values of HSET (id, JSON, ...), then per sorted set
+# m and m values of ZADD (score, member, ...). Stored in slices: unpack has a stack limit.
+_LOAD = """
+local function call(command, key, from, to)
+  for i = from, to, 2000 do
+    redis.call(command, key, unpack(ARGV, i, math.min(to, i + 1999)))
+  end
+end
+local n = tonumber(ARGV[1])
+call("HSET", KEYS[1], 2, 1 + n)
+local at = 2 + n
+for k = 2, #KEYS do
+  local m = tonumber(ARGV[at])
+  if m == 2 then
+    redis.call("ZADD", KEYS[k], ARGV[at + 1], ARGV[at + 2])
+  else
+    call("ZADD", KEYS[k], at + 1, at + m)
+  end
+  at = at + 1 + m
+end
+"""
+
+# KEYS: a string. ARGV: a value. The string raised to the value.
+_RAISE_ID = """
+if tonumber(ARGV[1]) > tonumber(redis.call("GET", KEYS[1]) or "0") then
+  redis.call("SET", KEYS[1], ARGV[1])
 end
 """
 
@@ -215,6 +249,7 @@ class _Scripts:
         self.cas = client.register_script(_CAS)
         self.lookup = client.register_script(_LOOKUP)
         self.raise_to = client.register_script(_RAISE)
+        self.raise_id = client.register_script(_RAISE_ID)
         self.append = client.register_script(_APPEND)
         self.limit = client.register_script(_LIMIT)
         self.window = client.register_script(_WINDOW)
@@ -344,6 +379,16 @@ class Table:
         raw = self._r.hget(self._docs, _sid(doc_id))
         return None if raw is None else Record(loads(raw), int(doc_id))
 
+    def get_many(self, doc_ids: Iterable[int]) -> list[Record | None]:
+        wanted = [int(d) for d in doc_ids]
+        if not wanted:
+            return []
+        raws = self._r.hmget(self._docs, [_sid(d) for d in wanted])
+        return [
+            None if raw is None else Record(loads(raw), doc_id)
+            for doc_id, raw in zip(wanted, raws, strict=True)
+        ]
+
     def contains(self, doc_id: int) -> bool:
         return bool(self._r.hexists(self._docs, _sid(doc_id)))
 
@@ -405,6 +450,72 @@ class Table:
     def __len__(self) -> int:
         return int(self._r.hlen(self._docs))
 
+    # -- whole tables --------------------------------------------------------------------
+    def last_id(self) -> int:
+        return int(self._r.get(self._ids) or 0)
+
+    def load(self, records: Iterable[Record], last_id: int = 0) -> int:
+        """Per ``LOAD`` records one script (one reply): an ``HSET`` of their JSON and a
+        ``ZADD`` per index key they name (the members of a key the batch shares in one),
+        then the id counter raised. Sent on one connection a batch ahead: Redis runs a
+        batch while this process encodes the next. Not one transaction: a failure midway
+        leaves the batches sent so far (the target is a fresh store, dropped on failure)."""
+        top, count = int(last_id), 0
+        pool = self._r.connection_pool
+        conn = pool.get_connection()
+        sent = False
+        try:
+            for batch in _batches(records, LOAD):
+                keys, args, high = self._load_args(batch)
+                if sent:
+                    conn.read_response()
+                conn.send_command("EVAL", _LOAD, len(keys), *keys, *args)
+                sent = True
+                top, count = max(top, high), count + len(batch)
+            if sent:
+                conn.read_response()
+        except BaseException:
+            conn.disconnect()  # replies may be pending: the connection is not reusable
+            raise
+        finally:
+            pool.release(conn)
+        if top:
+            self._s.raise_id(keys=[self._ids], args=[top])
+        return count
+
+    def _load_args(self, batch: Sequence[Record]) -> tuple[list[bytes], list[Any], int]:
+        """The keys and arguments of ``_LOAD`` for one batch, and its highest id."""
+        hashes, orders = list(self._hash.values()), list(self._ordered.values())
+        fields: list[Any] = []
+        sets: dict[bytes, list[Any]] = {}
+        top = 0
+        for doc in batch:
+            doc_id = int(doc.doc_id)
+            top = max(top, doc_id)
+            sid = b"%d" % doc_id
+            fields += (sid, dumps(doc))
+            for prefix, func in hashes:
+                for key in func(doc):
+                    if key is not None:
+                        sets.setdefault(prefix + encode_key(key), []).extend((sid, sid))
+            if orders:
+                tail = encode_key(doc_id)
+                for prefix, func in orders:
+                    for group, order in func(doc):
+                        member = encode_key(order) + tail
+                        sets.setdefault(prefix + encode_key(group), []).extend((b"0", member))
+        args: list[Any] = [len(fields), *fields]
+        for pairs in sets.values():
+            args.append(len(pairs))
+            args += pairs
+        return [self._docs, *sets], args, top
+
+
+def _batches(items: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
 
 def _glob(text: bytes) -> bytes:
     """``text`` matched literally by a Redis glob pattern."""
@@ -429,6 +540,14 @@ class Counters:
     def raise_to(self, name: Hashable, value: int) -> None:
         self._s.raise_to(keys=[self._key], args=[encode_key(name), int(value)])
 
+    def items(self) -> list[tuple[Hashable, int]]:
+        return [(decode_key(k), int(v)) for k, v in self._r.hgetall(self._key).items()]
+
+    def raise_all(self, values: Iterable[tuple[Hashable, int]]) -> None:
+        args = [item for name, value in values for item in (encode_key(name), int(value))]
+        if args:
+            self._s.raise_to(keys=[self._key], args=args)
+
 
 class Documents:
     def __init__(self, engine: Engine) -> None:
@@ -441,6 +560,10 @@ class Documents:
 
     def put(self, name: str, value: Any) -> None:
         self._r.hset(self._key, name.encode(), dumps(value))
+
+    def items(self) -> list[tuple[str, Any]]:
+        found = self._r.hgetall(self._key)
+        return [(name.decode(), loads(found[name])) for name in sorted(found)]
 
 
 def _entry(raw: bytes) -> dict[str, Any]:

@@ -201,6 +201,13 @@ class Table:
         raw = self._raw(doc_id)
         return None if raw is None else Record(raw, doc_id)
 
+    def get_many(self, doc_ids: Iterable[int]) -> list[Record | None]:
+        found: list[Record | None] = []
+        for doc_id in doc_ids:
+            raw = self._raw(doc_id)
+            found.append(None if raw is None else Record(raw, int(doc_id)))
+        return found
+
     def contains(self, doc_id: int) -> bool:
         return self._raw(doc_id) is not None
 
@@ -241,6 +248,19 @@ class Table:
 
     def __len__(self) -> int:
         return self._len
+
+    def last_id(self) -> int:
+        return self._max_id
+
+    def load(self, records: Iterable[Record], last_id: int = 0) -> int:
+        # insert() keeps no more state than a load needs (its id check is one dict read)
+        count = 0
+        for record in records:
+            self.insert(record, record.doc_id)
+            count += 1
+        if last_id > self._max_id:
+            self._max_id = int(last_id)
+        return count
 
 
 class Engine:

@@ -34,6 +34,14 @@ def test_an_entry_sorts_by_order_key_then_id_and_decodes(a, b, i, j):
     assert codec.decode_entry(codec.encode_entry(a, i)) == (a, i)
 
 
+@given(texts | st.tuples(texts, texts) | st.tuples(texts, ints) | st.tuples(texts))
+def test_the_shortcut_for_strings_and_pairs_of_strings_writes_the_general_bytes(value):
+    general = bytearray()
+    codec._encode(value, general)
+    assert codec.encode_key(value) == bytes(general)
+    assert codec.decode_key(codec.encode_key(value)) == value
+
+
 def test_a_bound_sorts_before_its_entries_and_a_tuple_before_its_extensions():
     feb = datetime(2024, 2, 1, tzinfo=UTC)
     assert codec.encode_key((feb,)) < codec.encode_entry((feb, "R1"), 1)

@@ -328,3 +328,164 @@ def test_copies_keep_key_and_item_order(people):
     a = people.insert(doc)
     assert list(people.get(a).items()) == list(doc.items())
     assert list(people.get(a)["a"][1]) == ["y", "b"]
+
+
+# -- reads of many ids; whole stores copied between engines (issue 17) ----------------------
+def test_get_many_answers_in_the_order_given_with_none_for_a_missing_id(people):
+    a = people.insert({"emails": ["a@x.co"], "group": 1, "age": 30})
+    b = people.insert({"group": 2, "age": 40})
+    people.remove([people.insert({"group": 1, "age": 1})])
+    got = people.get_many([b, 999, a, 3, b])
+    assert [None if r is None else (r.doc_id, dict(r)) for r in got] == [
+        (b, {"group": 2, "age": 40}),
+        None,
+        (a, {"emails": ["a@x.co"], "group": 1, "age": 30}),
+        None,
+        (b, {"group": 2, "age": 40}),
+    ]
+    assert all(isinstance(r, Record) for r in got if r is not None)
+    got[0]["age"] = 1
+    assert people.get(b)["age"] == 40 and people.get_many([]) == []
+    assert [r.doc_id for r in people.get_many(iter([a, 2.0]))] == [a, b]  # any iterable
+
+
+def test_counters_and_documents_list_what_they_hold(store):
+    assert store.counters.items() == [] and store.documents.items() == []
+    store.counters.next(("code", "o1", "PID"))
+    store.counters.raise_to("number", 40)
+    store.counters.raise_all([("number", 7), (("deal", "o1"), 3), ("new", 2)])
+    assert dict(store.counters.items()) == {
+        ("code", "o1", "PID"): 1,
+        "number": 40,
+        ("deal", "o1"): 3,
+        "new": 2,
+    }
+    store.documents.put("b", {"k": [1]})
+    store.documents.put("a", 1)
+    listed = store.documents.items()
+    assert listed == [("a", 1), ("b", {"k": [1]})]
+    listed[1][1]["k"].append(2)
+    assert store.documents.get("b") == {"k": [1]}
+
+
+def test_a_loaded_table_has_its_records_indexes_and_high_water_mark(people):
+    assert people.last_id() == 0
+    records = [Record({"emails": [f"p{n}@x.co"], "group": n % 2, "age": n}, n) for n in (5, 2, 9)]
+    assert people.load(iter(records), last_id=20) == 3
+    assert ids(people) == [2, 5, 9] and len(people) == 3
+    assert people.lookup_ids("email", "p5@x.co") == [5]
+    assert people.ordered("by_age", 1) == [(5, 5), (9, 9)]
+    assert people.last_id() == 20 and people.insert({"group": 1, "age": 1}) == 21
+    assert people.load([]) == 0 and people.last_id() == 21
+
+
+ENGINES = ["tiny", "redis"]
+
+
+@pytest.fixture
+def make_store(request):
+    """Stores on either engine (Redis: the session's server, a world per test)."""
+    world = f"copy-{uuid.uuid4().hex[:8]}"
+    names = iter(range(1, 100))
+
+    def make(kind):
+        if kind == "tiny":
+            return Store(TinyEngine())
+        client = request.getfixturevalue("redis_client")
+        return Store(redis_engine.Engine(client, world, f"s{next(names)}"))
+
+    return make
+
+
+def declare(store):
+    """Two tables like a backend's: hash indexes (one yielding tuples and None), an ordered
+    index on tuples of datetimes, and a table without indexes."""
+    people = store.table(
+        "people",
+        indexes={
+            "email": lambda d: [(d["org"], e.lower()) for e in d.get("emails", [])],
+            "city": lambda d: [d.get("city")],
+        },
+        ordered={"due": lambda d: [(d["org"], (d["due"], d["n"]))] if "due" in d else []},
+    )
+    return people, store.table("notes")
+
+
+def fill(store, n):
+    people, notes = declare(store)
+    jan = datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(n):
+        doc = {"org": f"o{i % 3}", "emails": [f"P{i}@x.co"], "n": i, "nested": {"k": [i]}}
+        if i % 4:
+            doc["city"] = f"c{i % 5}"
+        if i % 2:
+            doc["due"] = jan.replace(day=1 + i % 28)
+        people.insert(doc)
+    people.remove(list(range(3, n + 1, 7)) + [n])  # the highest id goes: last_id stays
+    people.update(2, {"city": "moved", "emails": ["new@x.co"]})
+    notes.insert({"text": "a note"}, 40)
+    store.counters.next(("deal", "o1"))
+    store.counters.raise_to(("code", "o1", "PID"), 120)
+    store.documents.put("config", {"keys": {"k1": ["L1"]}, "at": jan})
+    return people, notes
+
+
+def answers(store, n):
+    """Every read a backend can make of the stores ``fill`` builds."""
+    people, notes = declare(store)
+    orgs, cities = [f"o{i}" for i in range(3)], [f"c{i}" for i in range(5)] + ["moved", None]
+    jan, feb = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 15, tzinfo=UTC)
+    return {
+        "docs": [(r.doc_id, dict(r)) for r in people],
+        "notes": [(r.doc_id, dict(r)) for r in notes],
+        "len": (len(people), len(notes)),
+        "get_many": [r and r.doc_id for r in people.get_many(range(n + 2))],
+        "email": {
+            (o, i): people.lookup_ids("email", (o, f"p{i}@x.co")) for o in orgs for i in range(n)
+        },
+        "new": [(r.doc_id, r["n"]) for r in people.lookup("email", ("o1", "new@x.co"))],
+        "city": {c: people.lookup_ids("city", c) for c in cities},
+        "ordered": {o: people.ordered("due", o) for o in orgs},
+        "ranges": [
+            (
+                people.ordered("due", o, lo=(jan,), hi=(feb,), limit=3),
+                people.ordered_slice("due", o, 1, 4),
+            )
+            for o in orgs
+        ],
+        "counts": [people.ordered_count("due", o, lo=(feb,)) for o in orgs],
+        "counters": sorted(map(repr, store.counters.items())),
+        "documents": store.documents.items(),
+        "last_id": (people.last_id(), notes.last_id()),
+    }
+
+
+@pytest.mark.parametrize("source_kind", ENGINES)
+@pytest.mark.parametrize("target_kind", ENGINES)
+def test_a_copied_store_answers_every_read_as_its_source(make_store, source_kind, target_kind):
+    n = 60
+    source, target = make_store(source_kind), make_store(target_kind)
+    fill(source, n)
+    source.copy_to(target)
+    read = answers(target, n)
+    assert read == answers(source, n)
+    assert read["new"] == [(2, 1)] and read["city"]["moved"] == [2] and read["ordered"]["o1"]
+    assert answers(target, n)["last_id"] == (n, 40)
+    # the next ids continue after the source's highest ever used, on both
+    for store in (source, target):
+        people, notes = declare(store)
+        assert people.insert({"org": "o1", "n": -1}) == n + 1 and notes.insert({}) == 41
+        assert store.counters.next(("code", "o1", "PID")) == 121
+
+
+def test_a_copy_goes_into_tables_the_target_declared_and_refuses_a_filled_one(make_store):
+    source, target = make_store("tiny"), make_store("redis")
+    fill(source, 10)
+    people, _ = declare(target)  # a backend built over the target first
+    source.copy_to(target)
+    assert people.lookup_ids("city", "moved") == [2]
+    again = make_store("redis")
+    declare(again)[1].insert({"text": "here before"})
+    with pytest.raises(ValueError, match="notes"):
+        source.copy_to(again)
+    assert len(declare(again)[0]) == 0  # nothing copied

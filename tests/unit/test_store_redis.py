@@ -13,6 +13,7 @@ from simulator.journal import Outbox
 from simulator.store import Store
 from simulator.store import redis as redis_engine
 from simulator.store.codec import decode_key, encode_key
+from simulator.store.tiny import Engine as TinyEngine
 from simulator.vendors._base import Context
 
 
@@ -92,6 +93,7 @@ def test_the_order_encoding_sorts_as_python_does():
 BUDGET = {
     "insert": 1,
     "get": 1,
+    "get_many": 1,
     "contains": 1,
     "update": 2,
     "remove": 2,
@@ -123,6 +125,7 @@ def measure(store, n):
     calls = {
         "insert": lambda: table.insert({"email": "new@x.co", "city": "Oslo", "age": 7}),
         "get": lambda: table.get(1),
+        "get_many": lambda: table.get_many(range(1, 101)),
         "contains": lambda: table.contains(1),
         "update": lambda: table.update(1, {"city": "Rome", "age": 99}),
         "remove": lambda: table.remove([next(victims)]),
@@ -161,6 +164,45 @@ def test_no_keys_scan_or_whole_hash_read_on_a_requests_path(client, world):
     used = {name.removeprefix("cmdstat_").split("|")[0] for name in stats}
     assert used & {"keys", "scan", "hgetall", "hkeys", "hvals", "smembers", "sort"} == set()
     assert {"evalsha", "hget", "zrangebylex"} <= used
+
+
+@pytest.mark.parametrize("load", [7, 3000])
+def test_a_copy_into_redis_costs_a_round_trip_per_batch_not_per_record(
+    client, world, monkeypatch, load
+):
+    """``Table.load`` sends a script per ``LOAD`` records (3,000: a key shared by the whole
+    batch takes 6,000 arguments, stored in slices), a batch ahead of its reply."""
+    monkeypatch.setattr(redis_engine, "LOAD", load)
+    source, n = Store(TinyEngine()), 2500
+    table = people(source)
+    for i in range(n):
+        table.insert({"email": f"p{i}@x.co", "city": "Oslo" if i % 2 else "Rome", "age": i % 50})
+    source.copy_to(Store(redis_engine.Engine(client, world + "warm")))  # scripts loaded
+    target = Store(redis_engine.Engine(client, world))
+    trips = round_trips(lambda: source.copy_to(target))
+    assert trips == -(-n // load) + 2  # + the emptiness check and the id counter raised
+    copied = people(target)
+    assert copied.lookup_ids("city", "Rome") == list(range(1, n + 1, 2))
+    assert copied.lookup_ids("email", "p2499@x.co") == [2500] and len(copied) == n
+    assert copied.ordered("by_age", "Oslo", lo=49) == [(49, i) for i in range(50, n + 1, 50)]
+    assert copied.get_many([1, n, n + 1])[:2] == table.get_many([1, n])
+    assert copied.insert({"city": "x", "age": 1}) == n + 1
+
+
+def test_a_load_failing_midway_keeps_the_batches_sent_and_the_client_usable(
+    client, world, monkeypatch
+):
+    monkeypatch.setattr(redis_engine, "LOAD", 1)
+    source = Store(TinyEngine())
+    table = source.table("t", indexes={"k": lambda d: [d["k"]]})
+    for k in "xyz":
+        table.insert({"k": k})
+    target = Store(redis_engine.Engine(client, world))
+    dest = target.table("t", indexes={"k": lambda d: [d["k"]] if d["k"] != "z" else 1 / 0})
+    with pytest.raises(ZeroDivisionError):
+        source.copy_to(target)  # "y" was sent, its reply not read yet
+    assert [r["k"] for r in dest] == ["x", "y"] and dest.lookup_ids("k", "y") == [2]
+    assert client.ping() and dest.get(1) == {"k": "x"}
 
 
 def test_truncate_drops_every_key_of_the_table_and_only_those(client, world):
