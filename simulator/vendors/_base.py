@@ -54,8 +54,9 @@ class VendorBackend:
     """Rules and state of one vendor in one namespace; no Flask in here.
 
     Subclasses declare their tables in ``__init__`` (so that a reset is a new instance),
-    implement one public method per operation (named after the operation), and
-    ``load_state``/``dump_state`` for their part of the state document.
+    implement one public method per operation (named after the operation),
+    ``load_state``/``dump_state`` for their part of the state document, and
+    ``dump_config``/``load_config`` for what they hold outside their store.
     """
 
     # set by World.build_state: a state document holding something was loaded into this
@@ -76,6 +77,23 @@ class VendorBackend:
     def dump_state(self) -> dict[str, Any]:
         """This vendor's part of the state document, defaults filled in."""
         raise NotImplementedError
+
+    # -- what the backend holds outside its store (shared worlds, docs/scale-out.md) ------
+    def dump_config(self) -> dict[str, Any]:
+        """Everything this backend holds outside ``self.store``, as JSON: the configuration
+        ``load_state`` read (keys, users, orgs ...) and ``loaded``. Cheap: no table reads.
+
+        A fresh backend over the same store given it with ``load_config`` dumps the same
+        state and answers every operation the same; what a vendor request changes is
+        never here (it lives in the store, so every backend over the store sees it).
+        Subclasses extend the base's document: ``{**super().dump_config(), ...}``.
+        """
+        return {"loaded": self.loaded}
+
+    def load_config(self, doc: Mapping[str, Any]) -> None:
+        """Set what ``dump_config`` gave on a fresh backend whose store holds the data
+        already (derived lookups rebuilt from it). Subclasses call the base's first."""
+        self.loaded = bool(doc.get("loaded", False))
 
 
 @dataclass(frozen=True)

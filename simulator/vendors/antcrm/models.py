@@ -8,8 +8,10 @@ then writes: a failing item raises ``Invalid`` before its first write and change
 Every lookup goes through an index. Customers are indexed per ``(org_id, pool, key)``, where
 the pool is ``customer`` (Contacts and Accounts), ``account`` (Accounts only) or ``lead``;
 each index is ordered by the code's number, so "the oldest (lowest <n>) wins" is the first
-entry. Counters (highest code number per org and prefix, highest deal and ticket id per org)
-are kept in memory and rebuilt by ``load_state``.
+entry. Store counters hold the highest code number per org and prefix, the highest deal and
+ticket id per org (raised by ``load_state``) and the trial SMS each org has used. Orgs and
+listeners are configuration, held in memory (``dump_config``/``load_config``); a request
+never changes them.
 """
 
 from __future__ import annotations
@@ -168,9 +170,11 @@ class AntcrmBackend(VendorBackend):
         # org -> catalogue -> casefolded name -> the org's spelling
         self._catalogues: dict[str, dict[str, dict[str, str]]] = {}
         self._networks: dict[str, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {}
-        # customer codes per (org, prefix), deal and ticket ids per org: store counters
+        # customer codes per (org, prefix), deal and ticket ids per org, trial SMS used per
+        # org: store counters
         self._counters = self.store.counters
-        # values of the item being processed that were not kept (AC-EMAIL-1, AC-CONF-1)
+        # values of the item being processed that were not kept (AC-EMAIL-1, AC-CONF-1):
+        # scratch of one item, emptied before each (not state: never shared or dumped)
         self._dropped: list[str] = []
         self.customers = self.store.table(
             "customers",
@@ -822,13 +826,22 @@ class AntcrmBackend(VendorBackend):
 
     # == side effects =====================================================================
     def _take_sms(self, org: dict[str, Any]) -> bool:
-        """May the org send one SMS now? A trial SMS uses up one of the remaining ones."""
+        """May the org send one SMS now? A trial SMS uses up one of the remaining ones.
+
+        ``trial_sms_remaining`` of the org's configuration is what the state loaded; the
+        store counts the trial SMS taken since (one atomic step, so two backends over one
+        store never both take the last one). A refused attempt counts too: what remains
+        is never below 0 (``_trial_left``)."""
         if org["sms_account_configured"]:
             return True
-        if org["trial_sms_remaining"] > 0:
-            org["trial_sms_remaining"] -= 1
-            return True
-        return False
+        trial = int(org["trial_sms_remaining"])
+        return trial > 0 and self._counters.next(("trial_sms", org["org_id"])) <= trial
+
+    def _trial_left(self, org: Mapping[str, Any]) -> int:
+        trial = int(org["trial_sms_remaining"])
+        if trial <= 0:
+            return trial
+        return max(0, trial - self._counters.get(("trial_sms", org["org_id"])))
 
     def _sms(self, call: Call, to: str, content: str, customer_id: str | None, origin: str) -> None:
         self.ctx.send(
@@ -863,6 +876,46 @@ class AntcrmBackend(VendorBackend):
     def _now(self) -> str:
         return iso(self.ctx.clock.now())
 
+    # == configuration: orgs and listeners, held outside the store ========================
+    def _add_org(self, config: dict[str, Any]) -> None:
+        org_id = config["org_id"]
+        self.orgs[org_id] = config
+        self._users[org_id] = {u.strip().lower(): u for u in reversed(config["users"])}
+        self._catalogues[org_id] = {
+            c: {v.strip().casefold(): v for v in reversed(config[c])}
+            for c in (*CATALOGUES, "groups")
+        }
+
+    def _add_listener(self, listener: dict[str, Any]) -> list[tuple[int, str]]:
+        """Adds the listener; returns its allowed IPs that are no address or network (with
+        their positions), which it leaves out of its networks."""
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        bad: list[tuple[int, str]] = []
+        for j, ip in enumerate(listener["allowed_ips"]):
+            try:
+                networks.append(ipaddress.ip_network(ip.strip(), strict=False))
+            except ValueError:
+                bad.append((j, ip))
+        self.listeners[listener["listener_id"]] = listener
+        self._networks[listener["listener_id"]] = networks
+        return bad
+
+    def dump_config(self) -> dict[str, Any]:
+        """Orgs (``trial_sms_remaining`` as loaded: the store counts those used since) and
+        listeners."""
+        return {
+            **super().dump_config(),
+            "orgs": [_copy(o) for o in self.orgs.values()],
+            "listeners": [_copy(li) for li in self.listeners.values()],
+        }
+
+    def load_config(self, doc: Mapping[str, Any]) -> None:
+        super().load_config(doc)
+        for org in doc["orgs"]:
+            self._add_org(_copy(org))
+        for listener in doc["listeners"]:
+            self._add_listener(_copy(listener))
+
     # == state document ===================================================================
     def load_state(self, doc: Mapping[str, Any]) -> None:
         problems: list[dict[str, Any]] = []
@@ -874,22 +927,16 @@ class AntcrmBackend(VendorBackend):
             if o["org_id"] in self.orgs:
                 problem(f"/orgs/{i}/org_id", f"org_id {o['org_id']!r} is used twice")
                 continue
-            config = {
-                "org_id": o["org_id"],
-                "users": list(o.get("users", [])),
-                "groups": list(o.get("groups", [])),
-                "sms_account_configured": o.get("sms_account_configured", False),
-                "trial_sms_remaining": o.get("trial_sms_remaining", 0),
-                **{c: list(o.get(c, [])) for c in CATALOGUES},
-            }
-            self.orgs[config["org_id"]] = config
-            self._users[config["org_id"]] = {
-                u.strip().lower(): u for u in reversed(config["users"])
-            }
-            self._catalogues[config["org_id"]] = {
-                c: {v.strip().casefold(): v for v in reversed(config[c])}
-                for c in (*CATALOGUES, "groups")
-            }
+            self._add_org(
+                {
+                    "org_id": o["org_id"],
+                    "users": list(o.get("users", [])),
+                    "groups": list(o.get("groups", [])),
+                    "sms_account_configured": o.get("sms_account_configured", False),
+                    "trial_sms_remaining": o.get("trial_sms_remaining", 0),
+                    **{c: list(o.get(c, [])) for c in CATALOGUES},
+                }
+            )
 
         for i, li in enumerate(doc.get("listeners", [])):
             at = f"/listeners/{i}"
@@ -899,28 +946,28 @@ class AntcrmBackend(VendorBackend):
             if li["org_id"] not in self.orgs:
                 problem(f"{at}/org_id", f"no org {li['org_id']!r}")
                 continue
-            networks = []
-            for j, ip in enumerate(li.get("allowed_ips", [])):
-                try:
-                    networks.append(ipaddress.ip_network(ip.strip(), strict=False))
-                except ValueError:
-                    problem(f"{at}/allowed_ips/{j}", f"not an IP address or network: {ip!r}")
             mail, sms = li.get("auto_email", {}), li.get("auto_sms", {})
-            self.listeners[li["listener_id"]] = {
-                "listener_id": li["listener_id"],
-                "org_id": li["org_id"],
-                "default_tag": li.get("default_tag"),
-                "contact_source": li.get("contact_source"),
-                "lead_source": li.get("lead_source"),
-                "auto_email": {
-                    "enabled": mail.get("enabled", False),
-                    "subject": mail.get("subject"),
-                    "body": mail.get("body"),
-                },
-                "auto_sms": {"enabled": sms.get("enabled", False), "content": sms.get("content")},
-                "allowed_ips": list(li.get("allowed_ips", [])),
-            }
-            self._networks[li["listener_id"]] = networks
+            bad_ips = self._add_listener(
+                {
+                    "listener_id": li["listener_id"],
+                    "org_id": li["org_id"],
+                    "default_tag": li.get("default_tag"),
+                    "contact_source": li.get("contact_source"),
+                    "lead_source": li.get("lead_source"),
+                    "auto_email": {
+                        "enabled": mail.get("enabled", False),
+                        "subject": mail.get("subject"),
+                        "body": mail.get("body"),
+                    },
+                    "auto_sms": {
+                        "enabled": sms.get("enabled", False),
+                        "content": sms.get("content"),
+                    },
+                    "allowed_ips": list(li.get("allowed_ips", [])),
+                }
+            )
+            for j, ip in bad_ips:
+                problem(f"{at}/allowed_ips/{j}", f"not an IP address or network: {ip!r}")
 
         companies: list[tuple[str, str, str]] = []
         for i, c in enumerate(doc.get("customers", [])):
@@ -1004,7 +1051,9 @@ class AntcrmBackend(VendorBackend):
 
     def dump_state(self) -> dict[str, Any]:
         return {
-            "orgs": [_copy(o) for o in self.orgs.values()],
+            "orgs": [
+                {**_copy(o), "trial_sms_remaining": self._trial_left(o)} for o in self.orgs.values()
+            ],
             "listeners": [_copy(li) for li in self.listeners.values()],
             "customers": [_copy(c) for c in self.customers],
             "deals": [_copy(d) for d in self.deals],

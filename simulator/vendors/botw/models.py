@@ -222,12 +222,12 @@ class BotwBackend(VendorBackend):
             "contact_status": c.get("status"),
         }
 
-    # -- state document -------------------------------------------------------------------
-    def load_state(self, doc: Mapping[str, Any]) -> None:
-        self.api_keys = {k: list(v) for k, v in doc.get("api_keys", {}).items()}
+    # -- configuration: keys and blacklists, held outside the store -----------------------
+    def _configure(self, api_keys: Mapping[str, Any], blacklist: Mapping[str, Any]) -> None:
+        self.api_keys = {k: list(v) for k, v in api_keys.items()}
         self.blacklist = {
             listing: {"emails": list(b.get("emails", [])), "phones": list(b.get("phones", []))}
-            for listing, b in doc.get("blacklist", {}).items()
+            for listing, b in blacklist.items()
         }
         self._blocked = {
             listing: (
@@ -236,6 +236,24 @@ class BotwBackend(VendorBackend):
             )
             for listing, b in self.blacklist.items()
         }
+
+    def dump_config(self) -> dict[str, Any]:
+        return {
+            **super().dump_config(),
+            "api_keys": {k: list(v) for k, v in self.api_keys.items()},
+            "blacklist": {
+                k: {"emails": list(v["emails"]), "phones": list(v["phones"])}
+                for k, v in self.blacklist.items()
+            },
+        }
+
+    def load_config(self, doc: Mapping[str, Any]) -> None:
+        super().load_config(doc)
+        self._configure(doc["api_keys"], doc["blacklist"])
+
+    # -- state document -------------------------------------------------------------------
+    def load_state(self, doc: Mapping[str, Any]) -> None:
+        self._configure(doc.get("api_keys", {}), doc.get("blacklist", {}))
         problems: list[dict[str, Any]] = []
         for i, c in enumerate(doc.get("contacts", [])):
             contact_id = c["contact_id"]

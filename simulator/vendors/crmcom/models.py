@@ -17,6 +17,7 @@ import itertools
 import json
 import math
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +39,9 @@ from simulator.vendors.crmcom.parsing import (
 )
 
 WINDOW = timedelta(days=7)
+# store document naming the provisioning requests' current version: every write to that
+# table puts a new one, and get_pending's cache holds lists of one version only
+REQUESTS_VERSION = "provisioning_requests.version"
 DEFAULT_TTL = 7200
 DEFAULT_UNIQUENESS = ("passport_number", "id_number")
 
@@ -187,8 +191,9 @@ class CrmcomBackend(VendorBackend):
         self._keys: dict[str, dict[str, Any]] = {}
         self._providers: dict[tuple[str, str], dict[str, Any]] = {}
         self._counters = self.store.counters  # "number": the highest CI number given
-        # provider id -> (cutoff, eligible [(order key, doc id)]) for get_pending paging
-        self._eligible: dict[str, tuple[datetime, list[tuple[Any, int]]]] = {}
+        # provider id -> (version, cutoff, eligible [(order key, doc id)]) for get_pending
+        # paging; ``version`` is the requests' (REQUESTS_VERSION) the list was built from
+        self._eligible: dict[str, tuple[Any, datetime, list[tuple[Any, int]]]] = {}
         self.tokens = self.store.table("tokens", indexes={"token": lambda t: [t["token"]]})
         self.contacts = self.store.table(
             "contacts",
@@ -474,14 +479,19 @@ class CrmcomBackend(VendorBackend):
 
         Cached per provider: when the cutoff moves forward (a running clock), only the
         requests whose created_date fell out of the window are removed (a range of the
-        ``created`` index); a cutoff that moves back rebuilds the list. Requests change only
-        through ``load_state``, which builds a new backend, so the cache needs no version.
+        ``created`` index); a cutoff that moves back rebuilds the list. A cached list is
+        used only while the store's requests are the version it was built from: another
+        backend over the same store (a shared world's other process) may have written them.
+        Without the cache a page costs a read of every pending request of the provider.
         """
+        version = self.store.documents.get(REQUESTS_VERSION)
         cached = self._eligible.get(provider_id)
-        if cached is not None and cached[0] == cutoff:
-            return cached[1]
-        if cached is not None and cached[0] < cutoff:
-            old_cutoff, eligible = cached
+        if cached is not None and cached[0] != version:
+            cached = None
+        if cached is not None and cached[1] == cutoff:
+            return cached[2]
+        if cached is not None and cached[1] < cutoff:
+            _, old_cutoff, eligible = cached
             gone = self.requests.ordered_count("created", provider_id, old_cutoff, cutoff)
             if gone <= max(16, len(eligible) // 8):
                 for _, doc_id in self.requests.ordered("created", provider_id, old_cutoff, cutoff):
@@ -491,12 +501,67 @@ class CrmcomBackend(VendorBackend):
                     at = bisect.bisect_left(eligible, entry)
                     if at < len(eligible) and eligible[at] == entry:
                         del eligible[at]
-                self._eligible[provider_id] = (cutoff, eligible)
+                self._eligible[provider_id] = (version, cutoff, eligible)
                 return eligible
         inside = {doc_id for _, doc_id in self.requests.ordered("created", provider_id, cutoff)}
         eligible = [e for e in self.requests.ordered("pending", provider_id) if e[1] in inside]
-        self._eligible[provider_id] = (cutoff, eligible)
+        self._eligible[provider_id] = (version, cutoff, eligible)
         return eligible
+
+    def _requests_changed(self) -> None:
+        """After any write to the requests table: cached get_pending lists are stale, in
+        this backend and in every other one over the store. The version is random, not
+        from the namespace's seeded ids (it is never seen, and must not move them), so a
+        store emptied and loaded again never repeats one."""
+        self.store.documents.put(REQUESTS_VERSION, secrets.token_hex(8))
+
+    # -- configuration: users, keys, providers and settings, held outside the store -------
+    def _add_user(self, user: dict[str, Any]) -> bool:
+        key = (user["organisation"], user["username"])
+        if key in self._users:
+            return False
+        self._users[key] = user
+        self.users.append(user)
+        return True
+
+    def _add_key(self, record: dict[str, Any]) -> bool:
+        if record["key"] in self._keys:
+            return False
+        self._keys[record["key"]] = record
+        self.web_api_keys.append(record)
+        return True
+
+    def _add_provider(self, record: dict[str, Any]) -> str | None:
+        """Adds the provider, or returns the first of its fields another one has."""
+        clash = [f for f in PROVIDER_FIELDS if (f, record[f]) in self._providers]
+        if clash:
+            return clash[0]
+        for f in PROVIDER_FIELDS:
+            if record[f] is not None:
+                self._providers[(f, record[f])] = record
+        self.providers.append(record)
+        return None
+
+    def dump_config(self) -> dict[str, Any]:
+        return {
+            **super().dump_config(),
+            "token_ttl_seconds": self.token_ttl_seconds,
+            "uniqueness_fields": list(self.uniqueness_fields),
+            "users": [dict(u) for u in self.users],
+            "web_api_keys": [dict(k) for k in self.web_api_keys],
+            "provisioning_providers": [dict(p) for p in self.providers],
+        }
+
+    def load_config(self, doc: Mapping[str, Any]) -> None:
+        super().load_config(doc)
+        self.token_ttl_seconds = doc["token_ttl_seconds"]
+        self.uniqueness_fields = list(doc["uniqueness_fields"])
+        for user in doc["users"]:
+            self._add_user(dict(user))
+        for record in doc["web_api_keys"]:
+            self._add_key(dict(record))
+        for provider in doc["provisioning_providers"]:
+            self._add_provider(dict(provider))
 
     # -- state document -------------------------------------------------------------------
     def load_state(self, doc: Mapping[str, Any]) -> None:
@@ -510,20 +575,13 @@ class CrmcomBackend(VendorBackend):
 
         for i, u in enumerate(doc.get("users", [])):
             user = {k: u[k] for k in ("username", "password", "organisation")}
-            key = (user["organisation"], user["username"])
-            if key in self._users:
+            if not self._add_user(user):
                 problem(f"/users/{i}/username", "this username is used twice in the organisation")
-                continue
-            self._users[key] = user
-            self.users.append(user)
 
         for i, k in enumerate(doc.get("web_api_keys", [])):
             record = {"key": k["key"], "organisation": k.get("organisation")}
-            if record["key"] in self._keys:
+            if not self._add_key(record):
                 problem(f"/web_api_keys/{i}/key", "this key is used twice")
-                continue
-            self._keys[record["key"]] = record
-            self.web_api_keys.append(record)
 
         for i, t in enumerate(doc.get("tokens", [])):
             record = {k: t.get(k) for k in TOKEN_KEYS}
@@ -542,14 +600,9 @@ class CrmcomBackend(VendorBackend):
 
         for i, p in enumerate(doc.get("provisioning_providers", [])):
             record = {k: p.get(k) for k in PROVIDER_FIELDS}
-            clash = [f for f in PROVIDER_FIELDS if (f, record[f]) in self._providers]
-            if clash:
-                problem(f"/provisioning_providers/{i}/{clash[0]}", f"this {clash[0]} is used twice")
-                continue
-            for f in PROVIDER_FIELDS:
-                if record[f] is not None:
-                    self._providers[(f, record[f])] = record
-            self.providers.append(record)
+            clash = self._add_provider(record)
+            if clash is not None:
+                problem(f"/provisioning_providers/{i}/{clash}", f"this {clash} is used twice")
 
         now = iso(self.ctx.clock.now())
         for i, r in enumerate(doc.get("provisioning_requests", [])):
@@ -573,6 +626,7 @@ class CrmcomBackend(VendorBackend):
                 bad = True
             if not bad:
                 self.requests.insert(record)
+        self._requests_changed()
 
         if problems:
             raise StateInvalid(problems)

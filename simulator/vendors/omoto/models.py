@@ -103,6 +103,15 @@ class OmotoBackend(VendorBackend):
         )
         return response_id
 
+    # -- configuration: the Response API endpoints, held outside the store ----------------
+    def dump_config(self) -> dict[str, Any]:
+        return {**super().dump_config(), "response_endpoints": list(self.response_endpoints)}
+
+    def load_config(self, doc: Mapping[str, Any]) -> None:
+        super().load_config(doc)
+        self.response_endpoints = list(doc["response_endpoints"])
+        self._endpoints = frozenset(self.response_endpoints)
+
     # -- state document -------------------------------------------------------------------
     def load_state(self, doc: Mapping[str, Any]) -> None:
         problems: list[dict[str, Any]] = []
