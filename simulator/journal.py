@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeAlias
 from urllib.parse import parse_qsl
 
 from simulator.clock import Clock, iso
@@ -50,6 +50,36 @@ class Raw:
             self.sha256 = hashlib.sha256(data).hexdigest()
             data = data[:keep]
         self.data = data
+
+    def frozen(self) -> list[Any]:
+        """This part as JSON-like values, for an engine that stores JSON (Redis):
+        ``[headers, body, mimetype, query, environ_headers, length, sha256]``, the body a
+        str when it is UTF-8 (nearly always: smaller than the codec's base64), else bytes."""
+        data: bytes | str = self.data
+        try:
+            data = self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        return [
+            self.headers,
+            data,
+            self.mimetype,
+            self.query,
+            self.environ_headers,
+            self.length,
+            self.sha256,
+        ]
+
+    @classmethod
+    def thawed(cls, frozen: list[Any]) -> Raw:
+        """The part ``frozen`` made."""
+        headers, data, mimetype, query, environ_headers, length, sha256 = frozen
+        raw = cls.__new__(cls)
+        raw.headers = [(k, v) for k, v in headers]
+        raw.data = data.encode("utf-8") if isinstance(data, str) else data
+        raw.mimetype, raw.query, raw.environ_headers = mimetype, query, environ_headers
+        raw.length, raw.sha256 = length, sha256
+        return raw
 
     def size(self) -> int:
         """Roughly the bytes this part holds (what the journal's byte bound counts)."""
@@ -151,53 +181,151 @@ def render(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _freeze(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as an engine that stores JSON keeps it: each part's ``Raw`` as its
+    ``frozen`` list. Outcomes need nothing: a NamedTuple is written as a JSON array."""
+    out = dict(entry)
+    for part in ("request", "response"):
+        section = out.get(part)
+        if isinstance(section, dict) and isinstance(section.get("raw"), Raw):
+            out[part] = {**section, "raw": section["raw"].frozen()}
+    return out
+
+
+def _thaw(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry ``_freeze`` made, as the memory engine keeps it (``Raw`` and ``Outcome``
+    objects again), so that readers (``render``, request patterns, shadow) see one shape."""
+    for part in ("request", "response"):
+        section = entry.get(part)
+        if isinstance(section, dict) and isinstance(section.get("raw"), list):
+            entry[part] = {**section, "raw": Raw.thawed(section["raw"])}
+    outcomes = entry.get("outcomes")
+    if outcomes and isinstance(outcomes[0], list):
+        entry["outcomes"] = [Outcome(*o) for o in outcomes]
+    return entry
+
+
+def _same(entry: dict[str, Any]) -> dict[str, Any]:
+    return entry
+
+
+Storage: TypeAlias = CappedLog | Callable[[int, int | None], CappedLog]
+
+
+class _Append(Protocol):
+    def __call__(self, entry: dict[str, Any], size: int = 0) -> dict[str, Any]: ...
+
+
 class Log:
     """An append-only log of entries with increasing integer ids, keeping the newest ``limit``
     and, with ``max_bytes``, the newest that fit in that many bytes (the newest one always).
 
-    The entries live in a store's capped log (``storage``; by default the memory engine's,
-    built on first append, so an unused log costs almost nothing); this class decodes them.
+    The entries live in a store's capped log. ``storage``: one (``CappedLog``), or a
+    function of ``(limit, max_bytes)`` that makes one, called on first use (a Redis
+    engine's ``partial(engine.log, "journal")``); by default the memory engine's, whose
+    deque is built on first append, so an unused log costs almost nothing. The memory
+    engine keeps an entry as given (``Raw`` parts, ``Outcome`` tuples: nothing is encoded
+    on the request's path); any other engine gets it made JSON-like (``_freeze``) and it is
+    made whole again when read (``_thaw``). Callers hold the namespace lock around writes.
     """
 
     def __init__(
-        self, limit: int, max_bytes: int | None = None, storage: CappedLog | None = None
+        self, limit: int, max_bytes: int | None = None, storage: Storage | None = None
     ) -> None:
-        self._log: CappedLog = MemoryLog(limit, max_bytes) if storage is None else storage
+        self._limit, self._max_bytes = limit, max_bytes
+        self._make: Callable[[int, int | None], CappedLog] | None = None
+        self._log: CappedLog | None = None
+        self._plain = True  # entries kept as objects: nothing to freeze or thaw
+        # ``append`` is on every vendor request's path: an attribute, the memory engine's
+        # own method when entries are kept as they are (no call in between)
+        self.append: _Append = self._append_first
+        if storage is None:
+            self._use(MemoryLog(limit, max_bytes))
+        elif callable(storage):
+            self._make = storage
+        else:
+            self._use(storage)
+
+    def _use(self, log: CappedLog) -> CappedLog:
+        self._log = log
+        self._plain = isinstance(log, MemoryLog)
+        self.append = log.append if self._plain else self._append_frozen
+        return log
+
+    def _storage(self) -> CappedLog:
+        log = self._log
+        if log is None:
+            assert self._make is not None
+            log = self._use(self._make(self._limit, self._max_bytes))
+        return log
+
+    def _read(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return entries if self._plain else [self._thaw(e) for e in entries]
+
+    _freeze = staticmethod(_freeze)
+    _thaw = staticmethod(_thaw)
 
     @property
     def limit(self) -> int:
-        return self._log.limit
+        return self._storage().limit
 
     @property
     def max_bytes(self) -> int | None:
-        return self._log.max_bytes
+        return self._storage().max_bytes
 
     @property
     def bytes(self) -> int:
         """The bytes the kept entries count (``size`` as appended)."""
-        return self._log.bytes
+        return self._storage().bytes
 
     def set_limit(self, limit: int, max_bytes: int | None = None) -> None:
-        self._log.set_limit(limit, max_bytes)
+        self._limit = limit
+        if max_bytes is not None:
+            self._max_bytes = max_bytes
+        self._storage().set_limit(limit, max_bytes)
 
-    def append(self, entry: dict[str, Any], size: int = 0) -> dict[str, Any]:
-        return self._log.append(entry, size)
+    # append(entry, size=0): store the entry with the next id and return it with its ``id``
+    # (the stored dict itself on the memory engine, a copy on others: read-only either way,
+    # see ``amend``); ``size``: the bytes it counts against ``max_bytes``
+    def _append_first(self, entry: dict[str, Any], size: int = 0) -> dict[str, Any]:
+        self._storage()  # binds ``append``
+        return self.append(entry, size)
+
+    def _append_frozen(self, entry: dict[str, Any], size: int = 0) -> dict[str, Any]:
+        stored = self._storage().append(self._freeze(entry), size)
+        out = {"id": stored["id"], **entry}
+        if size:
+            out["_bytes"] = size
+        return out
+
+    def amend(
+        self,
+        entry_id: int,
+        fields: Mapping[str, Any],
+        size: int | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Set JSON-like ``fields`` on a kept entry (``CappedLog.amend``: ``size`` the bytes
+        it counts from now on, ``expect`` values it must hold); False when it is gone."""
+        return self._storage().amend(entry_id, fields, size, expect)
 
     def clear(self) -> None:
-        self._log.clear()
+        self._storage().clear()
 
     def restart(self) -> None:
-        self._log.restart()
+        self._storage().restart()
 
     def get(self, entry_id: int) -> dict[str, Any] | None:
-        entry = self._log.get(entry_id)
-        return None if entry is None else render(entry)
+        entry = self._storage().get(entry_id)
+        if entry is None:
+            return None
+        return render(entry if self._plain else self._thaw(entry))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter([render(e) for e in self._log.window()])
+        return iter([render(e) for e in self._read(self._storage().window())])
 
     def __len__(self) -> int:
-        return len(self._log)
+        return len(self._storage())
 
     def select(
         self,
@@ -209,7 +337,7 @@ class Log:
         """The stored entries (not decoded: pass each to ``render``) that ``keep`` accepts,
         oldest first. ``after``/``before``: only ids above/below; ``limit``: at most that many,
         the first ones after ``after`` when it is given, else the newest."""
-        window = self._log.window(after, before)
+        window = self._read(self._storage().window(after, before))
         found = window if keep is None else [e for e in window if keep(e)]
         if limit is not None:
             if after is not None:
@@ -233,10 +361,14 @@ class Outbox(Log):
         limit: int,
         clock: Clock,
         max_bytes: int | None = None,
-        storage: CappedLog | None = None,
+        storage: Storage | None = None,
     ) -> None:
         super().__init__(limit, max_bytes, storage)
         self._clock = clock
+
+    # its entries are JSON-like already: stored as they are on every engine
+    _freeze = staticmethod(_same)
+    _thaw = staticmethod(_same)
 
     def send(
         self, vendor: str, kind: str, stamp: tuple[str, ...] = (), **fields: Any
@@ -248,5 +380,6 @@ class Outbox(Log):
         entry = {"at": iso(self._clock.now()), "vendor": vendor, "kind": kind, **fields}
         for name in stamp:
             entry[name] = entry["at"]
-        size = ENTRY_OVERHEAD + len(json.dumps(entry, default=str)) if self.max_bytes else 0
+        # the bound this process last set (no round trip to ask the engine)
+        size = ENTRY_OVERHEAD + len(json.dumps(entry, default=str)) if self._max_bytes else 0
         return self.append(entry, size)

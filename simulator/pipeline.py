@@ -49,6 +49,7 @@ from simulator.world import DEFAULT, NAME, TooManyNamespaces, World
 
 if TYPE_CHECKING:
     from simulator.app import Simulator
+    from simulator.shadow import Shadow
 
 log = logging.getLogger("crmsim")
 CONTROL_PREFIX = "/__sim"
@@ -308,9 +309,10 @@ def check_answer(sim: Simulator, call: Call, response: Response) -> None:
         sim.response_problems.append({**where, "problem": found, "body": body})
 
 
-def record(call: Call, response: Response) -> dict[str, Any]:
-    """Append the journal entry (returned: ``serve --shadow`` adds its ``drift`` to it later,
-    simulator/shadow.py); decoding headers, query and bodies waits for a reader."""
+def record(call: Call, response: Response, shadow: Shadow | None = None) -> dict[str, Any]:
+    """Append the journal entry, with ``serve --shadow``'s fields when ``shadow`` is given
+    (returned with its id: the shadow amends it later, simulator/shadow.py); decoding
+    headers, query and bodies waits for a reader."""
     req, vendor = call.request, call.vendor
     environ = req.environ
     dropped = bool(environ.get("crmsim.drop"))
@@ -349,6 +351,8 @@ def record(call: Call, response: Response) -> dict[str, Any]:
         "fault": call.fault,
         "outcomes": call.outcomes,
     }
+    if shadow is not None:
+        shadow.mark(call, entry)
     size = ENTRY_OVERHEAD + sent.size() + answered.size() + outcomes_size(call.outcomes)
     return call.world.journal.append(entry, size)
 
@@ -383,7 +387,7 @@ def install(app: Flask, sim: Simulator) -> None:
                 response.headers["X-Sim-Violations"] = str(len(call.violations))
             if call.vendor is not None and call.fault is None:
                 hint_empty_namespace(call, response)
-            entry = record(call, response)
+            entry = record(call, response, sim.shadow)
             if sim.shadow is not None:
                 sim.shadow.offer(call, entry)
             if sim.config.validate_responses:

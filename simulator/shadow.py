@@ -13,12 +13,16 @@ sends the request to the real vendor with ``requests`` and compares the answers 
 * ``drift``: null until compared, then the list of differences (``kind``, ``pointer``,
   ``real``, ``crmsim``, ``detail``), empty when the answers agree.
 
-Both change after the entry was written: a reader of ``GET /__sim/journal`` sees them
-settle once the real vendor has answered (eventually consistent; docs/drift.md).
+Both are written with the entry (``mark``, before it is journaled) and change once the real
+vendor has answered, through the journal's ``amend`` (the store's write-back: the entry
+``append`` returned may be a copy, on Redis): a reader of ``GET /__sim/journal`` sees them
+settle (eventually consistent; docs/drift.md). The drift's JSON counts against the
+journal's byte bound.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -32,6 +36,7 @@ from simulator.scenarios.transport import Answer, _decode
 if TYPE_CHECKING:
     from simulator.pipeline import Call
     from simulator.schemas import Schemas
+    from simulator.world import World
 
 log = logging.getLogger("crmsim.shadow")
 # Request headers not sent on: the real host's own, and how this request was framed.
@@ -53,6 +58,7 @@ NOT_SENT = frozenset(
 
 @dataclass
 class _Job:
+    world: World
     entry: dict[str, Any]
     url: str
     method: str
@@ -82,8 +88,9 @@ class Shadow:
         self._start = threading.Lock()
         self._session: Any = None
 
-    def offer(self, call: Call, entry: dict[str, Any]) -> None:
-        """From the request thread, after the entry was journaled: queue it, or mark it."""
+    def mark(self, call: Call, entry: dict[str, Any]) -> None:
+        """From the request thread, before the entry is journaled: its ``shadow`` (pending,
+        or skipped and why) and ``drift`` fields, for a shadowed vendor's request."""
         vendor = call.vendor.slug if call.vendor is not None else None
         if vendor not in self.urls or vendor is None:
             return
@@ -91,11 +98,24 @@ class Shadow:
         entry["drift"] = None
         sent, answered = entry["request"]["raw"], entry["response"]["raw"]
         if call.fault is not None or entry["response"]["status"] is None:
-            return self._mark(entry, "skipped", "skipped: a fault rule answered")
-        if sent.sha256 is not None or answered.sha256 is not None:
-            return self._mark(entry, "skipped", "skipped: a body over the journal's bound")
+            said = "skipped: a fault rule answered"
+        elif sent.sha256 is not None or answered.sha256 is not None:
+            said = "skipped: a body over the journal's bound"
+        else:
+            return
+        entry["shadow"] = said
+        self._count("skipped")
+
+    def offer(self, call: Call, entry: dict[str, Any]) -> None:
+        """From the request thread, once the entry ``mark`` marked pending was journaled
+        (``entry``: as ``append`` returned it, with its id): queue it for the worker."""
+        if entry.get("shadow") != "pending" or call.vendor is None:
+            return
+        vendor = call.vendor.slug
+        sent, answered = entry["request"]["raw"], entry["response"]["raw"]
         headers = {k: v for k, v in sent.header_map().items() if k.lower() not in NOT_SENT}
         job = _Job(
+            call.world,
             entry,
             self.urls[vendor] + entry["request"]["path"],
             entry["request"]["method"],
@@ -109,7 +129,7 @@ class Shadow:
         try:
             self.queue.put_nowait(job)
         except queue.Full:
-            self._mark(entry, "dropped", "dropped")
+            self._settle(job, "dropped", {"shadow": "dropped"})
             if self.counts["dropped"] in (1, 10, 100) or self.counts["dropped"] % 1000 == 0:
                 log.warning(
                     "shadow queue full: %d request(s) not sent to the real vendor so far",
@@ -119,10 +139,21 @@ class Shadow:
         with self._start:
             self.counts["queued"] += 1
 
-    def _mark(self, entry: dict[str, Any], count: str, said: str) -> None:
+    def _count(self, count: str) -> None:
         with self._start:
             self.counts[count] += 1
-        entry["shadow"] = said
+
+    def _settle(self, job: _Job, count: str, fields: dict[str, Any]) -> None:
+        """Write ``fields`` into the job's journal entry, unless it is gone (evicted, or the
+        namespace was reset: an id is used again after a reset, hence ``expect``)."""
+        self._count(count)
+        entry = job.entry
+        size = None
+        if entry.get("_bytes") and fields.get("drift"):
+            size = entry["_bytes"] + len(json.dumps(fields["drift"], default=str))
+        expect = {"shadow": "pending", "at": entry["at"], "duration_ms": entry["duration_ms"]}
+        with job.world.lock:  # the store's rule for a read-modify-write
+            job.world.journal.amend(entry["id"], fields, size, expect)
 
     def _ensure_worker(self) -> None:
         if self._thread is not None:
@@ -162,12 +193,13 @@ class Shadow:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            self._mark(job.entry, "failed", f"failed: {type(exc).__name__}: {exc}"[:300])
+            said = f"failed: {type(exc).__name__}: {exc}"[:300]
+            self._settle(job, "failed", {"shadow": said})
             return
         real = Answer(r.status_code, dict(r.headers.items()), _decode(r.content))
         drifts = compare(job.operation, real, job.answer, self.schemas)
-        job.entry["drift"] = [d.as_dict() for d in drifts]
-        self._mark(job.entry, "compared", "compared")
+        drift = [d.as_dict() for d in drifts]
+        self._settle(job, "compared", {"shadow": "compared", "drift": drift})
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the worker after what is queued (tests; a served app's is a daemon)."""

@@ -217,6 +217,21 @@ class CappedLog(Protocol):
 
     def get(self, entry_id: int) -> dict[str, Any] | None: ...
 
+    def amend(
+        self,
+        entry_id: int,
+        fields: Mapping[str, Any],
+        size: int | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Set ``fields`` on a kept entry (a result that arrives after the entry was written:
+        ``serve --shadow``'s drift). ``size``: the bytes the entry counts from now on
+        (evicting what no longer fits, as ``append`` does); None keeps its size.
+        ``expect``: change it only if it holds these values (an id is used again after
+        ``restart``). False when the entry is not kept or not as expected. The dict
+        ``append`` returned may be a copy: this is the way to change an entry."""
+        ...
+
     def window(self, after: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
         """Kept entries with ``after < id < before``, oldest first."""
         ...

@@ -18,6 +18,7 @@ from sortedcontainers import SortedList
 from simulator.store.interface import Entry, KeyFunc, OrderFunc, copy_json
 
 LONG = 256  # a run longer than this becomes a SortedList
+_MISSING = object()
 Run = Any  # a sorted list, or a SortedList once long (sortedcontainers is untyped)
 
 
@@ -199,7 +200,9 @@ class MemoryDocuments:
 class MemoryLog:
     """A capped log in a deque, built on first append (an unused log costs almost nothing).
 
-    Entries are kept as given (the journal's hold raw bytes, decoded when read).
+    Entries are kept as given (the journal's hold raw bytes, decoded when read), and
+    ``append`` returns the stored dict itself: treat it as read-only, change it with
+    ``amend``.
     """
 
     def __init__(self, limit: int, max_bytes: int | None = None) -> None:
@@ -260,6 +263,34 @@ class MemoryLog:
         if 0 <= at < len(entries) and entries[at]["id"] == entry_id:
             return entries[at]
         return None
+
+    def amend(
+        self,
+        entry_id: int,
+        fields: Mapping[str, Any],
+        size: int | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """A new dict replaces the entry (a reader that holds the old one, rendering it
+        outside the lock, sees it whole and unchanged)."""
+        if "id" in fields or "_bytes" in fields:
+            raise ValueError("an entry's id and size are not fields to amend")
+        entries, stored = self._entries, self.get(entry_id)
+        if entries is None or stored is None:
+            return False
+        if expect and any(stored.get(k, _MISSING) != v for k, v in expect.items()):
+            return False
+        new = {**stored, **fields}
+        if size is not None:
+            self._bytes += size - stored.get("_bytes", 0)
+            if size:
+                new["_bytes"] = size
+            else:
+                new.pop("_bytes", None)
+        entries[entry_id - entries[0]["id"]] = new
+        if size is not None:
+            self._evict()
+        return True
 
     def window(self, after: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
         entries = self._entries

@@ -206,6 +206,26 @@ if lo >= hi then return {} end
 return redis.call("LRANGE", KEYS[1], lo, hi - 1)
 """
 
+# KEYS: list, meta. ARGV: id, the entry as read, its new JSON, its new size or "" (kept).
+# Returns 1 (amended), 0 (it changed since it was read: read again), -1 (not kept).
+_AMEND = (
+    _EVICT
+    + """
+local n = redis.call("LLEN", KEYS[1])
+local at = tonumber(ARGV[1]) - (tonumber(redis.call("HGET", KEYS[2], "seq") or "0") - n + 1)
+if at < 0 or at >= n then return -1 end
+local cur = redis.call("LINDEX", KEYS[1], at)
+if cur ~= ARGV[2] then return 0 end
+local old = tonumber(string.sub(cur, 1, string.find(cur, ":", 1, true) - 1))
+local size = old
+if ARGV[4] ~= "" then size = tonumber(ARGV[4]) end
+redis.call("LSET", KEYS[1], at, string.format("%d", size) .. ":" .. ARGV[1] .. ":" .. ARGV[3])
+redis.call("HINCRBY", KEYS[2], "bytes", size - old)
+evict(KEYS[1], KEYS[2])
+return 1
+"""
+)
+
 # KEYS: list, meta. ARGV: "0" clears (ids go on), "1" restarts.
 _CLEAR = """
 redis.call("DEL", KEYS[1])
@@ -254,6 +274,7 @@ class _Scripts:
         self.limit = client.register_script(_LIMIT)
         self.window = client.register_script(_WINDOW)
         self.clear = client.register_script(_CLEAR)
+        self.amend = client.register_script(_AMEND)
 
 
 def _sid(doc_id: int) -> bytes:
@@ -615,6 +636,38 @@ class Log:
     def window(self, after: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
         args = ["" if after is None else int(after), "" if before is None else int(before)]
         return [_entry(raw) for raw in self._s.window(keys=self._keys, args=args)]
+
+    def amend(
+        self,
+        entry_id: int,
+        fields: Mapping[str, Any],
+        size: int | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Read the entry, merge in Python, then a script writes it back (``LSET``) if it is
+        still the one read (compare and set, as ``Table.update``): 2 round trips."""
+        if "id" in fields or "_bytes" in fields:
+            raise ValueError("an entry's id and size are not fields to amend")
+        entry_id = int(entry_id)
+        for _ in range(RETRIES):
+            found = self._s.window(keys=self._keys, args=[entry_id - 1, entry_id + 1])
+            if not found:
+                return False
+            raw = found[0]
+            old = loads(raw.split(b":", 2)[2])
+            if expect and any(k not in old or old[k] != v for k, v in expect.items()):
+                return False
+            new = {**old, **fields}
+            if size is not None:
+                if size:
+                    new["_bytes"] = int(size)
+                else:
+                    new.pop("_bytes", None)
+            args = [entry_id, raw, dumps(new), "" if size is None else int(size)]
+            done = int(self._s.amend(keys=self._keys, args=args))
+            if done:
+                return done > 0
+        raise RuntimeError(f"log entry {entry_id}: too many concurrent writes")
 
     def clear(self) -> None:
         self._s.clear(keys=self._keys, args=["0"])
