@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from simulator import __version__, guard, pipeline
-from simulator.config import Config
+from simulator.config import Config, shared_store
 from simulator.mounts import mount
 from simulator.pipeline import CONTROL_PREFIX, NamespaceMiddleware
 from simulator.schemas import default_schemas_dir, load
@@ -32,7 +32,16 @@ class Simulator:
         self.vendors: list[Vendor] = mount(
             (VENDORS[s] for s in config.vendors if s in VENDORS), config.mounts
         )
-        self.namespaces = Namespaces(config, self.vendors)
+        self.namespaces: Namespaces
+        # With a shared store: the namespaces live in Redis (simulator/shared.py), and
+        # ``shared`` says whether Redis answers (``/__sim/health``).
+        self.shared: Any = None
+        if shared_store(config):
+            from simulator.shared import SharedNamespaces
+
+            self.namespaces = self.shared = SharedNamespaces(config, self.vendors, config.store)
+        else:
+            self.namespaces = Namespaces(config, self.vendors)
         # where a client of each served vendor points its base URL (``/__sim/health``)
         self.vendor_paths = {v.slug: v.prefix + v.client_path for v in self.vendors}
         # With ``validate_responses``: vendor answers that their schemas do not describe.

@@ -40,9 +40,16 @@ def main() -> None:
 @click.option(
     "--workers",
     type=int,
-    default=1,
-    show_default=True,
-    help="Must be 1: all state lives in one process.",
+    default=None,
+    help="Worker processes (default 1, CRMSIM_WORKERS); more than 1 only with a shared "
+    "--store: the memory store lives in one process.",
+)
+@click.option(
+    "--store",
+    default=None,
+    metavar="memory|redis://HOST:PORT/DB",
+    help="Where worlds live (CRMSIM_STORE): memory (default, this process) or a Redis that "
+    "every crmsim pointing at it shares (docs/scale-out.md).",
 )
 @click.option(
     "--seed",
@@ -124,7 +131,8 @@ def serve(
     port: int | None,
     threads: int | None,
     server: str | None,
-    workers: int,
+    workers: int | None,
+    store: str | None,
     seed: int | None,
     strict_contract: bool | None,
     data: str | None,
@@ -141,15 +149,12 @@ def serve(
     from simulator.serve import WorkersRefused, check_workers
     from simulator.serve import serve as run
 
-    try:
-        check_workers(workers)
-    except WorkersRefused as exc:
-        click.echo(f"crmsim: {exc}", err=True)
-        sys.exit(2)
     overrides: dict[str, Any] = {
         "host": host,
         "port": port,
         "threads": threads,
+        "workers": workers,
+        "store": store,
         "server": server,
         "seed": seed,
         "strict_contract": strict_contract,
@@ -183,6 +188,11 @@ def serve(
 
         served_vendors = mount((VENDORS[v] for v in config.vendors if v in VENDORS), config.mounts)
     except BadSetting as exc:
+        click.echo(f"crmsim: {exc}", err=True)
+        sys.exit(2)
+    try:
+        check_workers(config)
+    except WorkersRefused as exc:
         click.echo(f"crmsim: {exc}", err=True)
         sys.exit(2)
     config = _control_plane_door(config, generate_control_token)

@@ -63,20 +63,30 @@ class Ids:
     ``restart()`` rewinds it to the start of its seed's stream.
     """
 
-    __slots__ = ("seed", "_random")
+    __slots__ = ("seed", "_random", "_stream")
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
         # A Mersenne Twister holds 2.5 KiB: built on first use, so an unused namespace
         # costs none of it (docs/control-plane.md, "Bounded resources").
         self._random: random.Random | None = None
+        self._stream: int | None = None
 
     @property
     def random(self) -> random.Random:
         found = self._random
         if found is None:
-            found = self._random = random.Random(self.seed)
+            stream = self._stream
+            seed = self.seed if stream is None else f"{self.seed}:{stream}"
+            found = self._random = random.Random(seed)
         return found
+
+    def at(self, stream: int) -> None:
+        """Draw from stream ``stream`` of the seed from now on: a world shared by several
+        processes numbers its requests, and request n draws from stream n, so its ids are
+        the same whichever process serves it (simulator/shared.py)."""
+        self._stream = stream
+        self._random = None
 
     def reseed(self, seed: int) -> None:
         self.seed = seed

@@ -30,6 +30,11 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 2  # measured: see docs/serving.md (worker and threads)
+    # worker processes: 1 with the memory store; more only with a shared (Redis) store
+    workers: int = 1
+    # where worlds live: "memory" (this process, TinyDB) or redis://HOST:PORT/DB, shared by
+    # every process that points at it (simulator/shared.py, docs/scale-out.md)
+    store: str = "memory"
     server: str = "granian"  # or "gunicorn": measured, see docs/serving.md
     vendors: tuple[str, ...] = field(default_factory=all_vendors)
     seed: int | None = None
@@ -78,6 +83,11 @@ class Config:
         extra = {k: v for k, v in overrides.items() if k not in known}
         if "vendors" in values:
             values["vendors"] = tuple(values["vendors"])
+        if "store" in values:
+            try:
+                values["store"] = parse_store(values["store"])
+            except ValueError as exc:
+                raise BadSetting(f"store: {exc}") from None
         if "mounts" in values:
             try:
                 values["mounts"] = parse_mounts(values["mounts"])
@@ -99,6 +109,7 @@ def _convert(name: str, raw: str) -> Any:
     if name in (
         "port",
         "threads",
+        "workers",
         "journal_limit",
         "outbox_limit",
         "max_body_bytes",
@@ -125,6 +136,8 @@ def _convert(name: str, raw: str) -> Any:
         if word not in TRUE + FALSE:
             raise ValueError(f"not a boolean (one of {', '.join(TRUE + FALSE[:-1])})")
         return word in TRUE
+    if name == "store":
+        return parse_store(raw)
     if name == "server":
         if raw.strip().lower() not in SERVERS:
             raise ValueError(f"not a server (one of {', '.join(SERVERS)})")
@@ -142,6 +155,25 @@ def _convert(name: str, raw: str) -> Any:
     if name == "mounts":
         return parse_mounts(raw)
     return raw
+
+
+STORE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def parse_store(raw: str) -> str:
+    """``memory`` (the default) or a Redis URL (``redis://HOST:PORT/DB``, ``rediss://`` for
+    TLS, ``unix:///path/redis.sock``)."""
+    value = raw.strip()
+    if value.lower() in ("", "memory"):
+        return "memory"
+    if not value.startswith(STORE_SCHEMES):
+        raise ValueError("not a store (memory, or a URL redis://HOST:PORT/DB)")
+    return value
+
+
+def shared_store(config: Config) -> bool:
+    """Whether worlds live in Redis, shared by processes."""
+    return config.store.startswith(STORE_SCHEMES)
 
 
 MOUNT_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@-]+")

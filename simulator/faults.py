@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import itertools
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -59,8 +58,9 @@ class Faults:
     rules: list[FaultRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._ids = itertools.count(1)
+        self.next_id = 1
         self._random: random.Random | None = None
+        self._stream: int | None = None
 
     @property
     def random(self) -> random.Random:
@@ -68,8 +68,14 @@ class Faults:
         built on first use (2.5 KiB an unused namespace does not pay)."""
         found = self._random
         if found is None:
-            found = self._random = random.Random(f"faults:{self.seed}")
+            stream = "" if self._stream is None else f":{self._stream}"
+            found = self._random = random.Random(f"faults:{self.seed}{stream}")
         return found
+
+    def at(self, stream: int) -> None:
+        """Draw from stream ``stream`` from now on (see ``Ids.at``)."""
+        self._stream = stream
+        self._random = None
 
     def reseed(self, seed: int) -> None:
         """Restart the random draws from ``seed`` (the rules stay)."""
@@ -77,7 +83,8 @@ class Faults:
         self._random = None
 
     def add(self, spec: Mapping[str, Any]) -> FaultRule:
-        rule = FaultRule(str(next(self._ids)), dict(spec))
+        rule = FaultRule(str(self.next_id), dict(spec))
+        self.next_id += 1
         self.rules.append(rule)
         return rule
 
@@ -92,7 +99,7 @@ class Faults:
     def restart(self, seed: int) -> None:
         self.seed = seed
         self.rules.clear()
-        self._ids = itertools.count(1)
+        self.next_id = 1
         self._random = None
 
     def pick(

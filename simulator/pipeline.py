@@ -184,7 +184,11 @@ def apply_fault(call: Call) -> None:
         does = effect(rule.spec) if rule is not None else None
         delay = latency if does is None or does.delay is None else does.delay
         ms = draw_ms(delay, world.faults.random) if delay is not None else 0
-    if ms:
+    if ms and call.locked:  # a shared world's lease is not held while a delay runs
+        unlock(call)
+        time.sleep(ms / 1000)
+        lock(call)
+    elif ms:
         time.sleep(ms / 1000)
     if rule is None or does is None:
         return
@@ -363,15 +367,23 @@ def install(app: Flask, sim: Simulator) -> None:
     def before() -> None:
         started = time.perf_counter()
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        if sim.shared is not None and req.endpoint == "sim.health":
+            return  # says whether Redis answers: needs no namespace of it
         world = enter_namespace(sim, req)
         if req.path.startswith(CONTROL_PREFIX):
             # control documents (whole states) may be far larger than vendor bodies
             req.max_content_length = sim.config.max_control_bytes
             return
         call = start_call(sim, req, world, started)
-        apply_fault(call)
-        read_body(req)
-        lock(call)
+        if world.shared:
+            # the lease first: the fault rules and settings are Redis's, read as it is taken
+            read_body(req)
+            lock(call)
+            apply_fault(call)
+        else:
+            apply_fault(call)
+            read_body(req)
+            lock(call)
         check_contract(sim, call)
 
     @app.after_request
@@ -397,6 +409,9 @@ def install(app: Flask, sim: Simulator) -> None:
     @app.teardown_request
     def leave(_exc: BaseException | None) -> None:
         unlock(g.get("call"))
+        held = g.pop("control_lock", None)
+        if held is not None:
+            held.release()
 
 
 def indent_json(response: Response) -> None:
@@ -459,6 +474,9 @@ def install_error_handlers(app: Flask, sim: Simulator) -> None:
             response.headers["X-Sim-Closest-Routes"] = ", ".join(closest_routes(app, request.path))
         return response
 
+    if sim.shared is not None:
+        install_shared_handlers(app, sim)
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:  # a bug: say so in the vendor's own shape
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -469,6 +487,43 @@ def install_error_handlers(app: Flask, sim: Simulator) -> None:
         return Problem(
             500, "Internal Server Error", "crmsim failed to answer; its log says why."
         ).to_response()
+
+
+def install_shared_handlers(app: Flask, sim: Simulator) -> None:
+    """With a shared store: Redis not answering, or a namespace held past the wait, is a
+    503 in the vendor's own shape on vendor routes and a problem document on the control
+    plane; a namespace over ``max_namespaces`` made again after a drop, a 429 likewise."""
+    import redis
+
+    from simulator.shared import NamespaceBusy, StoreUnavailable
+
+    def answer(problem: Problem) -> Response:
+        vendor = sim.vendor_for(request.path)
+        if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
+            response = vendor.http_error(problem.status).to_response()
+        else:
+            response = problem.to_response()
+        if problem.status == 503:
+            response.headers["Retry-After"] = "1"
+        return response
+
+    @app.errorhandler(redis.RedisError)
+    def store_down(exc: redis.RedisError) -> Response:
+        log.warning("the store did not answer on %s %s: %s", request.method, request.path, exc)
+        return answer(
+            StoreUnavailable(
+                f"The store (Redis) did not answer: {type(exc).__name__}. This request may or "
+                "may not have been carried out; crmsim serves again when Redis does."
+            )
+        )
+
+    @app.errorhandler(NamespaceBusy)
+    def busy(exc: NamespaceBusy) -> Response:
+        return answer(exc)
+
+    @app.errorhandler(TooManyNamespaces)
+    def too_many(exc: TooManyNamespaces) -> Response:
+        return answer(exc)
 
 
 # -- the WSGI layer ------------------------------------------------------------------------

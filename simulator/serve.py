@@ -11,9 +11,10 @@ from gunicorn.app.base import BaseApplication
 from simulator.config import Config
 
 ONE_WORKER = (
-    "crmsim keeps every namespace's state in one process, so it runs exactly one gunicorn "
+    "the memory store keeps every namespace's state in one process, so it runs exactly one "
     "worker; more workers would each hold a different, diverging copy of the state. "
-    "Use --threads to serve more requests at once."
+    "Use --threads to serve more requests at once, or a shared store "
+    "(--store redis://HOST:PORT/DB, docs/scale-out.md) for several workers."
 )
 
 
@@ -28,7 +29,7 @@ class Server(BaseApplication):  # type: ignore[misc]
         self.crmsim_config = config
         self.options = {
             "bind": f"{config.host}:{config.port}",
-            "workers": 1,
+            "workers": config.workers,
             "worker_class": "gthread",
             "threads": config.threads,
             "accesslog": None,
@@ -86,9 +87,21 @@ class Server(BaseApplication):  # type: ignore[misc]
             persister.stop()
 
 
-def check_workers(workers: int) -> None:
-    if workers != 1:
-        raise WorkersRefused(f"refusing --workers {workers}: {ONE_WORKER}")
+def check_workers(config: Config) -> None:
+    """One worker with the memory store; any number with a shared one; never ``--data``
+    with a shared store (Redis keeps its own data: its RDB or AOF persistence)."""
+    from simulator.config import shared_store
+
+    if config.workers < 1:
+        raise WorkersRefused(f"refusing --workers {config.workers}: at least 1")
+    shared = shared_store(config)
+    if config.workers != 1 and not shared:
+        raise WorkersRefused(f"refusing --workers {config.workers}: {ONE_WORKER}")
+    if shared and config.data is not None:
+        raise WorkersRefused(
+            "refusing --data with a shared store: the worlds live in Redis, which keeps "
+            "them with its own persistence (RDB or AOF); drop --data"
+        )
 
 
 class PortUnavailable(OSError):
@@ -167,9 +180,11 @@ def _build(config: Config) -> Any:
 def serve_granian(config: Config) -> None:
     """granian (Rust, asynchronous I/O): one worker process, the app in ``config.threads``
     threads; a slow or idle client costs a socket, never a thread."""
+    import importlib.util
+    import sys
     from functools import partial
 
-    from granian.constants import Interfaces, SSLProtocols
+    from granian.constants import Interfaces, Loops, SSLProtocols, TaskImpl
     from granian.log import LogLevels
     from granian.server.mp import MPServer
 
@@ -187,7 +202,11 @@ def serve_granian(config: Config) -> None:
         address=config.host,
         port=config.port,
         interface=Interfaces.RSGI,
-        workers=1,
+        workers=config.workers,
+        # measured (docs/serving.md, "Where the time goes"): uvloop, and granian's Rust
+        # tasks (Python 3.11 only; 3.12 and up run asyncio's), each a tenth of a request
+        loop=Loops.uvloop if importlib.util.find_spec("uvloop") else Loops.asyncio,
+        task_impl=TaskImpl.rust if sys.version_info < (3, 12) else TaskImpl.asyncio,
         log_level=LogLevels.warning,
         workers_kill_timeout=60 if config.data is not None else 10,
         # HTTPS (simulator/tls.py): TLS 1.2 and up, as under gunicorn (Python's ssl default)

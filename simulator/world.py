@@ -8,7 +8,8 @@ import re
 import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 from simulator.clock import Clock, Ids
 from simulator.config import Config
@@ -67,14 +68,50 @@ class Backends(MutableMapping[str, VendorBackend]):
         self._built.clear()
 
 
+def default_settings(config: Config) -> dict[str, Any]:
+    """A new namespace's settings (``PUT /__sim/settings`` changes them)."""
+    return {
+        "strict_contract": config.strict_contract,
+        "journal_limit": config.journal_limit,
+        "outbox_limit": config.outbox_limit,
+        "journal_max_bytes": config.journal_max_bytes,
+        "outbox_max_bytes": config.outbox_max_bytes,
+        # each vendor's default delay, drawn before every one of its requests (a
+        # distribution, schemas/sim/latency.json; docs/control-plane.md)
+        "latency": {},
+    }
+
+
+class NamespaceLock(Protocol):
+    """A namespace's lock, reentrant: a ``threading.RLock``, or a shared world's lease that
+    also holds the namespace in Redis (simulator/shared.py)."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool: ...
+
+    def release(self) -> None: ...
+
+    def __enter__(self) -> bool: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> None: ...
+
+
 class World:
     """One namespace. Hold ``lock`` around anything that reads-then-writes its state."""
+
+    # True for a world whose state lives in Redis, shared by processes (simulator/shared.py)
+    shared = False
 
     def __init__(
         self, name: str, config: Config, vendors: Sequence[Vendor] | Mapping[str, Vendor]
     ) -> None:
         self.name = name
-        self.lock = threading.RLock()
+        self.lock: NamespaceLock = threading.RLock()
         # Bumped by every request that may change the namespace (vendor writes, control
         # writes): the snapshot thread of ``serve --data`` saves only what changed.
         self.changes = 0
@@ -83,16 +120,7 @@ class World:
         self.uid = secrets.token_hex(6)
         # shared by every namespace of an app when given as a mapping (it never changes)
         self.vendors = vendors if isinstance(vendors, Mapping) else {v.slug: v for v in vendors}
-        self.settings: dict[str, Any] = {
-            "strict_contract": config.strict_contract,
-            "journal_limit": config.journal_limit,
-            "outbox_limit": config.outbox_limit,
-            "journal_max_bytes": config.journal_max_bytes,
-            "outbox_max_bytes": config.outbox_max_bytes,
-            # each vendor's default delay, drawn before every one of its requests (a
-            # distribution, schemas/sim/latency.json; docs/control-plane.md)
-            "latency": {},
-        }
+        self.settings = default_settings(config)
         self.clock = Clock()
         self.ids = Ids(config.seed)
         self.journal = Log(config.journal_limit, config.journal_max_bytes)
@@ -149,25 +177,36 @@ class World:
 
         Raises ``InvalidDocument`` with every error found; the namespace is not touched.
         """
-        schema = f"{vendor}/state.json" if vendor else "sim/state.schema.json"
-        errors = schemas.validate(schema, doc)
-        if errors:
-            raise InvalidDocument(errors)
-        parts = {vendor: doc} if vendor else {s: doc.get(s, {}) for s in self.vendors}
-        built: dict[str, VendorBackend] = {}
-        with bulk_load(sum(_records(part) for part in parts.values())):
-            for slug, part in parts.items():
-                fresh = self.vendors[slug].new_backend(self.ctx)
-                try:
-                    fresh.load_state(part)
-                except StateInvalid as exc:
-                    prefix = "" if vendor else "/" + slug
-                    errors.extend({**e, "pointer": prefix + e["pointer"]} for e in exc.errors)
-                fresh.loaded = _holds_state(part)
-                built[slug] = fresh
-        if errors:
-            raise InvalidDocument(errors)
-        return built
+        return load_backends(self.vendors, self.ctx, schemas, doc, vendor)
+
+
+def load_backends(
+    vendors: Mapping[str, Vendor],
+    ctx: Context,
+    schemas: Schemas,
+    doc: Any,
+    vendor: str | None = None,
+) -> dict[str, VendorBackend]:
+    """New backends in ``ctx`` loaded from a state document (see ``World.build_state``)."""
+    schema = f"{vendor}/state.json" if vendor else "sim/state.schema.json"
+    errors = schemas.validate(schema, doc)
+    if errors:
+        raise InvalidDocument(errors)
+    parts = {vendor: doc} if vendor else {s: doc.get(s, {}) for s in vendors}
+    built: dict[str, VendorBackend] = {}
+    with bulk_load(sum(_records(part) for part in parts.values())):
+        for slug, part in parts.items():
+            fresh = vendors[slug].new_backend(ctx)
+            try:
+                fresh.load_state(part)
+            except StateInvalid as exc:
+                prefix = "" if vendor else "/" + slug
+                errors.extend({**e, "pointer": prefix + e["pointer"]} for e in exc.errors)
+            fresh.loaded = _holds_state(part)
+            built[slug] = fresh
+    if errors:
+        raise InvalidDocument(errors)
+    return built
 
 
 _bulk_lock = threading.Lock()

@@ -88,12 +88,34 @@ def redis_url():
         yield url
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "one_process_store: asserts what only the memory store does (its single seeded "
+        "stream, its memory per namespace); skipped with --store-engine shared",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--store-engine") != "shared":
+        return
+    skip = pytest.mark.skip(
+        reason="the memory store's behaviour: a shared world draws request n from stream n "
+        "of its seed and keeps its worlds in Redis (tests/unit/test_shared.py)"
+    )
+    for item in items:
+        if item.get_closest_marker("one_process_store"):
+            item.add_marker(skip)
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--store-engine",
-        choices=("tiny", "redis"),
+        choices=("tiny", "redis", "shared"),
         default=os.environ.get("CRMSIM_TEST_STORE", "tiny"),
-        help="the engine of the vendors' stores in in-process tests (docs/scale-out.md)",
+        help="the engine of the vendors' stores in in-process tests (docs/scale-out.md); "
+        "shared: every app an in-process test makes serves its worlds from the session's "
+        "redis-server (--store redis://...), emptied after each test",
     )
 
 
@@ -101,7 +123,20 @@ def pytest_addoption(parser):
 def _store_engine(request, monkeypatch):
     """With ``--store-engine redis``: every vendor store an in-process test makes lives in
     the session's redis-server (a world of its own per test, emptied after it)."""
-    if request.config.getoption("--store-engine") != "redis":
+    chosen = request.config.getoption("--store-engine")
+    if chosen == "shared":
+        import redis
+
+        url = request.getfixturevalue("redis_url")
+        monkeypatch.setenv("CRMSIM_STORE", url)
+        try:
+            yield
+        finally:
+            client = redis.Redis.from_url(url)
+            client.flushdb()
+            client.close()
+        return
+    if chosen != "redis":
         yield
         return
     import itertools

@@ -29,7 +29,13 @@ def _sim() -> Any:
 
 
 def _world() -> World:
+    """The request's namespace. A shared world's lease is taken on first use and held to
+    the end of the request (released by the pipeline's teardown), so one control request
+    sees one state of it, whichever process serves it."""
     world: World = g.world
+    if world.shared and "control_lock" not in g:
+        world.lock.acquire_unnumbered()  # type: ignore[attr-defined]
+        g.control_lock = world.lock
     return world
 
 
@@ -69,11 +75,15 @@ def health() -> Response:
     """Is the simulator up, which version, where each vendor is served; ``degraded`` (still
     200) with the reason when the last snapshot of ``serve --data`` failed or was incomplete."""
     sim = _sim()
-    persister = sim.persister
-    problem = persister.problem if persister is not None else None
+    source = sim.persister if sim.persister is not None else sim.shared
+    problem = None
+    if sim.persister is not None:
+        problem = sim.persister.problem
+    elif sim.shared is not None:  # a shared store: does Redis answer?
+        problem = sim.shared.problem()
     if problem is None:
         return ok({"status": "ok", **_versions(sim), "vendors": sim.vendor_paths})
-    since = datetime.fromtimestamp(persister.problem_since, UTC)
+    since = datetime.fromtimestamp(source.problem_since, UTC)
     return ok(
         {
             "status": "degraded",

@@ -44,6 +44,9 @@ class Context:
     ids: Ids
     outbox: Outbox
     vendor: str = ""
+    # the vendor's store; None: a new one on the default engine (a shared world, whose
+    # stores live in Redis, names them: simulator/shared.py)
+    stores: Callable[[str], Store] | None = None
 
     def send(self, kind: str, **fields: Any) -> dict[str, Any]:
         """A side effect that would have left the vendor (an invite, an email, an SMS)."""
@@ -65,7 +68,7 @@ class VendorBackend:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.store = Store()
+        self.store = Store() if ctx.stores is None else ctx.stores(ctx.vendor)
 
     def load_state(self, doc: Mapping[str, Any]) -> None:
         """Fill an empty backend from its (schema-valid) part of the state document.

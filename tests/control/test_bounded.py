@@ -97,6 +97,7 @@ def test_max_namespaces_comes_from_the_environment():
 
 
 # -- an empty namespace costs under 4 KiB -----------------------------------------------------
+@pytest.mark.one_process_store
 def test_an_empty_namespace_costs_under_4_kib():
     app = create_app({"seed": 1})
     sim = app.extensions["crmsim"]
@@ -263,6 +264,7 @@ def run(code):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.one_process_store
 def test_journal_of_large_bodies_stays_small_and_reading_it_costs_a_page():
     found = run(
         """

@@ -79,6 +79,7 @@ def draws(app):
     return [botw_create(client) for _ in range(40)]
 
 
+@pytest.mark.one_process_store
 def test_fault_draws_are_seeded_on_a_fresh_namespace_without_reseeding():
     first = draws(create_app({"seed": 5}))
     assert 0 < first.count(500) < 40

@@ -125,6 +125,7 @@ def omoto_push(client):
 LOGNORMAL = {"lognormal": {"median": 120, "sigma": 0.5}}
 
 
+@pytest.mark.one_process_store
 def test_a_vendors_latency_delays_each_of_its_requests_by_seeded_draws(sleeps):
     client = fresh(seed=5, latency={"botw": LOGNORMAL})
     assert [botw_create(client, f"{i}@b.co") for i in range(5)] == [201] * 5
@@ -184,6 +185,7 @@ def test_a_rule_without_a_delay_keeps_the_vendors_latency(sleeps):
     assert sleeps == [0.05]
 
 
+@pytest.mark.one_process_store
 def test_a_rules_delay_may_be_drawn_from_a_distribution(sleeps):
     client = fresh(seed=4)
     uniform = {"uniform": {"min": 10, "max": 20}}

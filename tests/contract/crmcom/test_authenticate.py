@@ -56,6 +56,7 @@ def test_authenticate_issues_a_jwt_looking_token(client, crm, sim, schemas):
     ]
 
 
+@pytest.mark.one_process_store
 def test_authenticate_tokens_are_distinct_and_seeded(crm, client):
     first = post(client, "/authentication/token", LOGIN).get_json()["data"]["token"]
     second = post(client, "/authentication/token", LOGIN).get_json()["data"]["token"]

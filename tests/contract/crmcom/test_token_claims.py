@@ -53,6 +53,7 @@ def test_lifetime_follows_token_ttl_seconds_and_the_clock(client, sim):
     assert r.get_json()["status"]["code"].endswith("INVALIDTOKENEXCEPTION")
 
 
+@pytest.mark.one_process_store
 def test_tokens_are_deterministic_with_a_seed():
     def mint():
         client = create_app({"seed": 42}).test_client()
