@@ -5,15 +5,20 @@ entry is amended through the store (``serve --shadow``'s drift), never through t
 
 import hashlib
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 import redis
+from helpers import wait_until
 
 from simulator.clock import Clock
 from simulator.journal import ENTRY_OVERHEAD, Log, Outbox, Outcome, Raw, outcomes_size, render
+from simulator.shadow import Shadow
 from simulator.store import Store
 from simulator.store import redis as redis_engine
 from simulator.store.memory import MemoryLog
@@ -306,6 +311,90 @@ def test_amend_on_redis_is_two_round_trips_and_keeps_the_bytes_right(redis_url):
         client.flushdb()
         client.close()
         pool.disconnect()
+
+
+# -- serve --shadow settles its entries through the store ------------------------------------
+class Real(BaseHTTPRequestHandler):
+    """The "real vendor": a 409 with its own body, whatever is asked."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"status": "error", "x": 1}'
+        self.send_response(409)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def real_vendor():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Real)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def botw_entry():
+    sent = Raw(
+        [("HTTP_X_API_KEY", "k")], b"email=a%40b.co", "application/x-www-form-urlencoded", "", True
+    )
+    answered = Raw(
+        [("Content-Type", "application/json")], b'{"status": "success"}', "application/json"
+    )
+    return {
+        "at": AT,
+        "vendor": "botw",
+        "operation": "botw.create_contact",
+        "request": {"method": "POST", "path": "/crm/123", "raw": sent},
+        "response": {"status": 201, "raw": answered},
+        "duration_ms": 0.5,
+        "violations": [],
+        "fault": None,
+        "outcomes": None,
+    }
+
+
+def test_the_shadows_drift_lands_in_the_stored_entry_on_every_engine(journal, real_vendor):
+    log = journal(limit=10, max_bytes=100_000)
+    world = SimpleNamespace(lock=threading.RLock(), journal=log)
+    call = SimpleNamespace(
+        vendor=SimpleNamespace(slug="botw"), fault=None, name="botw.create_contact", world=world
+    )
+    shadow = Shadow({"botw": real_vendor}, None, capacity=4, timeout=10)
+    try:
+        entry = botw_entry()
+        shadow.mark(call, entry)  # as pipeline.record does, before the append
+        assert (entry["shadow"], entry["drift"]) == ("pending", None)
+        size = size_of(entry)
+        appended = log.append(entry, size)
+        assert log.get(1)["shadow"] == "pending"
+        shadow.offer(call, appended)
+        got = wait_until(
+            lambda: (e := log.get(1))["shadow"] != "pending" and e, what="the comparison"
+        )
+        assert got["shadow"] == "compared"
+        status = next(d for d in got["drift"] if d["kind"] == "status")
+        assert (status["real"], status["crmsim"]) == (409, 201)
+        drift_bytes = len(json.dumps(got["drift"]))
+        assert log.bytes == size + drift_bytes  # the drift counts against the byte bound
+        assert shadow.counts["compared"] == 1
+        # a fault's answer is marked skipped with the entry and never queued
+        faulted = {**botw_entry(), "fault": "F1"}
+        shadow.mark(SimpleNamespace(**{**vars(call), "fault": "F1"}), faulted)
+        shadow.offer(call, log.append(faulted, 10))
+        assert log.get(2)["shadow"] == "skipped: a fault rule answered"
+        assert shadow.counts["queued"] == 1 and shadow.counts["skipped"] == 1
+    finally:
+        shadow.close()
 
 
 # -- the outbox --------------------------------------------------------------------------------
