@@ -181,6 +181,7 @@ def serve_granian(config: Config) -> None:
     """granian (Rust, asynchronous I/O): one worker process, the app in ``config.threads``
     threads; a slow or idle client costs a socket, never a thread."""
     import importlib.util
+    import logging
     import sys
     from functools import partial
 
@@ -213,6 +214,11 @@ def serve_granian(config: Config) -> None:
         ssl_cert=config.certfile if config.keyfile is not None else None,
         ssl_key=config.keyfile if config.certfile is not None else None,
         ssl_protocol_min=SSLProtocols.tls12,
+    )
+    # granian warns that its Rust tasks are experimental at every start: chosen, measured
+    # and tested here (tests/test_serving.py), so not a warning for crmsim's users
+    logging.getLogger("_granian").addFilter(
+        lambda record: "Rust task implementation" not in record.getMessage()
     )
     try:
         server.serve(target_loader=partial(_build, config), wrap_loader=False)
