@@ -399,7 +399,14 @@ def install(app: Flask, sim: Simulator) -> None:
                 response.headers["X-Sim-Violations"] = str(len(call.violations))
             if call.vendor is not None and call.fault is None:
                 hint_empty_namespace(call, response)
-            entry = record(call, response, sim.shadow)
+            try:
+                entry = record(call, response, sim.shadow)
+            except Exception as exc:
+                if sim.shared is None:
+                    raise
+                # Redis did not take the journal entry: its handler's 503, not a 500 (Flask
+                # sends an after_request error to the 500 handler, even on a 503 answer)
+                return app.make_response(app.handle_user_exception(exc))
             if sim.shadow is not None:
                 sim.shadow.offer(call, entry)
             if sim.config.validate_responses:
