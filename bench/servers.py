@@ -5,8 +5,17 @@
 For each server it starts `crmsim serve --server NAME` (or granian's own WSGI interface,
 for reference: it cannot reset a connection for a `drop` fault, see docs/serving.md) on a
 free loopback port with 1,000 BOTW contacts stored, then runs wrk (2 threads) on
-`GET /__sim/health` and on BOTW create (`POST /crm/1`, a new email each time). Rounds
-alternate the servers; the figures are medians. Prints a Markdown table.
+`GET /__sim/health`, on BOTW create (`POST /crm/1`, a new email each time) and on BOTW
+search (`GET /crm/1?email=`, stored emails in turn). Rounds alternate the servers; the
+figures are medians. Prints a Markdown table, with the server's CPU time per request (all
+its processes, from /proc): on a shared machine the figure least disturbed by others.
+
+Variants of `crmsim serve` (granian) for comparing its settings, each served by this file
+(`servers.py --serve NAME --port P`): `granian+pool` (every request in the bridge's thread
+pool: the bridge before its inline path), `granian+asyncio`, `granian+uvloop`,
+`granian+rloop` (the event loop), `granian+rust`, `granian+aiotasks` (granian's Rust
+task implementation or asyncio's), `granian+rt2` (two runtime threads); options combine:
+`granian+pool+asyncio+aiotasks` is `crmsim serve` as it was before issue 16's changes.
 """
 
 from __future__ import annotations
@@ -45,6 +54,37 @@ SERVERS = {
 }
 
 
+def serve_variant(name: str, port: int) -> None:
+    """``crmsim serve`` (granian) on ``port`` with the options of ``name`` (see above)."""
+    import granian.server.mp as mp
+    from granian.constants import Loops, RuntimeModes, TaskImpl
+
+    from simulator import rsgi, serve
+    from simulator.config import Config
+
+    extra: dict[str, object] = {}
+    for option in name.split("+")[1:]:
+        if option == "pool":
+            rsgi.quiet = lambda namespaces: lambda path: False  # type: ignore[assignment]
+        elif option in ("asyncio", "uvloop", "rloop"):
+            extra["loop"] = Loops(option)
+        elif option in ("rust", "aiotasks"):
+            extra["task_impl"] = TaskImpl.rust if option == "rust" else TaskImpl.asyncio
+        elif option in ("st", "mt"):
+            extra["runtime_mode"] = RuntimeModes(option)
+        elif option.startswith("rt"):
+            extra["runtime_threads"] = int(option[2:])
+        else:
+            raise SystemExit(f"unknown option {option!r} in {name!r}")
+    init = mp.MPServer.__init__
+
+    def with_options(self: object, *args: object, **kwargs: object) -> None:
+        init(self, *args, **{**kwargs, **extra})  # type: ignore[arg-type]
+
+    mp.MPServer.__init__ = with_options  # type: ignore[method-assign]
+    serve.serve_granian(Config.from_env().merged({"port": port}))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,8 +102,11 @@ def call(method: str, url: str, body: bytes | None = None, ctype: str = "") -> i
 def start(name: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     kind, _, threads = name.partition(":")  # "granian:4": granian with --threads 4
-    args = SERVERS[kind][:-1] + ["--port", str(port), SERVERS[kind][-1]]
-    if kind != "granian-wsgi":
+    if kind.startswith("granian+"):
+        args = [str(Path(__file__).resolve()), "--serve", kind, "--port", str(port)]
+    elif kind == "granian-wsgi":
+        args = SERVERS[kind][:-1] + ["--port", str(port), SERVERS[kind][-1]]
+    else:
         args = SERVERS[kind] + ["--port", str(port)] + (["--threads", threads] if threads else [])
     proc = subprocess.Popen(
         [sys.executable, *args],
@@ -101,7 +144,27 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def wrk(base: str, requests: Path, duration: float, connections: int) -> dict[str, float]:
+def cpu_seconds(group: int) -> float:
+    """CPU time (user and system) used so far by the processes of process group ``group``:
+    the server and its workers. Per request, it is the figure that the other work on a
+    shared machine disturbs least (req/s falls when another process takes a core)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    base: str, requests: Path, duration: float, connections: int, group: int = 0
+) -> dict[str, float]:
+    used = cpu_seconds(group) if group else 0.0
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{round(duration)}s", "-s", str(LUA), base + "/"],
         capture_output=True,
@@ -114,7 +177,9 @@ def wrk(base: str, requests: Path, duration: float, connections: int) -> dict[st
     doc = json.loads(line.removeprefix("BENCHJSON "))
     if sum(doc["errors"].values()):
         raise RuntimeError(f"wrk saw errors: {doc['errors']}")
+    used = cpu_seconds(group) - used if group else 0.0
     return {
+        "cpu_us": used / doc["requests"] * 1e6,
         "rps": doc["requests"] / (doc["duration_us"] / 1e6),
         "p50": doc["p50_us"] / 1000,
         "p99": doc["p99_us"] / 1000,
@@ -129,14 +194,23 @@ def main() -> None:
     parser.add_argument(
         "--servers", default=",".join(SERVERS), help="e.g. granian:1,granian:4 (--threads)"
     )
+    parser.add_argument("--ops", help="only these requests, e.g. health,botw create")
+    parser.add_argument("--serve", help="serve this variant (granian+...) on --port")
+    parser.add_argument("--port", type=int)
     args = parser.parse_args()
+    if args.serve:
+        return serve_variant(args.serve, args.port)
     names = args.servers.split(",")
     work = Path(tempfile.mkdtemp(prefix="crmsim-servers-"))
     ops = {
         "health": "R\tGET\t/__sim/health\t\n",
         "botw create": f"H\t{KEY}\nH\tContent-Type\tapplication/x-www-form-urlencoded\n"
         "R\tPOST\t/crm/1\temail=b{n}%40example.com\n",
+        "botw search": f"H\t{KEY}\n"
+        + "".join(f"R\tGET\t/crm/1?email=seed{i}%40example.com\t\n" for i in range(1, 1001, 7)),
     }
+    if args.ops:
+        ops = {op: ops[op] for op in args.ops.split(",")}
     files = {}
     for op, text in ops.items():
         files[op] = work / (op.replace(" ", "-") + ".tsv")
@@ -149,20 +223,21 @@ def main() -> None:
             try:
                 for op, path in files.items():
                     wrk(base, path, 1, args.connections)  # warm-up
-                    figures = wrk(base, path, args.duration, args.connections)
+                    figures = wrk(base, path, args.duration, args.connections, proc.pid)
                     results.setdefault((name, op), []).append(figures)
                     print(name, op, figures, file=sys.stderr, flush=True)
             finally:
                 stop(proc)
-    print("| server | request | req/s | p50 ms | p99 ms |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| server | request | req/s | p50 ms | p99 ms | server CPU µs per request |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name in names:
         for op in ops:
             runs = results[(name, op)]
             rps = statistics.median(r["rps"] for r in runs)
             p50 = statistics.median(r["p50"] for r in runs)
             p99 = statistics.median(r["p99"] for r in runs)
-            print(f"| {name} | {op} | {rps:,.0f} | {p50:.1f} | {p99:.1f} |")
+            cpu = statistics.median(r["cpu_us"] for r in runs)
+            print(f"| {name} | {op} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {cpu:.0f} |")
 
 
 if __name__ == "__main__":

@@ -530,9 +530,9 @@ def held_elsewhere_free(lock):
 # -- Call ----------------------------------------------------------------------------------
 def test_call_without_an_operation_has_no_name_and_no_document():
     app, _ = fresh()
-    with app.test_request_context("/crm/1"):
+    with app.test_request_context("/crm/1") as ctx:
         world = sim_of(app).namespaces.find("default")
-        call = Call(None, world, None, None, 0.0)  # type: ignore[arg-type]
+        call = Call(ctx.request, world, None, None, 0.0)
         assert call.name is None
         with pytest.raises(LookupError) as raised:
             call.document()
