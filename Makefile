@@ -17,7 +17,7 @@ endif
 WAIT_TIMEOUT ?= 300
 URL = http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: install run wait test lint format typecheck pytest docs bench mutation clean
+.PHONY: install run wait test lint format typecheck pytest pytest-shared docs bench mutation clean
 
 $(STAMP): pyproject.toml
 	@echo "installing crmsim into $(VENV) (the first time takes a minute or two)" >&2
@@ -38,7 +38,7 @@ wait:
 	  sleep 0.5; \
 	done; echo "crmsim is serving on $(URL)"
 
-test: lint typecheck pytest
+test: lint typecheck pytest pytest-shared
 
 lint: install
 	$(BIN)/ruff check simulator tests
@@ -53,6 +53,13 @@ typecheck: install
 
 pytest: install
 	$(BIN)/pytest -q -p no:cacheprovider -n auto
+
+# The in-process suites again, every app serving its worlds from a redis-server
+# (--store redis://..., docs/scale-out.md): the vendors, control plane and scenarios do not
+# know which store they run on.
+SHARED_SUITES = tests/contract tests/control tests/scenarios tests/property tests/unit tests/intercept tests/drift
+pytest-shared: install
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --store-engine shared $(SHARED_SUITES)
 
 # docs/python-api.md from the client's and the pytest plugin's docstrings (a test compares).
 docs: install

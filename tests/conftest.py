@@ -125,10 +125,24 @@ def _store_engine(request, monkeypatch):
     the session's redis-server (a world of its own per test, emptied after it)."""
     chosen = request.config.getoption("--store-engine")
     if chosen == "shared":
+        import contextlib
+
         import redis
+
+        from simulator import shared
 
         url = request.getfixturevalue("redis_url")
         monkeypatch.setenv("CRMSIM_STORE", url)
+        made = shared.SharedNamespaces.__init__
+
+        def fresh(self, config, vendors, store_url):
+            # a new app starts on an empty Redis, as a new process starts empty (property
+            # tests make an app per example, within one test)
+            made(self, config, vendors, store_url)
+            with contextlib.suppress(redis.RedisError):  # a test of Redis gone
+                self.client.flushdb()
+
+        monkeypatch.setattr(shared.SharedNamespaces, "__init__", fresh)
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ a 500), and the snapshot must be complete (no namespace left out).
 import json
 from urllib.parse import urlencode
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -200,6 +201,7 @@ def _world(client, ns):
 
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(steps=STEPS)
+@pytest.mark.one_process_store
 def test_what_is_accepted_survives_a_snapshot_and_a_restart(steps, tmp_path_factory):
     app = create_app({"seed": 5})
     client = app.test_client()
