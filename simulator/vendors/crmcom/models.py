@@ -365,7 +365,7 @@ class CrmcomBackend(VendorBackend):
             page = itertools.islice(
                 (i for i in candidates if self._matches(i, given)), skip, skip + size
             )
-        found = (self.contacts.get(doc_id) for doc_id in page)
+        found = self.contacts.get_many(page)  # a page in one read (one round trip on Redis)
         return [self.representation(doc, fields_set) for doc in found if doc is not None]
 
     def _matches(self, doc_id: int, filters: Mapping[str, str]) -> bool:
@@ -459,8 +459,7 @@ class CrmcomBackend(VendorBackend):
             raise errors.EntityNotFound("provisioning provider", field, value)
         eligible = self._eligible_requests(provider["id"], self.ctx.clock.now() - WINDOW)
         groups: dict[str, dict[str, Any]] = {}
-        for _, doc_id in eligible[skip : skip + size]:
-            r = self.requests.get(doc_id)
+        for r in self.requests.get_many(doc_id for _, doc_id in eligible[skip : skip + size]):
             assert r is not None
             group = groups.get(r["subscription_number"])
             if group is None:
