@@ -14,12 +14,16 @@ backend); the store knows no vendor's fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 KeyFunc = Callable[[Mapping[str, Any]], Iterable[Hashable | None]]
 OrderFunc = Callable[[Mapping[str, Any]], Iterable[tuple[Hashable, Any]]]
 Entry = tuple[Any, int]  # (order key, document id), as an ordered index lists them
+# What a table's indexes hold (``Table.index_contents``): per hash index, each key with its
+# ids ascending; per ordered index, each group with its entries ascending.
+HashContents = Mapping[str, Iterable[tuple[Hashable, Sequence[int]]]]
+OrderedContents = Mapping[str, Iterable[tuple[Hashable, Sequence[Entry]]]]
 
 
 class Record(dict[str, Any]):
@@ -140,12 +144,24 @@ class Table(Protocol):
         """The highest id ever used, 0 for none: the id allocator's high-water mark."""
         ...
 
-    def load(self, records: Iterable[Record], last_id: int = 0) -> int:
+    def index_contents(self) -> tuple[HashContents, OrderedContents]:
+        """What every index holds, read lazily (a copy hands it to ``load``)."""
+        ...
+
+    def load(
+        self,
+        records: Iterable[Record],
+        last_id: int = 0,
+        contents: tuple[HashContents, OrderedContents] | None = None,
+    ) -> int:
         """Fill an empty table: each record (copied) under its ``doc_id``, with its index
         entries, and the id allocator raised to ``last_id`` (and past every loaded id).
-        Nothing is checked: the caller promises the table held nothing and the ids are
-        distinct. Batched (Redis: pipelined, no round trip per record). Returns how many
-        records it stored."""
+        ``contents``: the index entries of these records as ``index_contents`` lists them
+        (a copy passes its source's, so that no key function runs again); without it, or
+        when it lacks one of this table's indexes, the key functions make them. Nothing is
+        checked: the caller promises the table held nothing, the ids are distinct and the
+        contents are the records'. Batched (Redis: pipelined, no round trip per record).
+        Returns how many records it stored."""
         ...
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import deque
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -96,6 +96,11 @@ class HashIndex:
             return []
         return [found] if isinstance(found, int) else list(found)
 
+    def items(self) -> Iterator[tuple[Hashable, list[int]]]:
+        """Every key with its ids, ascending."""
+        for key, found in self._ids.items():
+            yield key, [found] if isinstance(found, int) else list(found)
+
     def clear(self) -> None:
         self._ids.clear()
 
@@ -151,6 +156,11 @@ class OrderedIndex:
             return 0
         start, stop = self._bounds(run, lo, hi)
         return stop - start
+
+    def items(self) -> Iterator[tuple[Hashable, list[Entry]]]:
+        """Every group with its entries, ascending."""
+        for group, run in self._groups.items():
+            yield group, list(run)
 
     def clear(self) -> None:
         self._groups.clear()

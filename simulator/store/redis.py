@@ -25,19 +25,29 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+import hiredis
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from simulator.store import interface
-from simulator.store.codec import decode_entry, decode_key, dumps, encode_key, loads
-from simulator.store.interface import Entry, KeyFunc, OrderFunc, Record
+from simulator.store.codec import decode_entry, decode_key, dumps, encode_entry, encode_key, loads
+from simulator.store.interface import (
+    Entry,
+    HashContents,
+    KeyFunc,
+    OrderedContents,
+    OrderFunc,
+    Record,
+)
 
 RETRIES = 1000  # compare-and-set attempts of one update or removal before giving up
 CHUNK = 1000  # ids per HMGET of an iteration or a long lookup
-LOAD = 1000  # records per pipeline of Table.load
+LOAD = 1000  # records (index keys, entries) per command of Table.load
+SEND_BYTES = 1 << 20  # Table.load sends its commands in chunks of about this many bytes
+SEND_COMMANDS = 1000  # or of this many commands
 
 # A positive integer id as codec.encode_key writes it (NUMBER, 0x80 + length, bytes, 0x00).
 _ENCID = """
@@ -51,10 +61,45 @@ local function encid(n)
 end
 """
 
-# KEYS: docs, id counter, hash index keys..., ordered index keys...
-# ARGV: JSON, the given id or "", how many hash keys, the ordered members' prefixes...
+# A hash index: field encode_key(key) of the index's hash holds the only id with that key, or
+# "*" when two or more documents have it: their ids are then in the sorted set
+# <index hash>:<field>, scored by id. hadd/hrem add or remove one id, moving the ids between
+# the two as a key gains its second document or keeps its last one.
+_HASH = """
+local function hadd(h, f, z, sid)
+  local cur = redis.call("HGET", h, f)
+  if not cur then
+    redis.call("HSET", h, f, sid)
+  elseif cur == "*" then
+    redis.call("ZADD", z, sid, sid)
+  elseif cur ~= sid then
+    redis.call("ZADD", z, cur, cur, sid, sid)
+    redis.call("HSET", h, f, "*")
+  end
+end
+local function hrem(h, f, z, sid)
+  local cur = redis.call("HGET", h, f)
+  if cur == sid then
+    redis.call("HDEL", h, f)
+  elseif cur == "*" then
+    redis.call("ZREM", z, sid)
+    local left = redis.call("ZRANGE", z, 0, 1)
+    if #left == 1 then
+      redis.call("DEL", z)
+      redis.call("HSET", h, f, left[1])
+    elseif #left == 0 then
+      redis.call("HDEL", h, f)
+    end
+  end
+end
+"""
+
+# KEYS: docs, id counter, per hash index entry (index hash, its sorted set), ordered index
+# keys... ARGV: JSON, the given id or "", how many hash entries, their fields..., the
+# ordered members' prefixes...
 _INSERT = (
     _ENCID
+    + _HASH
     + """
 local id
 if ARGV[2] ~= "" then
@@ -69,19 +114,21 @@ end
 local sid = string.format("%d", id)
 redis.call("HSET", KEYS[1], sid, ARGV[1])
 local nh = tonumber(ARGV[3])
-for i = 1, nh do redis.call("ZADD", KEYS[2 + i], id, sid) end
+for i = 1, nh do hadd(KEYS[1 + 2 * i], ARGV[3 + i], KEYS[2 + 2 * i], sid) end
 local tail = encid(id)
-for i = nh + 1, #KEYS - 2 do
-  redis.call("ZADD", KEYS[2 + i], 0, ARGV[3 + i - nh] .. tail)
+for j = 1, #KEYS - 2 - 2 * nh do
+  redis.call("ZADD", KEYS[2 + 2 * nh + j], 0, ARGV[3 + nh + j] .. tail)
 end
 return id
 """
 )
 
-# KEYS: docs, sorted sets...
-# ARGV: n, n x (id, the JSON read, the new JSON or "" to delete), per sorted set
-# (score or "" to remove, member)
-_CAS = """
+# KEYS: docs, m ordered index keys, per hash index change (index hash, its sorted set).
+# ARGV: n, n x (id, the JSON read, the new JSON or "" to delete), m, per ordered index key
+# (score or "" to remove, member), per hash index change (field, id, "+" or "-").
+_CAS = (
+    _HASH
+    + """
 local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
   if redis.call("HGET", KEYS[1], ARGV[2 + 3 * i]) ~= ARGV[3 + 3 * i] then return 0 end
@@ -94,25 +141,42 @@ for i = 0, n - 1 do
     redis.call("HSET", KEYS[1], ARGV[2 + 3 * i], new)
   end
 end
-local base = 2 + 3 * n
-for j = 2, #KEYS do
-  local at = base + 2 * (j - 2)
+local at = 2 + 3 * n
+local m = tonumber(ARGV[at])
+at = at + 1
+for j = 2, 1 + m do
   if ARGV[at] == "" then
     redis.call("ZREM", KEYS[j], ARGV[at + 1])
   else
     redis.call("ZADD", KEYS[j], ARGV[at], ARGV[at + 1])
   end
+  at = at + 2
+end
+for k = 2 + m, #KEYS, 2 do
+  if ARGV[at + 2] == "-" then
+    hrem(KEYS[k], ARGV[at], KEYS[k + 1], ARGV[at + 1])
+  else
+    hadd(KEYS[k], ARGV[at], KEYS[k + 1], ARGV[at + 1])
+  end
+  at = at + 3
 end
 return 1
 """
+)
 
-# KEYS: a hash index key, docs. Returns {ids, documents}.
+# KEYS: index hash, the key's sorted set, docs. ARGV: field, "1" to read the documents too.
+# Returns {ids, documents}.
 _LOOKUP = """
-local ids = redis.call("ZRANGE", KEYS[1], 0, -1)
+local cur = redis.call("HGET", KEYS[1], ARGV[1])
+if not cur then return {{}, {}} end
+local ids
+if cur == "*" then ids = redis.call("ZRANGE", KEYS[2], 0, -1) else ids = {cur} end
 local docs = {}
-for i = 1, #ids, 1000 do
-  local part = redis.call("HMGET", KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
-  for _, d in ipairs(part) do docs[#docs + 1] = d end
+if ARGV[2] == "1" then
+  for i = 1, #ids, 1000 do
+    local part = redis.call("HMGET", KEYS[3], unpack(ids, i, math.min(i + 999, #ids)))
+    for _, d in ipairs(part) do docs[#docs + 1] = d end
+  end
 end
 return {ids, docs}
 """
@@ -123,28 +187,6 @@ for i = 1, #ARGV, 2 do
   if tonumber(ARGV[i + 1]) > tonumber(redis.call("HGET", KEYS[1], ARGV[i]) or "0") then
     redis.call("HSET", KEYS[1], ARGV[i], ARGV[i + 1])
   end
-end
-"""
-
-# KEYS: docs, sorted sets... ARGV: n, n values of HSET (id, JSON, ...), then per sorted set
-# m and m values of ZADD (score, member, ...). Stored in slices: unpack has a stack limit.
-_LOAD = """
-local function call(command, key, from, to)
-  for i = from, to, 2000 do
-    redis.call(command, key, unpack(ARGV, i, math.min(to, i + 1999)))
-  end
-end
-local n = tonumber(ARGV[1])
-call("HSET", KEYS[1], 2, 1 + n)
-local at = 2 + n
-for k = 2, #KEYS do
-  local m = tonumber(ARGV[at])
-  if m == 2 then
-    redis.call("ZADD", KEYS[k], ARGV[at + 1], ARGV[at + 2])
-  else
-    call("ZADD", KEYS[k], at + 1, at + m)
-  end
-  at = at + 1 + m
 end
 """
 
@@ -299,17 +341,19 @@ class Table:
         self._base = base
         self._docs = base + b"d"
         self._ids = base + b"id"
-        self._hash = {n: (base + b"h:" + _name(n) + b":", f) for n, f in indexes.items()}
+        self._hash = {n: (base + b"h:" + _name(n), f) for n, f in indexes.items()}
         self._ordered = {n: (base + b"o:" + _name(n) + b":", f) for n, f in ordered.items()}
+        self._hash_funcs, self._ordered_funcs = dict(indexes), dict(ordered)
 
     # -- index entries of one document ---------------------------------------------------
-    def _hash_keys(self, doc: Mapping[str, Any]) -> dict[bytes, None]:
-        keys: dict[bytes, None] = {}
-        for prefix, func in self._hash.values():
+    def _hash_fields(self, doc: Mapping[str, Any]) -> dict[tuple[bytes, bytes], None]:
+        """(index hash, field) per hash index entry of ``doc``."""
+        found: dict[tuple[bytes, bytes], None] = {}
+        for key_name, func in self._hash.values():
             for key in func(doc):
                 if key is not None:
-                    keys[prefix + encode_key(key)] = None
-        return keys
+                    found[(key_name, encode_key(key))] = None
+        return found
 
     def _order_prefixes(self, doc: Mapping[str, Any]) -> dict[tuple[bytes, bytes], None]:
         """(sorted set, member without the id) per ordered index entry of ``doc``."""
@@ -319,37 +363,53 @@ class Table:
                 found[(prefix + encode_key(group), encode_key(order))] = None
         return found
 
-    def _entries(self, doc_id: int, doc: Mapping[str, Any]) -> set[tuple[bytes, bytes, bytes]]:
-        """Every sorted set entry of the document: (key, score, member)."""
-        sid = _sid(doc_id)
-        found = {(key, sid, sid) for key in self._hash_keys(doc)}
+    def _entries(
+        self, doc_id: int, doc: Mapping[str, Any]
+    ) -> tuple[set[tuple[bytes, bytes]], set[tuple[bytes, bytes]]]:
+        """The document's hash index entries (index hash, field) and ordered index entries
+        (sorted set, member)."""
         tail = encode_key(int(doc_id))
-        found.update((key, b"0", member + tail) for key, member in self._order_prefixes(doc))
-        return found
+        orders = {(key, member + tail) for key, member in self._order_prefixes(doc)}
+        return set(self._hash_fields(doc)), orders
 
     # -- writes --------------------------------------------------------------------------
     def allocate_id(self) -> int:
         return int(self._r.incr(self._ids))
 
     def insert(self, doc: Mapping[str, Any], doc_id: int | None = None) -> int:
-        hashes = list(self._hash_keys(doc))
+        hashes = list(self._hash_fields(doc))
         orders = self._order_prefixes(doc)
         given = b"" if doc_id is None else _sid(doc_id)
-        keys = [self._docs, self._ids, *hashes, *(key for key, _ in orders)]
-        args = [dumps(doc), given, len(hashes), *(member for _, member in orders)]
+        keys = [self._docs, self._ids]
+        for key_name, field in hashes:
+            keys += (key_name, key_name + b":" + field)
+        keys += (key for key, _ in orders)
+        args = [dumps(doc), given, len(hashes), *(f for _, f in hashes)]
+        args += (member for _, member in orders)
         made = int(self._s.insert(keys=keys, args=args))
         if not made:
             raise ValueError(f"Document with ID {doc_id} already exists")
         return made
 
-    def _cas(self, docs: Sequence[tuple[bytes, bytes, bytes]], ops: Iterable[Any]) -> bool:
+    def _cas(
+        self,
+        docs: Sequence[tuple[bytes, bytes, bytes]],
+        orders: Sequence[tuple[bytes, bytes, bytes]],
+        hashes: Iterable[tuple[bytes, bytes, bytes, bytes]],
+    ) -> bool:
+        """``_CAS``: the documents (id, JSON read, new JSON), ordered index changes (key,
+        score or "" to remove, member), hash index changes (index hash, field, id, + or -)."""
         keys: list[bytes] = [self._docs]
         args: list[Any] = [len(docs)]
         for sid, read, new in docs:
             args += (sid, read, new)
-        for key, score, member in ops:
+        args.append(len(orders))
+        for key, score, member in orders:
             keys.append(key)
             args += (score, member)
+        for key_name, field, sid, op in hashes:
+            keys += (key_name, key_name + b":" + field)
+            args += (field, sid, op)
         return bool(self._s.cas(keys=keys, args=args))
 
     def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
@@ -360,10 +420,12 @@ class Table:
                 return False
             old = loads(raw)
             new = {**old, **fields}
-            before, after = self._entries(doc_id, old), self._entries(doc_id, new)
-            ops = [(k, b"", m) for k, _, m in before - after]
-            ops += sorted(after - before)
-            if self._cas([(sid, raw, dumps(new).encode())], ops):
+            (hb, ob), (ha, oa) = self._entries(doc_id, old), self._entries(doc_id, new)
+            orders = [(k, b"", m) for k, m in sorted(ob - oa)]
+            orders += [(k, b"0", m) for k, m in sorted(oa - ob)]
+            hashes = [(k, f, sid, b"-") for k, f in sorted(hb - ha)]
+            hashes += [(k, f, sid, b"+") for k, f in sorted(ha - hb)]
+            if self._cas([(sid, raw, dumps(new).encode())], orders, hashes):
                 return True
         raise RuntimeError(f"{self.name} {doc_id}: too many concurrent writes")
 
@@ -375,12 +437,13 @@ class Table:
         for _ in range(RETRIES):
             raws = self._r.hmget(self._docs, sids)
             found = [(d, s, raw) for d, s, raw in zip(wanted, sids, raws, strict=True) if raw]
-            ops = [
-                (key, b"", member)
-                for doc_id, _, raw in found
-                for key, _, member in sorted(self._entries(doc_id, loads(raw)))
-            ]
-            if not found or self._cas([(s, raw, b"") for _, s, raw in found], ops):
+            orders: list[tuple[bytes, bytes, bytes]] = []
+            hashes: list[tuple[bytes, bytes, bytes, bytes]] = []
+            for doc_id, sid, raw in found:
+                hash_entries, order_entries = self._entries(doc_id, loads(raw))
+                orders += ((k, b"", m) for k, m in sorted(order_entries))
+                hashes += ((k, f, sid, b"-") for k, f in sorted(hash_entries))
+            if not found or self._cas([(s, raw, b"") for _, s, raw in found], orders, hashes):
                 return [doc_id for doc_id, _, _ in found]
         raise RuntimeError(f"{self.name}: too many concurrent writes")
 
@@ -413,19 +476,22 @@ class Table:
     def contains(self, doc_id: int) -> bool:
         return bool(self._r.hexists(self._docs, _sid(doc_id)))
 
-    def _hash_key(self, index: str, key: Hashable) -> bytes:
-        return self._hash[index][0] + encode_key(key)
+    def _lookup(self, index: str, key: Hashable, docs: bool) -> tuple[list[bytes], list[Any]]:
+        key_name, field = self._hash[index][0], encode_key(key)
+        keys = [key_name, key_name + b":" + field, self._docs]
+        ids, raws = self._s.lookup(keys=keys, args=[field, b"1" if docs else b"0"])
+        return ids, raws
 
     def lookup(self, index: str, key: Hashable) -> list[Record]:
         if key is None:
             return []
-        ids, raws = self._s.lookup(keys=[self._hash_key(index, key), self._docs])
+        ids, raws = self._lookup(index, key, True)
         return [Record(loads(raw), int(i)) for i, raw in zip(ids, raws, strict=True)]
 
     def lookup_ids(self, index: str, key: Hashable) -> list[int]:
         if key is None:
             return []
-        return [int(i) for i in self._r.zrange(self._hash_key(index, key), 0, -1)]
+        return [int(i) for i in self._lookup(index, key, False)[0]]
 
     def _group(self, index: str, group: Hashable) -> bytes:
         return self._ordered[index][0] + encode_key(group)
@@ -475,26 +541,56 @@ class Table:
     def last_id(self) -> int:
         return int(self._r.get(self._ids) or 0)
 
-    def load(self, records: Iterable[Record], last_id: int = 0) -> int:
-        """Per ``LOAD`` records one script (one reply): an ``HSET`` of their JSON and a
-        ``ZADD`` per index key they name (the members of a key the batch shares in one),
-        then the id counter raised. Sent on one connection a batch ahead: Redis runs a
-        batch while this process encodes the next. Not one transaction: a failure midway
-        leaves the batches sent so far (the target is a fresh store, dropped on failure)."""
+    def index_contents(self) -> tuple[HashContents, OrderedContents]:
+        """Made from the documents with the key functions (one read of the table: a
+        copy's, not a request's)."""
+        return _contents(self, self._hash_funcs, self._ordered_funcs)
+
+    def load(
+        self,
+        records: Iterable[Record],
+        last_id: int = 0,
+        contents: tuple[HashContents, OrderedContents] | None = None,
+    ) -> int:
+        """Plain bulk commands on one connection, sent in chunks a chunk ahead of their
+        replies (Redis stores one while this process encodes the next): an ``HSET`` of
+        the documents per ``LOAD``; per hash index an ``HSET`` of ``LOAD`` keys that one
+        document has (field -> id), and for a key several share, "*" and a ``ZADD`` of
+        their ids; per ordered group ``ZADD``s of ``LOAD`` entries; the id counter raised
+        last. Without ``contents`` (or lacking an index) the key functions make them, held
+        in memory until the documents are sent. Not one transaction: a failure midway
+        leaves what was sent (the target is a fresh store, dropped on failure)."""
+        hashes, orders = contents if contents is not None else ({}, {})
+        if set(hashes) != set(self._hash) or set(orders) != set(self._ordered):
+            made: list[Record] = []
+            records = _kept(records, made)
+            hashes, orders = {}, {}
         top, count = int(last_id), 0
         pool = self._r.connection_pool
         conn = pool.get_connection()
-        sent = False
         try:
+            send = _Sender(conn)
             for batch in _batches(records, LOAD):
-                keys, args, high = self._load_args(batch)
-                if sent:
-                    conn.read_response()
-                conn.send_command("EVAL", _LOAD, len(keys), *keys, *args)
-                sent = True
-                top, count = max(top, high), count + len(batch)
-            if sent:
-                conn.read_response()
+                fields: list[bytes] = []
+                for doc in batch:
+                    doc_id = int(doc.doc_id)
+                    top = max(top, doc_id)
+                    fields += (b"%d" % doc_id, dumps(doc).encode())
+                send("HSET", self._docs, *fields)
+                count += len(batch)
+            if not hashes and (self._hash or self._ordered):
+                hashes, orders = _contents(iter(made), self._hash_funcs, self._ordered_funcs)
+            for name, (key_name, _) in self._hash.items():
+                self._load_hash(send, key_name, hashes[name])
+            for name, (prefix, _) in self._ordered.items():
+                for group, entries in orders[name]:
+                    key = prefix + encode_key(group)
+                    for part in _batches(entries, LOAD):
+                        members: list[bytes] = []
+                        for order, doc_id in part:
+                            members += (b"0", encode_entry(order, doc_id))
+                        send("ZADD", key, *members)
+            send.close()
         except BaseException:
             conn.disconnect()  # replies may be pending: the connection is not reusable
             raise
@@ -504,38 +600,104 @@ class Table:
             self._s.raise_id(keys=[self._ids], args=[top])
         return count
 
-    def _load_args(self, batch: Sequence[Record]) -> tuple[list[bytes], list[Any], int]:
-        """The keys and arguments of ``_LOAD`` for one batch, and its highest id."""
-        hashes, orders = list(self._hash.values()), list(self._ordered.values())
-        fields: list[Any] = []
-        sets: dict[bytes, list[Any]] = {}
-        top = 0
-        for doc in batch:
-            doc_id = int(doc.doc_id)
-            top = max(top, doc_id)
-            sid = b"%d" % doc_id
-            fields += (sid, dumps(doc))
-            for prefix, func in hashes:
-                for key in func(doc):
-                    if key is not None:
-                        sets.setdefault(prefix + encode_key(key), []).extend((sid, sid))
-            if orders:
-                tail = encode_key(doc_id)
-                for prefix, func in orders:
-                    for group, order in func(doc):
-                        member = encode_key(order) + tail
-                        sets.setdefault(prefix + encode_key(group), []).extend((b"0", member))
-        args: list[Any] = [len(fields), *fields]
-        for pairs in sets.values():
-            args.append(len(pairs))
-            args += pairs
-        return [self._docs, *sets], args, top
+    @staticmethod
+    def _load_hash(
+        send: _Sender, key_name: bytes, found: Iterable[tuple[Hashable, Sequence[int]]]
+    ) -> None:
+        single: list[bytes] = []
+        for key, ids in found:
+            if key is None or not ids:
+                continue
+            field = encode_key(key)
+            if len(ids) == 1:
+                single += (field, b"%d" % ids[0])
+            else:
+                for part in _batches(ids, LOAD):
+                    sids = [b"%d" % i for i in part]
+                    send("ZADD", key_name + b":" + field, *(s for sid in sids for s in (sid, sid)))
+                single += (field, b"*")
+            if len(single) >= 2 * LOAD:
+                send("HSET", key_name, *single)
+                single = []
+        if single:
+            send("HSET", key_name, *single)
 
 
-def _batches(items: Iterable[Record], size: int) -> Iterator[list[Record]]:
+T = TypeVar("T")
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     it = iter(items)
     while batch := list(itertools.islice(it, size)):
         yield batch
+
+
+def _kept(records: Iterable[Record], into: list[Record]) -> Iterator[Record]:
+    for record in records:
+        into.append(record)
+        yield record
+
+
+def _contents(
+    records: Iterable[Record],
+    hash_funcs: Mapping[str, KeyFunc],
+    ordered_funcs: Mapping[str, OrderFunc],
+) -> tuple[
+    dict[str, list[tuple[Hashable, list[int]]]], dict[str, list[tuple[Hashable, list[Entry]]]]
+]:
+    """What the indexes hold for ``records``, made with the key functions."""
+    hashes: dict[str, dict[Hashable, list[int]]] = {name: {} for name in hash_funcs}
+    orders: dict[str, dict[Hashable, list[Entry]]] = {name: {} for name in ordered_funcs}
+    for record in records:
+        doc_id = int(record.doc_id)
+        for name, func in hash_funcs.items():
+            found = hashes[name]
+            for key in func(record):
+                if key is not None:
+                    ids = found.setdefault(key, [])
+                    if not ids or ids[-1] != doc_id:
+                        ids.append(doc_id)
+        for name, order_func in ordered_funcs.items():
+            groups = orders[name]
+            for group, order in dict.fromkeys(order_func(record)):
+                groups.setdefault(group, []).append((order, doc_id))
+    return (
+        {name: [(k, sorted(ids)) for k, ids in found.items()] for name, found in hashes.items()},
+        {name: [(g, sorted(e)) for g, e in groups.items()] for name, groups in orders.items()},
+    )
+
+
+class _Sender:
+    """Commands sent on one connection in chunks, each chunk sent before the previous
+    one's replies are read (an error reply raises when read)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._packed: list[bytes] = []
+        self._size = 0
+        self._pending = 0
+
+    def __call__(self, *command: Any) -> None:
+        packed = hiredis.pack_command(command)
+        self._packed.append(packed)
+        self._size += len(packed)
+        if self._size >= SEND_BYTES or len(self._packed) >= SEND_COMMANDS:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._read()
+        if self._packed:
+            self._conn.send_packed_command(self._packed)
+            self._pending, self._packed, self._size = len(self._packed), [], 0
+
+    def _read(self) -> None:
+        while self._pending:
+            self._pending -= 1
+            self._conn.read_response()
+
+    def close(self) -> None:
+        self._flush()
+        self._read()
 
 
 def _glob(text: bytes) -> bytes:

@@ -25,7 +25,15 @@ from tinydb.storages import Storage
 from tinydb.table import Document
 from tinydb.table import Table as TinyTable
 
-from simulator.store.interface import Entry, KeyFunc, OrderFunc, Record, copy_json
+from simulator.store.interface import (
+    Entry,
+    HashContents,
+    KeyFunc,
+    OrderedContents,
+    OrderFunc,
+    Record,
+    copy_json,
+)
 from simulator.store.memory import (
     HashIndex,
     MemoryCounters,
@@ -252,8 +260,19 @@ class Table:
     def last_id(self) -> int:
         return self._max_id
 
-    def load(self, records: Iterable[Record], last_id: int = 0) -> int:
-        # insert() keeps no more state than a load needs (its id check is one dict read)
+    def index_contents(self) -> tuple[HashContents, OrderedContents]:
+        hashes = {name: index.items() for name, index in self._hash.items()}
+        return hashes, {name: index.items() for name, index in self._ordered.items()}
+
+    def load(
+        self,
+        records: Iterable[Record],
+        last_id: int = 0,
+        contents: tuple[HashContents, OrderedContents] | None = None,
+    ) -> int:
+        # insert() keeps no more state than a load needs (its id check is one dict read);
+        # the key functions run here whatever ``contents`` says (they are this engine's
+        # way to fill its indexes, and cheap)
         count = 0
         for record in records:
             self.insert(record, record.doc_id)
