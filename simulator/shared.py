@@ -50,6 +50,7 @@ from simulator.journal import Log, Outbox
 from simulator.schemas import Schemas
 from simulator.store import Store
 from simulator.store import redis as engine
+from simulator.store.codec import dumps
 from simulator.vendors._base import Context, Vendor, VendorBackend
 from simulator.world import (
     Backends,
@@ -89,9 +90,16 @@ local parts = redis.call("HMGET", KEYS[2], "doc", "cfg")
 return {1, seq, gen, changes, parts[1] or "", parts[2] or ""}
 """
 
-# KEYS: lock, world hash. ARGV: token, doc or "", cfg or "", new gen, changes to add.
-# 1: released; 0: the lease was lost (expired and maybe taken): nothing written.
-_RELEASE = """
+# KEYS: lock, world hash, the journal's list and its hash. ARGV: token, doc or "", cfg or "",
+# new gen, changes to add, then each journal entry of the request: JSON, size.
+# The entries are appended whatever happens (the request's writes happened); then 1:
+# released; 0: the lease was lost (expired and maybe taken): nothing else written.
+_RELEASE = (
+    "local function append(KEYS, ARGV)\n"
+    + engine._APPEND
+    + """
+end
+for i = 6, #ARGV, 2 do append({KEYS[3], KEYS[4]}, {ARGV[i], ARGV[i + 1]}) end
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= "" then redis.call("HSET", KEYS[2], "doc", ARGV[2], "gen", ARGV[4]) end
 if ARGV[3] ~= "" then redis.call("HSET", KEYS[2], "cfg", ARGV[3], "gen", ARGV[4]) end
@@ -99,6 +107,7 @@ if ARGV[5] ~= "0" then redis.call("HINCRBY", KEYS[2], "changes", ARGV[5]) end
 redis.call("DEL", KEYS[1])
 return 1
 """
+)
 
 # KEYS: registry, world hash. ARGV: name, cap, gen, doc. 1: made or there; 0: over the cap.
 _CREATE = """
@@ -182,6 +191,63 @@ class Lease:
         /,
     ) -> None:
         self.release()
+
+
+class Batched:
+    """The journal's log in Redis, whose append during a vendor request waits for the
+    lease's release and travels with it (one round trip for both); otherwise Redis's."""
+
+    def __init__(self, log: engine.Log, world: SharedWorld) -> None:
+        self.log = log
+        self._world = world
+
+    def append(self, entry: Mapping[str, Any], size: int = 0) -> dict[str, Any]:
+        if not self._world.batching:
+            return self.log.append(entry, size)
+        stored = dict(entry)
+        if size:
+            stored["_bytes"] = size
+        self._world.pending.append((dumps(stored), int(size)))
+        return {"id": None, **stored}  # its id is Redis's, given with the release
+
+    @property
+    def limit(self) -> int:
+        return self.log.limit
+
+    @property
+    def max_bytes(self) -> int | None:
+        return self.log.max_bytes
+
+    @property
+    def bytes(self) -> int:
+        return self.log.bytes
+
+    def set_limit(self, limit: int, max_bytes: int | None = None) -> None:
+        self.log.set_limit(limit, max_bytes)
+
+    def amend(
+        self,
+        entry_id: int,
+        fields: Mapping[str, Any],
+        size: int | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> bool:
+        return self.log.amend(entry_id, fields, size, expect)
+
+    def get(self, entry_id: int) -> dict[str, Any] | None:
+        return self.log.get(entry_id)
+
+    def window(self, after: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
+        return self.log.window(after, before)
+
+    def clear(self) -> None:
+        self.log.clear()
+
+    def restart(self) -> None:
+        self.log.restart()
+
+    def __len__(self) -> int:
+        return len(self.log)
 
 
 class SharedBackends(Backends):
@@ -280,11 +346,14 @@ class SharedWorld(World):
         self._doc_text = ""
         self._token = b""
         log_engine = self._engine("w")
-        self.journal = Log(
-            config.journal_limit,
-            config.journal_max_bytes,
-            log_engine.log("journal", config.journal_limit, config.journal_max_bytes),
-        )
+        journal = log_engine.log("journal", config.journal_limit, config.journal_max_bytes)
+        self._keys += journal._keys
+        # a vendor request's journal entry travels with the lease's release (not under
+        # ``serve --shadow``, which needs the entry's id as it is appended)
+        self._batch = not config.extra.get("shadow")
+        self.batching = False
+        self.pending: list[tuple[str, int]] = []
+        self.journal = Log(config.journal_limit, config.journal_max_bytes, Batched(journal, self))
         self.outbox = Outbox(
             config.outbox_limit,
             self.clock,
@@ -334,6 +403,8 @@ class SharedWorld(World):
             pause = min(pause * 2, 0.02)
         self._token = token
         self.dropped = False
+        self.batching = numbered and self._batch
+        self.pending = []
         self.seq = int(found[1])
         self.changes_seen, self.changes_added = int(found[3]), 0
         gen = found[2].decode()
@@ -349,16 +420,19 @@ class SharedWorld(World):
     def leave(self) -> None:
         """Write what changed (fault counters, settings, clock, stores) and give the lease
         back; then delete the stores a load or a reset replaced."""
+        self.batching = False
         if self.dropped:
             return
         text = self._export()
         doc = text if text != self._doc_text else ""
         cfg = json.dumps(self.backends.configs) if self.configs_changed else ""
         gen = secrets.token_hex(8) if doc or cfg else ""
+        args: list[Any] = [self._token, doc, cfg, gen, self.changes_added]
+        for entry, size in self.pending:
+            args += (entry, size)
+        self.pending = []
         try:
-            done = self._worlds.release(
-                keys=self._keys, args=[self._token, doc, cfg, gen, self.changes_added]
-            )
+            done = self._worlds.release(keys=self._keys, args=args)
         except redis.RedisError:
             log.warning("namespace %s: could not give its lease back", self.name, exc_info=True)
             self._gen = ""  # read everything again next time
