@@ -222,6 +222,48 @@ def test_a_copy_into_redis_costs_round_trips_per_megabyte_not_per_record(client,
     assert trips == [3, 3]
 
 
+def dump_keys(client, prefix):
+    """Every key under ``prefix`` with its type and contents."""
+    found = {}
+    for key in client.scan_iter(match=prefix + b"*"):
+        kind = client.type(key)
+        if kind == b"hash":
+            value = client.hgetall(key)
+        elif kind == b"zset":
+            value = client.zrange(key, 0, -1, withscores=True)
+        else:
+            value = client.get(key)
+        found[key.removeprefix(prefix)] = (kind, value)
+    return found
+
+
+def test_a_copy_leaves_redis_as_inserting_each_record_would(client, world):
+    """Keys, types and contents alike, fields and sorted sets of the hash indexes
+    included (some keys unique, some shared by two, some by many)."""
+    rows = [
+        {"email": f"p{i % 40}@x.co", "city": f"c{i % 3}" if i % 5 else f"u{i}", "age": i % 7}
+        for i in range(120)
+    ]
+    one_by_one = Store(redis_engine.Engine(client, world, "a"))
+    for row in rows:
+        people(one_by_one).insert(row)
+    people(one_by_one).remove([5, 6])
+    source = Store(TinyEngine())
+    for row in rows:
+        people(source).insert(row)
+    people(source).remove([5, 6])
+    source.copy_to(Store(redis_engine.Engine(client, world, "b")))
+    tag = b"crmsim:{" + world.encode() + b"}:"
+    inserted, copied = dump_keys(client, tag + b"a:"), dump_keys(client, tag + b"b:")
+    assert copied == inserted
+    kinds = {(key.split(b":")[2], kind) for key, (kind, _) in copied.items()}
+    assert kinds == {(b"d", b"hash"), (b"id", b"string"), (b"h", b"hash"), (b"h", b"zset")} | {
+        (b"o", b"zset")
+    }
+    cities = copied[b"t:people:h:city"][1]
+    assert cities[encode_key("c1")] == b"*" and cities[encode_key("u0")] == b"1"
+
+
 def test_a_load_failing_midway_keeps_what_was_sent_and_the_client_usable(
     client, world, monkeypatch
 ):
