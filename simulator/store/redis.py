@@ -61,28 +61,34 @@ local function encid(n)
 end
 """
 
-# A hash index: field encode_key(key) of the index's hash holds the only id with that key, or
-# "*" when two or more documents have it: their ids are then in the sorted set
-# <index hash>:<field>, scored by id. hadd/hrem add or remove one id, moving the ids between
-# the two as a key gains its second document or keeps its last one.
-_HASH = """
-local function hadd(h, f, z, sid)
+# An index is a hash: field encode_key(key) (hash index) or encode_key(group) (ordered
+# index) holds the member of its only entry (the id; the ordered entry's bytes), or "*" when
+# it has two or more: they are then in the sorted set <index hash>:<field>, scored by id
+# (hash index) or all 0 (ordered: a lex range is an order-key range). iadd/irem add or
+# remove one member, moving the members between the two as a field gains its second one
+# or keeps its last one. An ordered member starts with a type tag, never "*".
+_INDEX = """
+local function iadd(h, f, z, member, ordered)
   local cur = redis.call("HGET", h, f)
   if not cur then
-    redis.call("HSET", h, f, sid)
+    redis.call("HSET", h, f, member)
   elseif cur == "*" then
-    redis.call("ZADD", z, sid, sid)
-  elseif cur ~= sid then
-    redis.call("ZADD", z, cur, cur, sid, sid)
+    redis.call("ZADD", z, ordered and 0 or member, member)
+  elseif cur ~= member then
+    if ordered then
+      redis.call("ZADD", z, 0, cur, 0, member)
+    else
+      redis.call("ZADD", z, cur, cur, member, member)
+    end
     redis.call("HSET", h, f, "*")
   end
 end
-local function hrem(h, f, z, sid)
+local function irem(h, f, z, member)
   local cur = redis.call("HGET", h, f)
-  if cur == sid then
+  if cur == member then
     redis.call("HDEL", h, f)
   elseif cur == "*" then
-    redis.call("ZREM", z, sid)
+    redis.call("ZREM", z, member)
     local left = redis.call("ZRANGE", z, 0, 1)
     if #left == 1 then
       redis.call("DEL", z)
@@ -94,12 +100,12 @@ local function hrem(h, f, z, sid)
 end
 """
 
-# KEYS: docs, id counter, per hash index entry (index hash, its sorted set), ordered index
-# keys... ARGV: JSON, the given id or "", how many hash entries, their fields..., the
-# ordered members' prefixes...
+# KEYS: docs, id counter, per index entry (index hash, its field's sorted set): the hash
+# indexes' then the ordered indexes'. ARGV: JSON, the given id or "", how many hash index
+# entries, their fields..., per ordered index entry (field, member without the id).
 _INSERT = (
     _ENCID
-    + _HASH
+    + _INDEX
     + """
 local id
 if ARGV[2] ~= "" then
@@ -114,20 +120,21 @@ end
 local sid = string.format("%d", id)
 redis.call("HSET", KEYS[1], sid, ARGV[1])
 local nh = tonumber(ARGV[3])
-for i = 1, nh do hadd(KEYS[1 + 2 * i], ARGV[3 + i], KEYS[2 + 2 * i], sid) end
+for i = 1, nh do iadd(KEYS[1 + 2 * i], ARGV[3 + i], KEYS[2 + 2 * i], sid, false) end
 local tail = encid(id)
-for j = 1, #KEYS - 2 - 2 * nh do
-  redis.call("ZADD", KEYS[2 + 2 * nh + j], 0, ARGV[3 + nh + j] .. tail)
+for j = 1, (#KEYS - 2 - 2 * nh) / 2 do
+  local k, a = 1 + 2 * nh + 2 * j, 2 + nh + 2 * j
+  iadd(KEYS[k], ARGV[a], KEYS[k + 1], ARGV[a + 1] .. tail, true)
 end
 return id
 """
 )
 
-# KEYS: docs, m ordered index keys, per hash index change (index hash, its sorted set).
-# ARGV: n, n x (id, the JSON read, the new JSON or "" to delete), m, per ordered index key
-# (score or "" to remove, member), per hash index change (field, id, "+" or "-").
+# KEYS: docs, per index change (index hash, its field's sorted set).
+# ARGV: n, n x (id, the JSON read, the new JSON or "" to delete), per index change (field,
+# member, "-" to remove, "+" to add to a hash index, "o" to add to an ordered one).
 _CAS = (
-    _HASH
+    _INDEX
     + """
 local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
@@ -142,21 +149,11 @@ for i = 0, n - 1 do
   end
 end
 local at = 2 + 3 * n
-local m = tonumber(ARGV[at])
-at = at + 1
-for j = 2, 1 + m do
-  if ARGV[at] == "" then
-    redis.call("ZREM", KEYS[j], ARGV[at + 1])
-  else
-    redis.call("ZADD", KEYS[j], ARGV[at], ARGV[at + 1])
-  end
-  at = at + 2
-end
-for k = 2 + m, #KEYS, 2 do
+for k = 2, #KEYS, 2 do
   if ARGV[at + 2] == "-" then
-    hrem(KEYS[k], ARGV[at], KEYS[k + 1], ARGV[at + 1])
+    irem(KEYS[k], ARGV[at], KEYS[k + 1], ARGV[at + 1])
   else
-    hadd(KEYS[k], ARGV[at], KEYS[k + 1], ARGV[at + 1])
+    iadd(KEYS[k], ARGV[at], KEYS[k + 1], ARGV[at + 1], ARGV[at + 2] == "o")
   end
   at = at + 3
 end
@@ -179,6 +176,22 @@ if ARGV[2] == "1" then
   end
 end
 return {ids, docs}
+"""
+
+# KEYS: ordered index hash, the group's sorted set. ARGV: field, "range" (ZRANGEBYLEX
+# bounds, offset, count), "slice" (start, stop) or "count" (ZLEXCOUNT bounds).
+# Returns {0} (no entry), {1, member} (the group's only entry: the caller applies the
+# bounds) or {2, the sorted set's answer}.
+_ORDERED = """
+local cur = redis.call("HGET", KEYS[1], ARGV[1])
+if not cur then return {0} end
+if cur ~= "*" then return {1, cur} end
+if ARGV[2] == "range" then
+  return {2, redis.call("ZRANGEBYLEX", KEYS[2], ARGV[3], ARGV[4], "LIMIT", ARGV[5], ARGV[6])}
+elseif ARGV[2] == "slice" then
+  return {2, redis.call("ZRANGE", KEYS[2], ARGV[3], ARGV[4])}
+end
+return {2, redis.call("ZLEXCOUNT", KEYS[2], ARGV[3], ARGV[4])}
 """
 
 # KEYS: a hash. ARGV: field, value, field, value, ...: each field raised to its value.
@@ -310,6 +323,7 @@ class _Scripts:
         self.insert = client.register_script(_INSERT)
         self.cas = client.register_script(_CAS)
         self.lookup = client.register_script(_LOOKUP)
+        self.ordered = client.register_script(_ORDERED)
         self.raise_to = client.register_script(_RAISE)
         self.raise_id = client.register_script(_RAISE_ID)
         self.append = client.register_script(_APPEND)
@@ -342,7 +356,7 @@ class Table:
         self._docs = base + b"d"
         self._ids = base + b"id"
         self._hash = {n: (base + b"h:" + _name(n), f) for n, f in indexes.items()}
-        self._ordered = {n: (base + b"o:" + _name(n) + b":", f) for n, f in ordered.items()}
+        self._ordered = {n: (base + b"o:" + _name(n), f) for n, f in ordered.items()}
         self._hash_funcs, self._ordered_funcs = dict(indexes), dict(ordered)
 
     # -- index entries of one document ---------------------------------------------------
@@ -355,22 +369,23 @@ class Table:
                     found[(key_name, encode_key(key))] = None
         return found
 
-    def _order_prefixes(self, doc: Mapping[str, Any]) -> dict[tuple[bytes, bytes], None]:
-        """(sorted set, member without the id) per ordered index entry of ``doc``."""
-        found: dict[tuple[bytes, bytes], None] = {}
-        for prefix, func in self._ordered.values():
+    def _order_prefixes(self, doc: Mapping[str, Any]) -> dict[tuple[bytes, bytes, bytes], None]:
+        """(index hash, field, member without the id) per ordered index entry of ``doc``."""
+        found: dict[tuple[bytes, bytes, bytes], None] = {}
+        for key_name, func in self._ordered.values():
             for group, order in func(doc):
-                found[(prefix + encode_key(group), encode_key(order))] = None
+                found[(key_name, encode_key(group), encode_key(order))] = None
         return found
 
     def _entries(
         self, doc_id: int, doc: Mapping[str, Any]
-    ) -> tuple[set[tuple[bytes, bytes]], set[tuple[bytes, bytes]]]:
-        """The document's hash index entries (index hash, field) and ordered index entries
-        (sorted set, member)."""
-        tail = encode_key(int(doc_id))
-        orders = {(key, member + tail) for key, member in self._order_prefixes(doc)}
-        return set(self._hash_fields(doc)), orders
+    ) -> set[tuple[bytes, bytes, bytes, bytes]]:
+        """The document's index entries (index hash, field, member, ``+`` for a hash
+        index's, whose member is the id, ``o`` for an ordered index's)."""
+        sid, tail = _sid(doc_id), encode_key(int(doc_id))
+        found = {(k, f, sid, b"+") for k, f in self._hash_fields(doc)}
+        found.update((k, f, m + tail, b"o") for k, f, m in self._order_prefixes(doc))
+        return found
 
     # -- writes --------------------------------------------------------------------------
     def allocate_id(self) -> int:
@@ -378,14 +393,16 @@ class Table:
 
     def insert(self, doc: Mapping[str, Any], doc_id: int | None = None) -> int:
         hashes = list(self._hash_fields(doc))
-        orders = self._order_prefixes(doc)
+        orders = list(self._order_prefixes(doc))
         given = b"" if doc_id is None else _sid(doc_id)
         keys = [self._docs, self._ids]
+        args = [dumps(doc), given, len(hashes)]
         for key_name, field in hashes:
             keys += (key_name, key_name + b":" + field)
-        keys += (key for key, _ in orders)
-        args = [dumps(doc), given, len(hashes), *(f for _, f in hashes)]
-        args += (member for _, member in orders)
+            args.append(field)
+        for key_name, field, member in orders:
+            keys += (key_name, key_name + b":" + field)
+            args += (field, member)
         made = int(self._s.insert(keys=keys, args=args))
         if not made:
             raise ValueError(f"Document with ID {doc_id} already exists")
@@ -394,22 +411,17 @@ class Table:
     def _cas(
         self,
         docs: Sequence[tuple[bytes, bytes, bytes]],
-        orders: Sequence[tuple[bytes, bytes, bytes]],
-        hashes: Iterable[tuple[bytes, bytes, bytes, bytes]],
+        changes: Iterable[tuple[bytes, bytes, bytes, bytes]],
     ) -> bool:
-        """``_CAS``: the documents (id, JSON read, new JSON), ordered index changes (key,
-        score or "" to remove, member), hash index changes (index hash, field, id, + or -)."""
+        """``_CAS``: the documents (id, JSON read, new JSON), index changes (index hash,
+        field, member, ``-`` to remove, ``+``/``o`` to add to a hash/ordered index)."""
         keys: list[bytes] = [self._docs]
         args: list[Any] = [len(docs)]
         for sid, read, new in docs:
             args += (sid, read, new)
-        args.append(len(orders))
-        for key, score, member in orders:
-            keys.append(key)
-            args += (score, member)
-        for key_name, field, sid, op in hashes:
+        for key_name, field, member, op in changes:
             keys += (key_name, key_name + b":" + field)
-            args += (field, sid, op)
+            args += (field, member, op)
         return bool(self._s.cas(keys=keys, args=args))
 
     def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
@@ -420,12 +432,10 @@ class Table:
                 return False
             old = loads(raw)
             new = {**old, **fields}
-            (hb, ob), (ha, oa) = self._entries(doc_id, old), self._entries(doc_id, new)
-            orders = [(k, b"", m) for k, m in sorted(ob - oa)]
-            orders += [(k, b"0", m) for k, m in sorted(oa - ob)]
-            hashes = [(k, f, sid, b"-") for k, f in sorted(hb - ha)]
-            hashes += [(k, f, sid, b"+") for k, f in sorted(ha - hb)]
-            if self._cas([(sid, raw, dumps(new).encode())], orders, hashes):
+            before, after = self._entries(doc_id, old), self._entries(doc_id, new)
+            changes = [(k, f, m, b"-") for k, f, m, _ in sorted(before - after)]
+            changes += sorted(after - before)
+            if self._cas([(sid, raw, dumps(new).encode())], changes):
                 return True
         raise RuntimeError(f"{self.name} {doc_id}: too many concurrent writes")
 
@@ -437,13 +447,12 @@ class Table:
         for _ in range(RETRIES):
             raws = self._r.hmget(self._docs, sids)
             found = [(d, s, raw) for d, s, raw in zip(wanted, sids, raws, strict=True) if raw]
-            orders: list[tuple[bytes, bytes, bytes]] = []
-            hashes: list[tuple[bytes, bytes, bytes, bytes]] = []
-            for doc_id, sid, raw in found:
-                hash_entries, order_entries = self._entries(doc_id, loads(raw))
-                orders += ((k, b"", m) for k, m in sorted(order_entries))
-                hashes += ((k, f, sid, b"-") for k, f in sorted(hash_entries))
-            if not found or self._cas([(s, raw, b"") for _, s, raw in found], orders, hashes):
+            changes = [
+                (k, f, m, b"-")
+                for doc_id, _, raw in found
+                for k, f, m, _ in sorted(self._entries(doc_id, loads(raw)))
+            ]
+            if not found or self._cas([(s, raw, b"") for _, s, raw in found], changes):
                 return [doc_id for doc_id, _, _ in found]
         raise RuntimeError(f"{self.name}: too many concurrent writes")
 
@@ -493,8 +502,16 @@ class Table:
             return []
         return [int(i) for i in self._lookup(index, key, False)[0]]
 
-    def _group(self, index: str, group: Hashable) -> bytes:
-        return self._ordered[index][0] + encode_key(group)
+    def _read_group(self, index: str, group: Hashable, *args: Any) -> tuple[int, Any]:
+        """``_ORDERED`` on one group: (0, None), (1, its only member) or (2, the answer)."""
+        key_name, field = self._ordered[index][0], encode_key(group)
+        reply = self._s.ordered(keys=[key_name, key_name + b":" + field], args=[field, *args])
+        return int(reply[0]), reply[1] if len(reply) > 1 else None
+
+    @staticmethod
+    def _within(member: bytes, lo: Any, hi: Any) -> bool:
+        """``lo <= order key < hi`` for an entry's bytes (as ``ZRANGEBYLEX [lo (hi``)."""
+        return (lo is None or member >= encode_key(lo)) and (hi is None or member < encode_key(hi))
 
     def ordered(
         self,
@@ -508,21 +525,28 @@ class Table:
             return []
         low = b"-" if lo is None else b"[" + encode_key(lo)
         high = b"+" if hi is None else b"(" + encode_key(hi)
-        start, num = (None, None) if limit is None else (0, limit)
-        found = self._r.zrangebylex(self._group(index, group), low, high, start, num)
-        return [decode_entry(m) for m in found]
+        count = -1 if limit is None else limit
+        kind, found = self._read_group(index, group, b"range", low, high, 0, count)
+        if kind == 1:
+            found = [found] if self._within(found, lo, hi) else []
+        return [decode_entry(m) for m in found or ()]
 
     def ordered_slice(self, index: str, group: Hashable, start: int, stop: int) -> list[Entry]:
         start, stop = max(0, start), max(0, stop)
         if stop <= start:
             return []
-        found = self._r.zrange(self._group(index, group), start, stop - 1)
-        return [decode_entry(m) for m in found]
+        kind, found = self._read_group(index, group, b"slice", start, stop - 1)
+        if kind == 1:
+            found = [found] if start == 0 else []
+        return [decode_entry(m) for m in found or ()]
 
     def ordered_count(self, index: str, group: Hashable, lo: Any = None, hi: Any = None) -> int:
         low = b"-" if lo is None else b"[" + encode_key(lo)
         high = b"+" if hi is None else b"(" + encode_key(hi)
-        return int(self._r.zlexcount(self._group(index, group), low, high))
+        kind, found = self._read_group(index, group, b"count", low, high)
+        if kind == 1:
+            return int(self._within(found, lo, hi))
+        return int(found or 0)
 
     def __iter__(self) -> Iterator[Record]:
         """Every document in id order, read in chunks (dumps: not one snapshot)."""
@@ -554,17 +578,17 @@ class Table:
     ) -> int:
         """Plain bulk commands on one connection, sent in chunks a chunk ahead of their
         replies (Redis stores one while this process encodes the next): an ``HSET`` of
-        the documents per ``LOAD``; per hash index an ``HSET`` of ``LOAD`` keys that one
-        document has (field -> id), and for a key several share, "*" and a ``ZADD`` of
-        their ids; per ordered group ``ZADD``s of ``LOAD`` entries; the id counter raised
-        last. Without ``contents`` (or lacking an index) the key functions make them, held
-        in memory until the documents are sent. Not one transaction: a failure midway
-        leaves what was sent (the target is a fresh store, dropped on failure)."""
+        the documents per ``LOAD``; per index an ``HSET`` of ``LOAD`` fields that have one
+        member (a key's only id, a group's only entry), and for a field with more, "*"
+        and ``ZADD``s of ``LOAD`` members; the id counter raised last. Without
+        ``contents`` (or lacking an index) the key functions make them, held in memory
+        until the documents are sent. Not one transaction: a failure midway leaves what
+        was sent (the target is a fresh store, dropped on failure)."""
         hashes, orders = contents if contents is not None else ({}, {})
+        made: list[Record] | None = None
         if set(hashes) != set(self._hash) or set(orders) != set(self._ordered):
-            made: list[Record] = []
+            made = []
             records = _kept(records, made)
-            hashes, orders = {}, {}
         top, count = int(last_id), 0
         pool = self._r.connection_pool
         conn = pool.get_connection()
@@ -578,18 +602,14 @@ class Table:
                     fields += (b"%d" % doc_id, dumps(doc).encode())
                 send("HSET", self._docs, *fields)
                 count += len(batch)
-            if not hashes and (self._hash or self._ordered):
-                hashes, orders = _contents(iter(made), self._hash_funcs, self._ordered_funcs)
+            if made is not None:
+                hashes, orders = _contents(made, self._hash_funcs, self._ordered_funcs)
             for name, (key_name, _) in self._hash.items():
-                self._load_hash(send, key_name, hashes[name])
-            for name, (prefix, _) in self._ordered.items():
-                for group, entries in orders[name]:
-                    key = prefix + encode_key(group)
-                    for part in _batches(entries, LOAD):
-                        members: list[bytes] = []
-                        for order, doc_id in part:
-                            members += (b"0", encode_entry(order, doc_id))
-                        send("ZADD", key, *members)
+                items = ((k, [b"%d" % i for i in ids]) for k, ids in hashes[name])
+                self._load_index(send, key_name, items, ordered=False)
+            for name, (key_name, _) in self._ordered.items():
+                items = ((g, [encode_entry(o, i) for o, i in e]) for g, e in orders[name])
+                self._load_index(send, key_name, items, ordered=True)
             send.close()
         except BaseException:
             conn.disconnect()  # replies may be pending: the connection is not reusable
@@ -601,20 +621,24 @@ class Table:
         return count
 
     @staticmethod
-    def _load_hash(
-        send: _Sender, key_name: bytes, found: Iterable[tuple[Hashable, Sequence[int]]]
+    def _load_index(
+        send: _Sender,
+        key_name: bytes,
+        found: Iterable[tuple[Hashable, Sequence[bytes]]],
+        ordered: bool,
     ) -> None:
+        """One index's fields: the only member, or "*" and a sorted set of the members."""
         single: list[bytes] = []
-        for key, ids in found:
-            if key is None or not ids:
+        for key, members in found:
+            if key is None or not members:
                 continue
             field = encode_key(key)
-            if len(ids) == 1:
-                single += (field, b"%d" % ids[0])
+            if len(members) == 1:
+                single += (field, members[0])
             else:
-                for part in _batches(ids, LOAD):
-                    sids = [b"%d" % i for i in part]
-                    send("ZADD", key_name + b":" + field, *(s for sid in sids for s in (sid, sid)))
+                for part in _batches(members, LOAD):
+                    pairs = [x for m in part for x in ((b"0" if ordered else m), m)]
+                    send("ZADD", key_name + b":" + field, *pairs)
                 single += (field, b"*")
             if len(single) >= 2 * LOAD:
                 send("HSET", key_name, *single)

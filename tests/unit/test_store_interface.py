@@ -186,6 +186,29 @@ def test_ordered_ranges_limits_slices_and_counts(people):
     assert people.ordered_count("by_age", 2) == 0
 
 
+def test_a_group_of_one_entry_answers_ranges_slices_and_counts(people):
+    a = people.insert({"group": 7, "age": 30})
+    assert people.ordered("by_age", 7) == [(30, a)] == people.ordered("by_age", 7, lo=30, hi=31)
+    assert people.ordered("by_age", 7, lo=31) == [] == people.ordered("by_age", 7, hi=30)
+    assert people.ordered("by_age", 7, lo=20, hi=30) == [] and people.ordered("by_age", 7, 0, 99, 1)
+    assert (
+        people.ordered_slice("by_age", 7, 0, 1)
+        == [(30, a)]
+        == people.ordered_slice("by_age", 7, -3, 5)
+    )
+    assert people.ordered_slice("by_age", 7, 1, 5) == [] == people.ordered_slice("by_age", 7, 0, 0)
+    assert [
+        people.ordered_count("by_age", 7, lo, hi)
+        for lo, hi in [(None, None), (30, 31), (31, None), (None, 30)]
+    ] == [1, 1, 0, 0]
+    b = people.insert({"group": 7, "age": 10})  # a second entry, then one again
+    assert people.ordered("by_age", 7, hi=30) == [(10, b)]
+    people.remove([a])
+    assert (
+        people.ordered("by_age", 7) == [(10, b)] and people.ordered_count("by_age", 7, lo=11) == 0
+    )
+
+
 def test_ordered_follows_updates_and_removals(people):
     a = people.insert({"group": 1, "age": 30})
     b = people.insert({"group": 1, "age": 40})
@@ -399,7 +422,7 @@ def make_store(request):
 
 def declare(store):
     """Two tables like a backend's: hash indexes (one yielding tuples and None), an ordered
-    index on tuples of datetimes, and a table without indexes."""
+    index on tuples of datetimes, and a table with an ordered index only."""
     people = store.table(
         "people",
         indexes={
@@ -408,7 +431,8 @@ def declare(store):
         },
         ordered={"due": lambda d: [(d["org"], (d["due"], d["n"]))] if "due" in d else []},
     )
-    return people, store.table("notes")
+    notes = store.table("notes", ordered={"at": lambda d: [(d.get("org"), d["n"])]})
+    return people, notes
 
 
 def fill(store, n):
@@ -423,7 +447,8 @@ def fill(store, n):
         people.insert(doc)
     people.remove(list(range(3, n + 1, 7)) + [n])  # the highest id goes: last_id stays
     people.update(2, {"city": "moved", "emails": ["new@x.co"]})
-    notes.insert({"text": "a note"}, 40)
+    notes.insert({"text": "a note", "n": 2}, 40)
+    notes.insert({"text": "another", "org": "o1", "n": 1}, 39)
     store.counters.next(("deal", "o1"))
     store.counters.raise_to(("code", "o1", "PID"), 120)
     store.documents.put("config", {"keys": {"k1": ["L1"]}, "at": jan})
@@ -454,6 +479,7 @@ def answers(store, n):
             for o in orgs
         ],
         "counts": [people.ordered_count("due", o, lo=(feb,)) for o in orgs],
+        "notes_at": [(notes.ordered("at", o), notes.ordered_count("at", o, hi=2)) for o in orgs],
         "counters": sorted(map(repr, store.counters.items())),
         "documents": store.documents.items(),
         "last_id": (people.last_id(), notes.last_id()),
@@ -480,7 +506,7 @@ def test_a_copied_store_answers_every_read_as_its_source(
     # the next ids continue after the source's highest ever used, on both
     for store in (source, target):
         people, notes = declare(store)
-        assert people.insert({"org": "o1", "n": -1}) == n + 1 and notes.insert({}) == 41
+        assert people.insert({"org": "o1", "n": -1}) == n + 1 and notes.insert({"n": 0}) == 41
         assert store.counters.next(("code", "o1", "PID")) == 121
 
 
@@ -491,7 +517,7 @@ def test_a_copy_goes_into_tables_the_target_declared_and_refuses_a_filled_one(ma
     source.copy_to(target)
     assert people.lookup_ids("city", "moved") == [2]
     again = make_store("redis")
-    declare(again)[1].insert({"text": "here before"})
+    declare(again)[1].insert({"text": "here before", "n": 0})
     with pytest.raises(ValueError, match="notes"):
         source.copy_to(again)
     assert len(declare(again)[0]) == 0  # nothing copied
