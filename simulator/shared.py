@@ -109,6 +109,14 @@ return 1
 """
 )
 
+# KEYS: lock. ARGV: token, lease ms. Extends a lease this process still holds.
+_RENEW = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  return redis.call("PEXPIRE", KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 # KEYS: registry, world hash. ARGV: name, cap, gen, doc. 1: made or there; 0: over the cap.
 _CREATE = """
 if redis.call("SISMEMBER", KEYS[1], ARGV[1]) == 0 then
@@ -120,6 +128,49 @@ if redis.call("EXISTS", KEYS[2]) == 0 then
 end
 return 1
 """
+
+
+class Keeper:
+    """Extends the leases this process holds while their requests run (a state load may
+    outlast a lease): one thread for the process, every third of a lease, ending when no
+    lease is held. A lease taken and given back between two rounds needs nothing."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[int, bytes], tuple[Callable[..., Any], bytes]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def keep(self, key: tuple[int, bytes], renew: Callable[..., Any], token: bytes) -> None:
+        with self._lock:
+            self._held[key] = (renew, token)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="crmsim-lease-keeper", daemon=True
+                )
+                self._thread.start()
+
+    def let_go(self, key: tuple[int, bytes]) -> None:
+        with self._lock:
+            self._held.pop(key, None)
+
+    def _run(self) -> None:
+        seen: dict[tuple[int, bytes], bytes] = {}
+        while True:
+            time.sleep(LEASE_MS / 3000)
+            with self._lock:
+                if not self._held:
+                    self._thread = None
+                    return
+                due = [(k, r, t) for k, (r, t) in self._held.items() if seen.get(k) == t]
+                seen = {k: t for k, (_, t) in self._held.items()}
+            for (_, lock), renew, token in due:
+                try:
+                    renew(keys=[lock], args=[token, LEASE_MS])
+                except redis.RedisError:
+                    log.warning("could not extend the lease %s", lock.decode(errors="replace"))
+
+
+KEEPER = Keeper()
 
 
 class NamespaceBusy(Problem):
@@ -345,6 +396,9 @@ class SharedWorld(World):
         self._gen = ""
         self._doc_text = ""
         self._token = b""
+        # leases this process may hold without knowing it (Redis did not answer while one was
+        # taken or given back): token -> when; given back at the next wait (_free_stale)
+        self._stale: dict[bytes, float] = {}
         log_engine = self._engine("w")
         journal = log_engine.log("journal", config.journal_limit, config.journal_max_bytes)
         self._keys += journal._keys
@@ -390,18 +444,25 @@ class SharedWorld(World):
         pause = 0.0005
         args = [token, LEASE_MS, self._gen, int(numbered)]
         while True:
-            found = self._worlds.acquire(keys=self._keys, args=args)
+            try:
+                found = self._worlds.acquire(keys=self._keys, args=args)
+            except redis.RedisError:
+                self._stale[token] = time.monotonic()  # the script may have run, or run later
+                raise
             state = int(found[0])
             if state == 1:
                 break
             if state == -1:  # dropped by someone, or never made here: make it (again)
                 self._worlds.register(self.name)
                 continue
+            if self._stale and self._free_stale():
+                continue
             if time.monotonic() >= deadline:
                 raise NamespaceBusy(self.name)
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         self._token = token
+        self._worlds.keep(self._keys[0], token)
         self.dropped = False
         self.batching = numbered and self._batch
         self.pending = []
@@ -421,6 +482,7 @@ class SharedWorld(World):
         """Write what changed (fault counters, settings, clock, stores) and give the lease
         back; then delete the stores a load or a reset replaced."""
         self.batching = False
+        self._worlds.let_go(self._keys[0])
         if self.dropped:
             return
         text = self._export()
@@ -435,6 +497,7 @@ class SharedWorld(World):
             done = self._worlds.release(keys=self._keys, args=args)
         except redis.RedisError:
             log.warning("namespace %s: could not give its lease back", self.name, exc_info=True)
+            self._stale[self._token] = time.monotonic()
             self._gen = ""  # read everything again next time
             return
         if not done:
@@ -447,6 +510,20 @@ class SharedWorld(World):
             if name not in self.backends.stores.values():
                 self._worlds.delete_later(self.name, name)
         self.retired = []
+
+    def _free_stale(self) -> bool:
+        """Give back the leases of requests that failed while Redis did not answer: only
+        this process knows their tokens, and every process would wait for them to expire
+        (``LEASE_MS``) after Redis answers again. True when one was given back."""
+        freed = False
+        now = time.monotonic()
+        for token, since in list(self._stale.items()):
+            if now - since > LEASE_MS / 1000:
+                del self._stale[token]  # expired by now
+            elif int(self._worlds.release(keys=self._keys, args=[token, "", "", "", 0])):
+                del self._stale[token]
+                freed = True
+        return freed
 
     # -- the world's document ------------------------------------------------------------
     def _export(self) -> str:
@@ -554,6 +631,7 @@ class SharedNamespaces(Namespaces):
         self.acquire: Callable[..., Any] = self.client.register_script(_ACQUIRE)
         self.release: Callable[..., Any] = self.client.register_script(_RELEASE)
         self._create = self.client.register_script(_CREATE)
+        self._renew = self.client.register_script(_RENEW)
         self._janitor: queue.Queue[tuple[str, str]] = queue.Queue()
         self._janitor_thread: threading.Thread | None = None
         self.problem_since: float | None = None
@@ -608,6 +686,12 @@ class SharedNamespaces(Namespaces):
         keys = list(self.client.scan_iter(match=pattern, count=1000))
         for at in range(0, len(keys), 1000):
             self.client.unlink(*keys[at : at + 1000])
+
+    def keep(self, lock: bytes, token: bytes) -> None:
+        KEEPER.keep((id(self), lock), self._renew, token)
+
+    def let_go(self, lock: bytes) -> None:
+        KEEPER.let_go((id(self), lock))
 
     # -- stores a load or a reset replaced, deleted in the background --------------------
     def delete_later(self, world: str, store: str) -> None:

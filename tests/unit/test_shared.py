@@ -197,3 +197,32 @@ def test_a_namespace_held_too_long_is_a_503(url, monkeypatch):
     assert (r.status_code, r.get_json()["message"]) == (503, "Service Unavailable.")
     holder.delete(b"crmsim:{default}:lock")
     assert create(a, "x@b.co").status_code == 201
+
+
+def test_a_lease_held_longer_than_its_time_is_extended_until_given_back(url, monkeypatch):
+    from helpers import wait_until
+
+    from simulator import shared
+
+    monkeypatch.setattr(shared, "LEASE_MS", 300)
+    monkeypatch.setattr(shared, "KEEPER", shared.Keeper())  # one that reads the new time
+    sim = create_app({"store": url}).extensions["crmsim"]
+    world = sim.namespaces.create("default")
+    client = redis.Redis.from_url(url)
+    key = b"crmsim:{default}:lock"
+    world.lock.acquire()
+    try:
+        token = client.get(key)
+        assert token is not None
+        ttls = [client.pttl(key)]
+
+        def renewals():
+            ttls.append(client.pttl(key))
+            return sum(1 for a, b in zip(ttls, ttls[1:], strict=False) if b > a)
+
+        # held for several lease times: extended each time, never lost
+        wait_until(lambda: renewals() >= 3, timeout=20, what="three renewals")
+        assert client.get(key) == token
+    finally:
+        world.lock.release()
+    assert client.get(key) is None
