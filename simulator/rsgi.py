@@ -34,14 +34,11 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.pipeline import CONTROL_PREFIX, INLINE, Reschedule
 from simulator.transport import BRIDGED, ENVIRON_KEY, Transport
-from simulator.world import DEFAULT, NAME
-
-if TYPE_CHECKING:
-    from simulator.world import Namespaces
+from simulator.world import DEFAULT, NAME, Namespaces
 
 log = logging.getLogger("crmsim.serve")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -140,6 +137,8 @@ def quiet(namespaces: Namespaces) -> Callable[[str], bool]:
     it), whose lock is this process's own (a shared world's lease is a round trip to Redis:
     simulator/shared.py). Every other control request goes to the pool: a state load or an
     export is long."""
+    if type(namespaces) is not Namespaces:  # shared: every lookup, health too, asks Redis
+        return lambda _path: False
     find = namespaces.find
 
     def inline(path: str) -> bool:
