@@ -111,30 +111,52 @@ def _encode(value: Any, out: bytearray) -> None:
         raise TypeError(f"a key cannot be a {kind.__name__}")
 
 
-def encode_key(value: Hashable) -> bytes:
-    """The bytes of one key (see the module's docstring).
-
-    A string and a pair of strings (most index keys: ``(listing, email)``) take a shortcut
-    that writes the same bytes in half the time (a bulk load encodes several per record)."""
-    if type(value) is str:
+def _fast(value: Any) -> bytes | None:
+    """The bytes of a str, a non-negative int below 2**1000, or a tuple of those, written
+    at once (the same bytes as ``_encode``, several times faster: a bulk load encodes
+    several keys per record); None for anything else."""
+    kind = type(value)
+    if kind is str:
         return b"\x04%s\x00" % value.encode("utf-8", "surrogatepass").replace(b"\x00", _ZERO)
-    if type(value) is tuple and len(value) == 2:
-        a, b = value
-        if type(a) is str and type(b) is str:
-            return b"\x08\x04%s\x00\x04%s\x00\x00" % (
-                a.encode("utf-8", "surrogatepass").replace(b"\x00", _ZERO),
-                b.encode("utf-8", "surrogatepass").replace(b"\x00", _ZERO),
-            )
+    if kind is int and 0 <= value < _FAST_INTS:
+        size = (value.bit_length() + 7) // 8
+        return b"\x03%c%s\x00" % (0x80 + size, value.to_bytes(size, "big"))
+    if kind is tuple:
+        parts = [b"\x08"]
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                text = item.encode("utf-8", "surrogatepass").replace(b"\x00", _ZERO)
+                parts.append(b"\x04%s\x00" % text)
+            elif kind is int and 0 <= item < _FAST_INTS:
+                size = (item.bit_length() + 7) // 8
+                parts.append(b"\x03%c%s\x00" % (0x80 + size, item.to_bytes(size, "big")))
+            else:
+                return None
+        parts.append(b"\x00")
+        return b"".join(parts)
+    return None
+
+
+def encode_key(value: Hashable) -> bytes:
+    """The bytes of one key (see the module's docstring)."""
+    fast = _fast(value)
+    if fast is not None:
+        return fast
     out = bytearray()
     _encode(value, out)
     return bytes(out)
 
 
+_FAST_INTS = 1 << 1000  # fewer than 127 bytes: a one-byte length
 _ZERO = b"\x00\xff"
 
 
 def encode_entry(order: Any, doc_id: int) -> bytes:
     """A sorted set member for the entry ``(order, doc_id)``."""
+    fast, tail = _fast(order), _fast(doc_id)
+    if fast is not None and tail is not None:
+        return fast + tail
     out = bytearray()
     _encode(order, out)
     out.append(NUMBER)

@@ -34,12 +34,19 @@ def test_an_entry_sorts_by_order_key_then_id_and_decodes(a, b, i, j):
     assert codec.decode_entry(codec.encode_entry(a, i)) == (a, i)
 
 
-@given(texts | st.tuples(texts, texts) | st.tuples(texts, ints) | st.tuples(texts))
-def test_the_shortcut_for_strings_and_pairs_of_strings_writes_the_general_bytes(value):
+shortcut = texts | ints | st.booleans() | st.sampled_from([0, 2**999, 2**1000, 2**1000 - 1])
+shortcut_keys = shortcut | st.tuples(texts, texts) | st.lists(shortcut, max_size=4).map(tuple)
+
+
+@given(shortcut_keys, st.integers(1, 2**64))
+def test_the_shortcut_for_strings_ints_and_their_tuples_writes_the_general_bytes(value, i):
     general = bytearray()
     codec._encode(value, general)
     assert codec.encode_key(value) == bytes(general)
     assert codec.decode_key(codec.encode_key(value)) == value
+    general.append(codec.NUMBER)
+    codec._number(i, general)
+    assert codec.encode_entry(value, i) == bytes(general)
 
 
 def test_a_bound_sorts_before_its_entries_and_a_tuple_before_its_extensions():
