@@ -9,7 +9,9 @@ Callers hold the namespace lock (``World.lock``) around every read-modify-write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping
 
 from simulator.store.interface import (
     CappedLog,
@@ -37,7 +39,25 @@ __all__ = [
     "Store",
     "Table",
     "copy_json",
+    "gc_paused",
 ]
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a bulk load or copy, on again after
+    (unless it was off before). Such a load allocates millions of objects that live on,
+    and each full collection on the way walks every object of the process: a third of
+    the CPU of an AntCRM ``load_state`` of 100,000 records, two thirds of a copy's reads
+    (docs/scale-out.md, "Measured"). Process-wide while it lasts: other threads run
+    without collections too (reference counting still frees what they drop)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Store:
@@ -86,8 +106,9 @@ class Store:
         taken = [dest.name for _, dest in pairs if len(dest)]
         if taken:
             raise ValueError(f"the target store's tables hold documents: {', '.join(taken)}")
-        for source, dest in pairs:
-            dest.load(source, source.last_id(), source.index_contents())
+        with gc_paused():
+            for source, dest in pairs:
+                dest.load(source, source.last_id(), source.index_contents())
         target.counters.raise_all(self.counters.items())
         for name, value in self.documents.items():
             target.documents.put(name, value)

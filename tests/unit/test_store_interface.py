@@ -521,3 +521,30 @@ def test_a_copy_goes_into_tables_the_target_declared_and_refuses_a_filled_one(ma
     with pytest.raises(ValueError, match="notes"):
         source.copy_to(again)
     assert len(declare(again)[0]) == 0  # nothing copied
+
+
+def test_the_garbage_collector_is_paused_for_a_copy_and_on_again_after(make_store, monkeypatch):
+    import gc
+
+    from simulator.store import gc_paused
+
+    source, target = make_store("tiny"), make_store("tiny")
+    fill(source, 5)
+    seen = []
+    load = type(declare(target)[0]).load
+
+    def spy(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return load(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(declare(target)[0]), "load", spy)
+    assert gc.isenabled()
+    source.copy_to(target)
+    assert seen == [False, False] and gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off: left off
+    finally:
+        gc.enable()
