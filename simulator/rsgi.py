@@ -31,7 +31,6 @@ import os
 import socket
 import struct
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -44,7 +43,6 @@ log = logging.getLogger("crmsim.serve")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 _LINGER_ZERO = struct.pack("ii", 1, 0)
-_RLOCK = type(threading.RLock())  # a namespace's lock in this process (World.lock)
 
 
 class _Sockaddr(ctypes.Structure):
@@ -134,7 +132,7 @@ def quiet(namespaces: Namespaces) -> Callable[[str], bool]:
     """For a request's ``PATH_INFO``: may it run on the event loop? ``/__sim/health`` (no lock,
     no delay), or a vendor request to an existing namespace with no fault rule and no
     latency setting (a namespace not made yet goes to the pool: its first request makes
-    it), whose lock is this process's own (a shared world's lease is a round trip to Redis:
+    it), not shared (a shared world's lock is a lease, a round trip to Redis:
     simulator/shared.py). Every other control request goes to the pool: a state load or an
     export is long."""
     if type(namespaces) is not Namespaces:  # shared: every lookup, health too, asks Redis
@@ -153,7 +151,7 @@ def quiet(namespaces: Namespaces) -> Callable[[str], bool]:
         world = find(name)
         return (
             world is not None
-            and type(world.lock) is _RLOCK
+            and not world.shared
             and not world.faults.rules
             and not world.settings["latency"]
         )

@@ -218,3 +218,5 @@ def test_which_requests_are_quiet(served):
             "/__ns/bad name/crm/1",
         )
     ] == [True, True, True, False, True, False, False, False]
+    served.sim.namespaces.find("calm").shared = True  # its lock a lease in Redis
+    assert inline("/__ns/calm/crm/1") is False
