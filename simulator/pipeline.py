@@ -401,6 +401,13 @@ def install(app: Flask, sim: Simulator) -> None:
                 hint_empty_namespace(call, response)
             try:
                 entry = record(call, response, sim.shadow)
+                if call.world.shared and call.locked:
+                    # the lease's release carries the journal entry and the world's changes:
+                    # given back before the answer is final, a release that failed is a 503
+                    unlock(call)
+                    failure = getattr(getattr(call.world, "failed", None), "exc", None)
+                    if failure is not None:
+                        raise failure
             except Exception as exc:
                 if sim.shared is None:
                     raise

@@ -399,6 +399,9 @@ class SharedWorld(World):
         # leases this process may hold without knowing it (Redis did not answer while one was
         # taken or given back): token -> when; given back at the next wait (_free_stale)
         self._stale: dict[bytes, float] = {}
+        # ``failed.exc``: why this thread's last release did not land (None: it did); a
+        # vendor request's answer is then the store's 503 (its journal entry was in it)
+        self.failed = threading.local()
         log_engine = self._engine("w")
         journal = log_engine.log("journal", config.journal_limit, config.journal_max_bytes)
         self._keys += journal._keys
@@ -483,6 +486,7 @@ class SharedWorld(World):
         back; then delete the stores a load or a reset replaced."""
         self.batching = False
         self._worlds.let_go(self._keys[0])
+        self.failed.exc = None
         if self.dropped:
             return
         text = self._export()
@@ -495,14 +499,16 @@ class SharedWorld(World):
         self.pending = []
         try:
             done = self._worlds.release(keys=self._keys, args=args)
-        except redis.RedisError:
+        except redis.RedisError as exc:
             log.warning("namespace %s: could not give its lease back", self.name, exc_info=True)
             self._stale[self._token] = time.monotonic()
             self._gen = ""  # read everything again next time
+            self.failed.exc = exc
             return
         if not done:
             log.warning("namespace %s: the lease expired before the request ended", self.name)
             self._gen = ""
+            self.failed.exc = redis.exceptions.LockNotOwnedError("the lease expired")
             return
         if gen:
             self._gen, self._doc_text = gen, text
