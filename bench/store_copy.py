@@ -4,13 +4,13 @@
         [--repeat 3] [--redis redis://127.0.0.1:6379/0]
 
 Per vendor: its fake state (simulator/fake.py) of ``--size`` records loaded into its real
-backend on the memory engine (``load_state``, timed for context), then ``Store.copy_to`` a
-fresh store on Redis (timed), then every table of the copy read back by iteration (what
-``GET /__sim/state`` streams) and one listing page by ``get_many`` (100 ids). Wall-clock
-seconds, the best of ``--repeat`` (the machine is shared), with the CPU seconds this process
-and the Redis server spent in that run beside them, and Redis's keys and ``used_memory``
-after it. Without ``--redis``
-a ``redis-server`` without persistence is started on a free port and stopped after.
+backend on the memory engine (``load_state``, timed for context, and again with the
+garbage collector paused), then ``Store.copy_to`` a fresh store on Redis (timed), then
+every table of the copy read back by iteration (what ``GET /__sim/state`` streams) and one
+listing page by ``get_many`` (100 ids). Wall-clock seconds, the best of ``--repeat`` (the
+machine is shared), with the CPU seconds this process and the Redis server spent in that
+run beside them, and Redis's keys and ``used_memory`` after it. Without ``--redis`` a
+``redis-server`` without persistence is started on a free port and stopped after.
 Figures in docs/scale-out.md ("Measured").
 """
 
@@ -31,7 +31,7 @@ import redis
 from simulator.clock import Clock, Ids
 from simulator.fake import fake_state
 from simulator.journal import Outbox
-from simulator.store import Store
+from simulator.store import Store, gc_paused
 from simulator.store import redis as redis_engine
 from simulator.vendors import VENDORS
 from simulator.vendors._base import Context
@@ -84,6 +84,10 @@ def run(client: Any, slug: str, size: int, round_no: int) -> dict[str, float]:
     backend = VENDORS[slug].backend(ctx)
     backend.load_state(state)
     loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    with gc_paused():  # what the serving layer may do: the same load, no collections
+        VENDORS[slug].backend(Context(clock, Ids(1), Outbox(10, clock))).load_state(state)
+    loaded_paused = time.perf_counter() - started
     source: Store = backend.store
     records = sum(len(t) for t, _, _ in source._tables.values())
     target = Store(redis_engine.Engine(client, "bench", f"{slug}@{round_no}"))
@@ -109,6 +113,7 @@ def run(client: Any, slug: str, size: int, round_no: int) -> dict[str, float]:
         "keys": keys,
         "redis bytes": memory,
         "load (memory)": loaded,
+        "load (memory, gc paused)": loaded_paused,
         "copy": copied,
         "copy cpu": cpu,
         "copy redis cpu": server,

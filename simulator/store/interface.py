@@ -10,6 +10,11 @@ Keys and order keys are JSON-like values: ``str``, ``int``, ``None``, ``datetime
 keys) and tuples of them, so an engine can encode them into its own key names and sort
 keys. The key functions of indexes belong to whoever declares the table (each vendor
 backend); the store knows no vendor's fields.
+
+Whole-table calls (``Table.index_contents``, ``Table.load``, ``Table.last_id``, the
+counters' and documents' ``items``) serve copies between engines (``Store.copy_to``: a
+state loaded into the memory engine, then copied into a fresh Redis store) and are never
+on a request's path; ``Table.get_many`` is (a list page read at once).
 """
 
 from __future__ import annotations
