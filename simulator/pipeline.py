@@ -418,6 +418,14 @@ def install(app: Flask, sim: Simulator) -> None:
                 sim.shadow.offer(call, entry)
             if sim.config.validate_responses:
                 check_answer(sim, call, response)
+        held = g.pop("control_lock", None) if sim.shared is not None else None
+        if held is not None:
+            # a control request's changes (a state switched in, fault rules, the clock) are
+            # written with its lease's release: given back before the answer is final too
+            held.release()
+            failure = getattr(getattr(g.world, "failed", None), "exc", None)
+            if failure is not None:
+                return app.make_response(app.handle_user_exception(failure))
         return response
 
     @app.teardown_request

@@ -923,3 +923,74 @@ def test_the_compose_topology_as_processes() -> None:
         assert served == {"0": 40, "1": 40}
         assert health(proxy) == "ok"
         assert len(contact_emails(proxy)) == 40
+
+
+# -- a release that does not land ----------------------------------------------------------
+class LostReleases:
+    """The shared store's lease release fails ``count`` times as Redis not answering would
+    (the script never runs: the lease stays taken, the journal entry and the world's
+    changes it carries are not written)."""
+
+    def __init__(self, app: Any, count: int = 1) -> None:
+        self.namespaces = app.extensions["crmsim"].shared
+        self.release = self.namespaces.release
+        self.count = count
+
+    def __enter__(self) -> LostReleases:
+        def release(**kw: Any) -> Any:
+            if self.count > 0:
+                self.count -= 1
+                raise redis.TimeoutError("Timeout reading from socket")
+            return self.release(**kw)
+
+        self.namespaces.release = release
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.namespaces.release = self.release
+
+
+def test_a_vendor_answer_whose_release_failed_is_a_503_and_the_lease_is_given_back() -> None:
+    from simulator.app import create_app
+
+    with redis_server() as url:
+        app = create_app({"store": url})
+        client = app.test_client()
+        load_states_client(client)
+        with LostReleases(app):
+            lost = client.post(f"/crm/{LISTING}", data={"email": "lost@x.io"}, headers=AUTH)
+        assert (lost.status_code, lost.json) == (503, BOTW_503)  # not the 201 it computed
+        assert lost.headers["Retry-After"] == "1"
+        started = time.monotonic()
+        made = client.post(f"/crm/{LISTING}", data={"email": "next@x.io"}, headers=AUTH)
+        assert made.status_code == 201
+        assert time.monotonic() - started < 5, "waited for the lost release's lease"
+        # the 503 said "may or may not": the insert landed, the journal entry did not
+        entries = client.get("/__sim/journal").json["entries"]
+        assert [e["request"]["body"]["email"] for e in entries] == ["next@x.io"]
+
+
+def test_a_control_write_whose_release_failed_is_a_503_and_did_not_happen() -> None:
+    from simulator.app import create_app
+
+    with redis_server() as url:
+        app = create_app({"store": url})
+        client = app.test_client()
+        assert client.get("/__sim/clock").json["frozen"] is False
+        with LostReleases(app):
+            lost = client.put("/__sim/clock", json={"now": "2024-06-01T12:00:00Z"})
+        assert lost.status_code == 503
+        assert lost.mimetype == "application/problem+json"
+        assert lost.json["title"] == "Store unavailable"
+        started = time.monotonic()
+        assert client.get("/__sim/clock").json["frozen"] is False  # as the 503 allows
+        assert time.monotonic() - started < 5, "waited for the lost release's lease"
+        frozen = client.put("/__sim/clock", json={"now": "2024-06-01T12:00:00Z"})
+        assert frozen.status_code == 200
+        assert client.get("/__sim/clock").json == {"now": "2024-06-01T12:00:00Z", "frozen": True}
+
+
+def load_states_client(client: Any) -> None:
+    for vendor, state in (("botw", BOTW_STATE), ("antcrm", ANTCRM_STATE)):
+        answer = client.put(f"/__sim/state/{vendor}", json=state)
+        assert answer.status_code == 200, answer.text
