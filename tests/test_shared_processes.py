@@ -8,7 +8,10 @@ file docs/scale-out.compose.yaml is this topology behind a proxy).
 - failover: Redis killed mid-load and started again (empty), then paused (data kept):
   no 500, only the vendor's own 503, health degraded and back, nothing half-written;
 - round trips: Redis commands per vendor request (``INFO commandstats``), the same at 10
-  and at 1,000 stored records, and no KEYS/SCAN/HGETALL/SMEMBERS on a vendor request.
+  and at 1,000 stored records, and no KEYS/SCAN/HGETALL/SMEMBERS on a vendor request;
+- the compose file linted, and its topology run as processes behind a round-robin proxy;
+- a lease release that does not land (it carries the journal entry and the world's
+  changes): the answer is a 503, not the success it computed, and the lease is given back.
 """
 
 from __future__ import annotations
