@@ -17,6 +17,7 @@ from simulator.errors import InvalidDocument, Problem, StateInvalid
 from simulator.faults import Faults
 from simulator.journal import Log, Outbox
 from simulator.schemas import Schemas
+from simulator.store.interface import adopting
 from simulator.vendors._base import Context, Vendor, VendorBackend
 
 # 1-64 of [A-Za-z0-9_.-] with at least one letter or digit: never ".", ".." or "..."
@@ -171,13 +172,13 @@ class World:
         return found.dump_state()
 
     def build_state(
-        self, schemas: Schemas, doc: Any, vendor: str | None = None
+        self, schemas: Schemas, doc: Any, vendor: str | None = None, owned: bool = False
     ) -> dict[str, VendorBackend]:
         """New backends loaded from ``doc`` (whole document, or one vendor's part).
 
         Raises ``InvalidDocument`` with every error found; the namespace is not touched.
         """
-        return load_backends(self.vendors, self.ctx, schemas, doc, vendor)
+        return load_backends(self.vendors, self.ctx, schemas, doc, vendor, owned)
 
 
 def load_backends(
@@ -186,15 +187,19 @@ def load_backends(
     schemas: Schemas,
     doc: Any,
     vendor: str | None = None,
+    owned: bool = False,
 ) -> dict[str, VendorBackend]:
-    """New backends in ``ctx`` loaded from a state document (see ``World.build_state``)."""
+    """New backends in ``ctx`` loaded from a state document (see ``World.build_state``).
+    ``owned``: the document was parsed for this load and nobody keeps it, so the stores may
+    keep its records as they are instead of copying them (``store.adopting``)."""
     schema = f"{vendor}/state.json" if vendor else "sim/state.schema.json"
     errors = schemas.validate(schema, doc)
     if errors:
         raise InvalidDocument(errors)
     parts = {vendor: doc} if vendor else {s: doc.get(s, {}) for s in vendors}
     built: dict[str, VendorBackend] = {}
-    with bulk_load(sum(_records(part) for part in parts.values())):
+    adopt = adopting() if owned else contextlib.nullcontext()
+    with bulk_load(sum(_records(part) for part in parts.values())), adopt:
         for slug, part in parts.items():
             fresh = vendors[slug].new_backend(ctx)
             try:

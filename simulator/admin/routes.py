@@ -206,7 +206,8 @@ def put_state() -> Response:
     doc = _state_doc()
     world = _world()
     with world.lock:
-        world.backends.update(world.build_state(_sim().schemas, doc))
+        # the document was parsed for this load: its records are kept, not copied
+        world.backends.update(world.build_state(_sim().schemas, doc, owned=True))
         del doc  # the sent document's containers go before the answer is built
         return _loaded(world.dump_state)
 
@@ -224,7 +225,7 @@ def put_vendor_state(vendor: str) -> Response:
     doc = _state_doc()
     world = _world()
     with world.lock:
-        world.backends.update(world.build_state(_sim().schemas, doc, slug))
+        world.backends.update(world.build_state(_sim().schemas, doc, slug, owned=True))
         del doc
         return _loaded(lambda: world.dump_state(slug), 1)
 

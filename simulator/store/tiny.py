@@ -26,6 +26,7 @@ from tinydb.table import Document
 from tinydb.table import Table as TinyTable
 
 from simulator.store.interface import (
+    ADOPTING,
     Entry,
     HashContents,
     KeyFunc,
@@ -142,7 +143,10 @@ class Table:
         held = self._pending
         if held and next(iter(held)) // BUCKET != doc_id // BUCKET:
             self.flush()
-        stored = {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
+        if ADOPTING.get():  # a state load's own documents (interface.adopting)
+            stored = doc if type(doc) is dict else dict(doc)
+        else:
+            stored = {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
         self._pending[doc_id] = stored
         if doc_id > self._max_id:
             self._max_id = doc_id
