@@ -22,28 +22,9 @@ from simulator.shadow import Shadow
 from simulator.store import Store
 from simulator.store import redis as redis_engine
 from simulator.store.memory import MemoryLog
-from simulator.store.tiny import Engine as TinyEngine
 from simulator.verify import matches_stored
 
 AT = datetime(2024, 6, 1, 12, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-def redis_client(redis_url):
-    client = redis_engine.connect(redis_url)
-    try:
-        yield client
-    finally:
-        client.flushdb()
-        client.close()
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request):
-    if request.param == "memory":
-        return Store(TinyEngine())
-    client = request.getfixturevalue("redis_client")
-    return Store(redis_engine.Engine(client, world=f"j-{uuid.uuid4().hex[:8]}"))
 
 
 @pytest.fixture
