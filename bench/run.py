@@ -3,6 +3,8 @@
 Usage: python bench/run.py [--sizes 1000,100000,1000000] [--duration 8] [--repeat 3]
                            [--connections 32] [--wrk-threads 2] [--threads N]
                            [--no-wiremock] [--out bench/RESULTS.md]
+                           [--no-redis | --redis-only] [--redis-sizes 1000,100000]
+                           [--redis-namespaces 8]
 
 For each size it starts `crmsim serve` (its default server: granian, one worker, the app in
 its threads) on a free loopback
@@ -16,6 +18,14 @@ so each ratio is of figures from the same minutes. Every operation is first sent
 Python and its answer checked, so the figures are of answers that are right. At the
 smallest size above 1,000 (else the first), two 10 s runs of a read and a write measure
 RSS growth at a constant record count (the journal must stay bounded).
+
+Then the shared store's rows (issue 17; `--no-redis` leaves them out, `--redis-only` runs
+them alone): a `redis-server` on a free port (Debian's, no persistence), and at each of
+--redis-sizes (default: the --sizes up to 100,000) the memory engine with one worker, Redis
+with 1, 2 and 4 workers, and two processes of 2 workers on one Redis, all up at once and
+measured in alternating rounds on BOTW create and search, CRM.COM show, Omoto's push and
+AntCRM add-contact, with Redis's round trips, commands and CPU per request; at the first
+size also BOTW create and search spread over --redis-namespaces namespaces.
 
 Writes bench/RESULTS.md (table with each figure as a ratio to WireMock and to the ceiling,
 the issue's targets marked, machine, date, how to reproduce) and prints the same. wrk and
@@ -86,17 +96,22 @@ def crmsim_bin() -> str:
 
 
 def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+    return ensure_debian("wrk", "wrk")
+
+
+def ensure_debian(binary: str, package: str) -> str:
+    """``binary`` from PATH, installing Debian's ``package`` with apt-get when missing."""
+    found = shutil.which(binary)
     if found:
         return found
-    print("wrk not found: installing Debian's package with apt-get", file=sys.stderr)
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"]
+    print(f"{binary} not found: installing Debian's package with apt-get", file=sys.stderr)
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
     if subprocess.run(install, check=False).returncode != 0:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(install, check=True)
-    found = shutil.which("wrk")
+    found = shutil.which(binary)
     if not found:
-        raise SystemExit("wrk is still missing after apt-get install wrk")
+        raise SystemExit(f"{binary} is still missing after apt-get install {package}")
     return found
 
 
@@ -124,12 +139,14 @@ def rss_mib(pid: int, field_name: str = "VmRSS") -> float:
 class Server:
     """`crmsim serve` exactly as users start it, on a free port."""
 
-    def __init__(self, threads: int | None) -> None:
+    def __init__(self, threads: int | None, store: str | None = None, workers: int = 1) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [crmsim_bin(), "serve", "--port", str(self.port), "--seed", str(SEED)]
         if threads:
             cmd += ["--threads", str(threads)]
+        if store:  # a shared store (issue 17): several workers allowed
+            cmd += ["--store", store, "--workers", str(workers)]
         self.log = tempfile.TemporaryFile()
         started = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -440,37 +457,76 @@ def wrk(
     url_path: str = "/",
 ) -> dict[str, float]:
     out = subprocess.run(
-        [
-            binary,
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(duration))}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(LUA),
-            base + url_path,
-        ],
+        wrk_command(binary, base + url_path, duration, connections, threads),
         capture_output=True,
         text=True,
         check=False,
         env={**os.environ, "BENCH_REQUESTS": str(requests)},
     )
-    if out.returncode != 0:
-        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout}{out.stderr}")
-    line = next(x for x in out.stdout.splitlines() if x.startswith("BENCHJSON "))
+    return wrk_result(out.returncode, out.stdout, out.stderr)
+
+
+def wrk_command(
+    binary: str, url: str, duration: float, connections: int, threads: int
+) -> list[str]:
+    return [
+        binary,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+    ]
+
+
+def wrk_result(returncode: int, stdout: str, stderr: str) -> dict[str, float]:
+    if returncode != 0:
+        raise RuntimeError(f"wrk failed ({returncode}): {stdout}{stderr}")
+    line = next(x for x in stdout.splitlines() if x.startswith("BENCHJSON "))
     doc = json.loads(line.removeprefix("BENCHJSON "))
     errors = sum(doc["errors"].values())
     if errors:
-        raise RuntimeError(f"wrk saw errors {doc['errors']}:\n{out.stdout}")
+        raise RuntimeError(f"wrk saw errors {doc['errors']}:\n{stdout}")
     return {
         "rps": doc["requests"] / (doc["duration_us"] / 1e6),
         "p50_ms": doc["p50_us"] / 1000,
         "p99_ms": doc["p99_us"] / 1000,
+        "requests": doc["requests"],
     }
 
 
 def load_vendor(server: Server, vendor: str, size: int, workdir: Path) -> dict[str, float]:
+    part, fake_s = fake_part(vendor, size, workdir)
+    before = server.rss()
+    t = time.perf_counter()
+    put_state(server.base, vendor, part, size)
+    load_s = time.perf_counter() - t
+    return {
+        "fake_s": fake_s,
+        "load_s": load_s,
+        "rss_delta_mib": server.rss() - before,
+        "bytes": len(part),
+    }
+
+
+def put_state(base: str, vendor: str, part: bytes, size: int) -> None:
+    """``PUT <base>/__sim/state/<vendor>`` (``base`` may end in ``/__ns/<name>``)."""
+    status, body = http(
+        "PUT",
+        f"{base}/__sim/state/{vendor}",
+        part,
+        # as a loading script would: the loaded state is not wanted back
+        {"Content-Type": "application/json", "Prefer": "return=minimal"},
+    )
+    if status != 204:
+        raise RuntimeError(f"loading {vendor} at {size}: {status} {body[:500]!r}")
+
+
+def fake_part(vendor: str, size: int, workdir: Path) -> tuple[bytes, float]:
+    """``crmsim fake`` of one vendor: its state document's bytes, and seconds taken."""
     path = workdir / f"fake-{vendor}-{size}.json"
     t = time.perf_counter()
     subprocess.run(
@@ -494,25 +550,8 @@ def load_vendor(server: Server, vendor: str, size: int, workdir: Path) -> dict[s
     assert data.startswith(head) and data.endswith(b"}"), "unexpected crmsim fake output"
     part = data[len(head) : -1]
     del data
-    before = server.rss()
-    t = time.perf_counter()
-    status, body = http(
-        "PUT",
-        f"{server.base}/__sim/state/{vendor}",
-        part,
-        # as a loading script would: the loaded state is not wanted back
-        {"Content-Type": "application/json", "Prefer": "return=minimal"},
-    )
-    load_s = time.perf_counter() - t
-    if status != 204:
-        raise RuntimeError(f"loading {vendor} at {size}: {status} {body[:500]!r}")
     path.unlink()
-    return {
-        "fake_s": fake_s,
-        "load_s": load_s,
-        "rss_delta_mib": server.rss() - before,
-        "bytes": len(part),
-    }
+    return part, fake_s
 
 
 # -- the run --------------------------------------------------------------------------------
@@ -554,9 +593,33 @@ def main() -> None:
         help="from this size on, one server per vendor (memory)",
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "RESULTS.md"))
+    redis_opts = parser.add_mutually_exclusive_group()
+    redis_opts.add_argument(
+        "--no-redis", action="store_true", help="leave the shared store (Redis) rows out"
+    )
+    redis_opts.add_argument(
+        "--redis-only",
+        action="store_true",
+        help="only the shared store (Redis) rows (and WireMock unless --no-wiremock)",
+    )
+    parser.add_argument(
+        "--redis-sizes",
+        default=None,
+        help="records per vendor for the Redis rows (default: the --sizes up to 100,000)",
+    )
+    parser.add_argument(
+        "--redis-namespaces",
+        type=int,
+        default=8,
+        help="namespaces the spread rows load and alternate (0: no spread rows)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.sizes_list = sizes
+    if args.redis_sizes:
+        args.redis_sizes_list = [int(s) for s in args.redis_sizes.split(",")]
+    else:
+        args.redis_sizes_list = [s for s in sizes if s <= 100_000] or [min(sizes)]
     binary = ensure_wrk()
     # SIGTERM/SIGHUP end the run through the finally blocks, which stop every server.
     for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -570,15 +633,24 @@ def main() -> None:
             wm = wiremock.WireMock(jar)
             report["wiremock"] = warm_wiremock(binary, wm, args)
         args.wm = wm
-        run_sizes(binary, sizes, report, args)
+        if not args.redis_only:
+            run_sizes(binary, sizes, report, args)
+        if not args.no_redis:
+            run_redis(binary, report, args)
         if wm is not None:
             report["wiremock"]["rss_end_mib"] = wm.rss_mib()
     finally:
         if wm is not None:
             wm.stop()
-    report["inprocess_start_s"] = statistics.median(inprocess_start() for _ in range(3))
-    report["reset_ms"] = reset_ms()
-    text = render(report, args, started)
+    if args.redis_only:
+        text = render_redis(report["redis"], args, title="# crmsim benchmark results")
+    else:
+        report["inprocess_start_s"] = statistics.median(inprocess_start() for _ in range(3))
+        report["reset_ms"] = reset_ms()
+        text = render(report, args, started)
+        if "redis" in report:  # before "## Reproduce"
+            head, sep, tail = text.partition("\n## Reproduce\n")
+            text = head + "\n" + render_redis(report["redis"], args) + sep + tail
     Path(args.out).write_text(text)
     print(text)
 
@@ -1016,6 +1088,376 @@ def render(report: dict[str, Any], args: Any, started: datetime.datetime) -> str
         "See `bench/README.md` for what is measured and how.",
         "",
     ]
+    return "\n".join(lines)
+
+
+# -- shared store (Redis), issue 17 --------------------------------------------------------
+REDIS_OPS = (
+    "botw create_contact",
+    "botw search_contacts (email)",
+    "crmcom show_contact_information",
+    "omoto receive_customer_info",
+    "antcrm add-contact (new)",
+)
+SPREAD_OPS = ("botw create_contact", "botw search_contacts (email)")
+MEMORY_ROW = "memory, 1 worker"
+REDIS_1 = "Redis, 1 worker"
+PAIR_ROW = "Redis, 2 processes × 2 workers"
+
+
+class RedisServer:
+    """Debian's ``redis-server`` on a free loopback port, without persistence (as
+    tests/_redis.py starts it), with a client that reads its counters."""
+
+    def __init__(self) -> None:
+        import redis  # the shared store's client (a crmsim dependency)
+
+        binary = ensure_debian("redis-server", "redis-server")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tempfile.TemporaryDirectory(prefix="crmsim-bench-redis-")
+        self.log = tempfile.TemporaryFile()
+        cmd = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        cmd += ["--appendonly", "no", "--dir", self.dir.name, "--protected-mode", "yes"]
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=wiremock.die_with_parent,  # no redis-server outlives a killed harness
+        )
+        self.client = redis.Redis.from_url(self.url, socket_timeout=10)
+        self.version = ""
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.version = str(self.client.info("server")["redis_version"])
+                break
+            except redis.ConnectionError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.02)
+
+    def counters(self) -> dict[str, float]:
+        """Redis's reads from its clients (one per round trip), commands run (a script's
+        own included; INFO and CONFIG left out), seconds inside scripts (a script's
+        commands are counted again on their own, so only the scripts' time is summed), and
+        CPU seconds (system + user: the commands and the network I/O)."""
+        stats = self.client.info("stats")
+        cpu = self.client.info("cpu")
+        commands = {
+            k: v
+            for k, v in self.client.info("commandstats").items()
+            if k not in ("cmdstat_info", "cmdstat_config")
+        }
+        return {
+            "reads": float(stats["total_reads_processed"]),
+            "commands": float(sum(int(v["calls"]) for v in commands.values())),
+            "script_s": sum(
+                int(v["usec"])
+                for k, v in commands.items()
+                if k in ("cmdstat_evalsha", "cmdstat_eval", "cmdstat_fcall")
+            )
+            / 1e6,
+            "cpu_s": float(cpu["used_cpu_sys"]) + float(cpu["used_cpu_user"]),
+        }
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+        self.dir.cleanup()
+
+
+def spread_op(op: Op, namespaces: int) -> Op:
+    """``op`` with its requests alternated over namespaces n0, n1, ... (each loaded with
+    the same state), so no two requests in a row wait for the same namespace's lease."""
+    reqs = op.requests * namespaces if len(op.requests) < namespaces else op.requests
+    return Op(
+        f"{op.name}, {namespaces} namespaces",
+        op.vendor,
+        op.method,
+        op.headers,
+        [(m, f"/__ns/n{i % namespaces}{p}", b) for i, (m, p, b) in enumerate(reqs)],
+        op.check,
+    )
+
+
+def wrk_split(
+    binary: str, bases: list[str], requests: Path, args: Any, duration: float
+) -> dict[str, float]:
+    """One wrk on one server; on several, one wrk per server at once (connections and
+    threads divided), req/s and requests summed, p50 and p99 the worst of them."""
+    if len(bases) == 1:
+        return wrk(binary, bases[0], requests, duration, args.connections, args.wrk_threads)
+    connections = max(1, args.connections // len(bases))
+    threads = max(1, args.wrk_threads // len(bases))
+    env = {**os.environ, "BENCH_REQUESTS": str(requests)}
+    procs = [
+        subprocess.Popen(
+            wrk_command(binary, base + "/", duration, connections, threads),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for base in bases
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=duration + 60)
+        results.append(wrk_result(proc.returncode, out, err))
+    return {
+        "rps": sum(r["rps"] for r in results),
+        "requests": sum(r["requests"] for r in results),
+        "p50_ms": max(r["p50_ms"] for r in results),
+        "p99_ms": max(r["p99_ms"] for r in results),
+    }
+
+
+@dataclass
+class Entry:
+    """One row of the Redis section: an operation on a setup (its servers)."""
+
+    op: str  # the row's operation name
+    setup: str
+    requests: Path
+    bases: list[str]
+    redis: bool
+
+
+def run_redis(binary: str, report: dict[str, Any], args: Any) -> None:
+    """The shared store's rows (issue 17): the memory engine, Redis with 1, 2 and 4
+    workers, and two processes on one Redis, in the same rounds, at each Redis size."""
+    section: dict[str, Any] = {
+        "sizes": args.redis_sizes_list,
+        "rows": {},
+        "loads": {},
+        "load_before": os.getloadavg(),
+        "started": datetime.datetime.now(datetime.UTC),
+        "namespaces": args.redis_namespaces,
+    }
+    report["redis"] = section
+    store = RedisServer()
+    section["version"] = store.version
+    try:
+        with tempfile.TemporaryDirectory(prefix="crmsim-bench-") as tmp:
+            for i, size in enumerate(args.redis_sizes_list):
+                store.client.flushall()
+                spread = args.redis_namespaces if i == 0 else 0  # the first size only
+                redis_size(binary, store, size, spread, Path(tmp), section, args)
+    finally:
+        store.stop()
+    section["load_after"] = os.getloadavg()
+
+
+def redis_size(
+    binary: str,
+    store: RedisServer,
+    size: int,
+    spread: int,
+    workdir: Path,
+    section: dict[str, Any],
+    args: Any,
+) -> None:
+    print(f"== shared store (Redis): {size:,} records per vendor", flush=True)
+    servers: list[Server] = []
+    files: list[Path] = []
+    try:
+        servers.append(Server(args.threads))
+        setups: list[tuple[str, list[Server]]] = [(MEMORY_ROW, [servers[0]])]
+        for workers in (1, 2, 4):
+            servers.append(Server(args.threads, store.url, workers))
+            setups.append((f"Redis, {workers} worker{'s' if workers > 1 else ''}", [servers[-1]]))
+        for _ in range(2):
+            servers.append(Server(args.threads, store.url, 2))
+        setups.append((PAIR_ROW, servers[-2:]))
+        memory, shared = servers[0], servers[1]
+        # Every Redis setup serves the same world: the state is loaded once, through one.
+        for vendor in VENDORS:
+            part, _ = fake_part(vendor, size, workdir)
+            for engine, server in (("memory", memory), ("Redis", shared)):
+                t = time.perf_counter()
+                put_state(server.base, vendor, part, size)
+                section["loads"][(engine, vendor, size)] = time.perf_counter() - t
+            print(f"   loaded {vendor} into memory and Redis", flush=True)
+        if spread:
+            part, _ = fake_part("botw", size, workdir)
+            for k in range(spread):
+                put_state(f"{shared.base}/__ns/n{k}", "botw", part, size)
+            print(f"   loaded botw into {spread} namespaces", flush=True)
+        tokens = {MEMORY_ROW: crmcom_token(memory.base), "Redis": crmcom_token(shared.base)}
+        ops = {o.name: o for o in operations(memory.base, size)}
+        entries: list[Entry] = []
+        if args.wm is not None:
+            wm_file = prepare(wiremock_op(), args.wm.base, "")
+            files.append(wm_file)
+            entries.append(Entry(WIREMOCK, "", wm_file, [args.wm.base], False))
+        for name in REDIS_OPS:
+            variants = [(ops[name], setups)]
+            if spread and name in SPREAD_OPS:
+                variants.append((spread_op(ops[name], spread), setups[1:]))
+            for op, chosen in variants:
+                for label, group in chosen:
+                    token = tokens[MEMORY_ROW if label == MEMORY_ROW else "Redis"]
+                    # one request checked from Python on each server of the setup
+                    for server in group[1:]:
+                        prepare(op, server.base, token).unlink()
+                    requests = prepare(op, group[0].base, token)
+                    files.append(requests)
+                    bases = [s.base for s in group]
+                    entries.append(Entry(op.name, label, requests, bases, label != MEMORY_ROW))
+        if args.warmup > 0:
+            for entry in entries:
+                if entry.op != WIREMOCK:
+                    wrk_split(binary, entry.bases, entry.requests, args, args.warmup)
+        for round_ in range(args.repeat):
+            for entry in entries if round_ % 2 == 0 else entries[::-1]:
+                if entry.redis:
+                    store.client.config_resetstat()
+                    before = store.counters()
+                run = wrk_split(binary, entry.bases, entry.requests, args, args.duration)
+                if entry.redis:
+                    after = store.counters()
+                    for key in ("reads", "commands", "script_s", "cpu_s"):
+                        run[key] = (after[key] - before[key]) / max(1, run["requests"])
+                section["rows"].setdefault((size, entry.op, entry.setup), []).append(run)
+                extra = (
+                    f", {run['reads']:.1f} round trips, {run['cpu_s'] * 1e6:.0f} µs Redis CPU"
+                    if entry.redis
+                    else ""
+                )
+                print(
+                    f"   [{round_ + 1}/{args.repeat}] {entry.op} / {entry.setup or '-'}: "
+                    f"{run['rps']:,.0f} req/s, p50 {run['p50_ms']:.1f} ms, "
+                    f"p99 {run['p99_ms']:.1f} ms{extra}",
+                    flush=True,
+                )
+    finally:
+        for f in files:
+            f.unlink(missing_ok=True)
+        for server in servers:
+            server.stop()
+
+
+def render_redis(section: dict[str, Any], args: Any, title: str | None = None) -> str:
+    rows = section["rows"]
+    spread = section["namespaces"]
+    load = ", ".join(f"{x:.1f}" for x in section["load_before"])
+    load_end = ", ".join(f"{x:.1f}" for x in section.get("load_after", ()))
+    lines = [title, ""] if title else []
+    lines += [
+        "## Shared store (Redis)",
+        "",
+        f"Measured {section['started']:%Y-%m-%d %H:%M} UTC by `bench/run.py` on {machine()}; "
+        f"load average {load} at the start, {load_end} at the end. Redis "
+        f"{section['version']} (Debian's `redis-server`, no persistence, loopback). Each "
+        f"figure is the median of {args.repeat} round(s) of {args.duration:g} s wrk runs "
+        f"({args.wrk_threads} wrk threads, {args.connections} connections)"
+        + (f" after a {args.warmup:g} s warm-up run of each row" if args.warmup else "")
+        + "; the rows alternate within each round (forwards, then backwards), so every "
+        "ratio is of figures from the same minutes.",
+        "",
+        f"Setups, all up at once: *{MEMORY_ROW}* is `crmsim serve` as in the table above "
+        "(the memory store), measured again here beside the Redis rows; *Redis, N workers* "
+        "is `crmsim serve --store redis://… --workers N` (granian, N worker processes, "
+        f"{args.threads or 'the default'} app threads each); *{PAIR_ROW}*: two such "
+        "processes on the same Redis, loaded at once by two wrk processes (one each, half "
+        "the connections and threads each): req/s summed, p50 and p99 the worse of the two. "
+        "Every Redis setup serves the same world (one Redis; the state was loaded once, "
+        "through one of them). *round trips*: Redis's reads from its clients "
+        "(`INFO stats` `total_reads_processed`, one per command, script call or pipeline "
+        "sent) ÷ requests; *commands*: `INFO commandstats` calls (a script's own commands "
+        "included) ÷ requests; *Redis CPU*: `used_cpu_sys` + `used_cpu_user` ÷ requests "
+        "(its commands and its network I/O), *of it in scripts*: the time inside Lua "
+        "scripts (`INFO commandstats` `usec` of `EVALSHA`) ÷ requests; all reset with "
+        "`CONFIG RESETSTAT` and read before and after each run. "
+        "*vs memory*: ÷ the memory row's req/s, *vs 1 worker*: ÷ the Redis 1-worker row's, "
+        "*vs WireMock*: ÷ WireMock's static stub's (measured in the same rounds).",
+        "",
+        "A namespace's requests run one at a time across every process and worker (its "
+        "lease, docs/scale-out.md): on one namespace more workers add throughput only "
+        "where a request spends time outside the lease (HTTP, parsing, the answer), and "
+        "writes serialize. "
+        + (
+            f"The rows marked *{spread} namespaces* send the same requests alternately to "
+            f"namespaces n0 … n{spread - 1} (`/__ns/nK/…`, each loaded with the same BOTW "
+            "state), which do not wait for each other: that is how throughput scales with "
+            "workers and processes when the load is spread over independent worlds (one "
+            "per test, per tenant)."
+            if spread
+            else ""
+        ),
+        "",
+    ]
+    for size in section["sizes"]:
+        names = list(dict.fromkeys(op for (s, op, _) in rows if s == size and op != WIREMOCK))
+        if not names:
+            continue
+
+        def rps_of(op: str, setup: str, size: int = size) -> float | None:
+            got = rows.get((size, op, setup))
+            return median(got, "rps") if got else None
+
+        base_op = {n: n.split(", ")[0] for n in names}  # a spread row's plain operation
+        wm = rps_of(WIREMOCK, "")
+        lines += [
+            f"### {size:,} records per vendor",
+            "",
+            "| operation | setup | req/s | vs memory | vs 1 worker | vs WireMock | p50 ms | "
+            "p99 ms | round trips per request | commands per request | Redis CPU µs per "
+            "request | of it in scripts µs |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        if wm is not None:
+            got = rows[(size, WIREMOCK, "")]
+            lines.append(
+                f"| {WIREMOCK} | | {wm:,.0f} | | | 1.00 | {median(got, 'p50_ms'):.1f} | "
+                f"{median(got, 'p99_ms'):.1f} | | | | |"
+            )
+        for name in names:
+            memory = rps_of(base_op[name], MEMORY_ROW)
+            one = rps_of(name, REDIS_1)
+            for (s, op, setup), got in rows.items():
+                if s != size or op != name:
+                    continue
+                value = median(got, "rps")
+                redis_cells = (
+                    f"{median(got, 'reads'):.1f} | {median(got, 'commands'):.1f} | "
+                    f"{median(got, 'cpu_s') * 1e6:.0f} | {median(got, 'script_s') * 1e6:.0f}"
+                    if "reads" in got[0]
+                    else "- | - | - | -"
+                )
+                lines.append(
+                    f"| {name} | {setup} | {value:,.0f} | {fmt(ratio(value, memory))} | "
+                    f"{fmt(ratio(value, one)) if setup != MEMORY_ROW else ''} | "
+                    f"{fmt(ratio(value, wm))} | {median(got, 'p50_ms'):.1f} | "
+                    f"{median(got, 'p99_ms'):.1f} | {redis_cells} |"
+                )
+        lines.append("")
+        loads = [
+            (v, section["loads"].get(("memory", v, size)), section["loads"].get(("Redis", v, size)))
+            for v in VENDORS
+        ]
+        lines += [
+            f"`PUT /__sim/state/<vendor>` of {size:,} records: "
+            + ", ".join(
+                f"{v} {m:.2f} s (memory) / {r:.2f} s (Redis)" for v, m, r in loads if m and r
+            )
+            + ".",
+            "",
+        ]
     return "\n".join(lines)
 
 
