@@ -630,7 +630,7 @@ class Table:
         """One index's fields: the only member, or "*" and a sorted set of the members."""
         single: list[bytes] = []
         for key, members in found:
-            if key is None or not members:
+            if (key is None and not ordered) or not members:  # None: no hash key, a group
                 continue
             field = encode_key(key)
             if len(members) == 1:

@@ -528,6 +528,7 @@ def held_elsewhere_free(lock):
 
 
 # -- Call ----------------------------------------------------------------------------------
+@pytest.mark.one_process_store  # probes the lock with a non-blocking acquire
 def test_call_without_an_operation_has_no_name_and_no_document():
     app, _ = fresh()
     with app.test_request_context("/crm/1") as ctx:

@@ -491,6 +491,22 @@ def test_a_copied_store_answers_every_read_as_its_source(
         assert store.counters.next(("code", "o1", "PID")) == 121
 
 
+@pytest.mark.parametrize("rows", [1, 3])
+def test_a_copy_keeps_an_ordered_index_whose_group_is_none(make_store, rows):
+    """None is no hash key, but it is a group (CRM.COM lists every contact in group None)."""
+
+    def table(store):
+        return store.table("x", ordered={"created": lambda d: [(None, d["n"])]})
+
+    source, target = make_store("tiny"), make_store("redis")
+    for n in range(rows):
+        table(source).insert({"n": n})
+    source.copy_to(target)
+    expected = [(n, n + 1) for n in range(rows)]
+    assert table(target).ordered_slice("created", None, 0, 10) == expected
+    assert table(target).ordered("created", None) == expected
+
+
 def test_a_copy_goes_into_tables_the_target_declared_and_refuses_a_filled_one(make_store):
     source, target = make_store("tiny"), make_store("redis")
     fill(source, 10)
