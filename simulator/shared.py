@@ -90,8 +90,9 @@ local parts = redis.call("HMGET", KEYS[2], "doc", "cfg")
 return {1, seq, gen, changes, parts[1] or "", parts[2] or ""}
 """
 
-# KEYS: lock, world hash, the journal's list and its hash. ARGV: token, doc or "", cfg or "",
-# new gen, changes to add, then each journal entry of the request: JSON, size.
+# KEYS: lock, world hash, the journal's list and hash, the outbox's list and hash. ARGV:
+# token, doc or "", cfg or "", new gen, changes to add, how many journal entries follow,
+# then each journal entry of the request (JSON, size), then each outbox entry (JSON, size).
 # The entries are appended whatever happens (the request's writes happened); then 1:
 # released; 0: the lease was lost (expired and maybe taken): nothing else written.
 _RELEASE = (
@@ -99,7 +100,9 @@ _RELEASE = (
     + engine._APPEND
     + """
 end
-for i = 6, #ARGV, 2 do append({KEYS[3], KEYS[4]}, {ARGV[i], ARGV[i + 1]}) end
+local j = 7 + 2 * tonumber(ARGV[6])
+for i = 7, j - 1, 2 do append({KEYS[3], KEYS[4]}, {ARGV[i], ARGV[i + 1]}) end
+for i = j, #ARGV, 2 do append({KEYS[5], KEYS[6]}, {ARGV[i], ARGV[i + 1]}) end
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= "" then redis.call("HSET", KEYS[2], "doc", ARGV[2], "gen", ARGV[4]) end
 if ARGV[3] ~= "" then redis.call("HSET", KEYS[2], "cfg", ARGV[3], "gen", ARGV[4]) end
@@ -245,12 +248,14 @@ class Lease:
 
 
 class Batched:
-    """The journal's log in Redis, whose append during a vendor request waits for the
-    lease's release and travels with it (one round trip for both); otherwise Redis's."""
+    """A world's log in Redis (the journal, the outbox) whose appends during a vendor
+    request wait for the lease's release and travel with it (one round trip for all);
+    otherwise Redis's own."""
 
-    def __init__(self, log: engine.Log, world: SharedWorld) -> None:
+    def __init__(self, log: engine.Log, world: SharedWorld, name: str) -> None:
         self.log = log
         self._world = world
+        self._name = name
 
     def append(self, entry: Mapping[str, Any], size: int = 0) -> dict[str, Any]:
         if not self._world.batching:
@@ -258,7 +263,7 @@ class Batched:
         stored = dict(entry)
         if size:
             stored["_bytes"] = size
-        self._world.pending.append((dumps(stored), int(size)))
+        self._world.pending[self._name].append((dumps(stored), int(size)))
         return {"id": None, **stored}  # its id is Redis's, given with the release
 
     @property
@@ -404,18 +409,21 @@ class SharedWorld(World):
         self.failed = threading.local()
         log_engine = self._engine("w")
         journal = log_engine.log("journal", config.journal_limit, config.journal_max_bytes)
-        self._keys += journal._keys
-        # a vendor request's journal entry travels with the lease's release (not under
-        # ``serve --shadow``, which needs the entry's id as it is appended)
+        outbox = log_engine.log("outbox", config.outbox_limit, config.outbox_max_bytes)
+        self._keys += journal._keys + outbox._keys
+        # a vendor request's journal entry and outbox entries travel with the lease's
+        # release (not under ``serve --shadow``, which needs the entry's id as it is appended)
         self._batch = not config.extra.get("shadow")
         self.batching = False
-        self.pending: list[tuple[str, int]] = []
-        self.journal = Log(config.journal_limit, config.journal_max_bytes, Batched(journal, self))
+        self.pending: dict[str, list[tuple[str, int]]] = {"journal": [], "outbox": []}
+        self.journal = Log(
+            config.journal_limit, config.journal_max_bytes, Batched(journal, self, "journal")
+        )
         self.outbox = Outbox(
             config.outbox_limit,
             self.clock,
             config.outbox_max_bytes,
-            log_engine.log("outbox", config.outbox_limit, config.outbox_max_bytes),
+            Batched(outbox, self, "outbox"),
         )
         self.ctx = Context(self.clock, self.ids, self.outbox, stores=self._store_for)
         self.backends: SharedBackends = SharedBackends(self)
@@ -468,7 +476,7 @@ class SharedWorld(World):
         self._worlds.keep(self._keys[0], token)
         self.dropped = False
         self.batching = numbered and self._batch
-        self.pending = []
+        self.pending = {"journal": [], "outbox": []}
         self.seq = int(found[1])
         self.changes_seen, self.changes_added = int(found[3]), 0
         gen = found[2].decode()
@@ -493,10 +501,11 @@ class SharedWorld(World):
         doc = text if text != self._doc_text else ""
         cfg = json.dumps(self.backends.configs) if self.configs_changed else ""
         gen = secrets.token_hex(8) if doc or cfg else ""
-        args: list[Any] = [self._token, doc, cfg, gen, self.changes_added]
-        for entry, size in self.pending:
+        entries, sent = self.pending["journal"], self.pending["outbox"]
+        args: list[Any] = [self._token, doc, cfg, gen, self.changes_added, len(entries)]
+        for entry, size in entries + sent:
             args += (entry, size)
-        self.pending = []
+        self.pending = {"journal": [], "outbox": []}
         try:
             done = self._worlds.release(keys=self._keys, args=args)
         except redis.RedisError as exc:
@@ -526,7 +535,7 @@ class SharedWorld(World):
         for token, since in list(self._stale.items()):
             if now - since > LEASE_MS / 1000:
                 del self._stale[token]  # expired by now
-            elif int(self._worlds.release(keys=self._keys, args=[token, "", "", "", 0])):
+            elif int(self._worlds.release(keys=self._keys, args=[token, "", "", "", 0, 0])):
                 del self._stale[token]
                 freed = True
         return freed
