@@ -300,6 +300,7 @@ def test_journal_of_large_bodies_stays_small_and_reading_it_costs_a_page():
     assert found["read_rss"] < 16 * 1024 * 1024, found
 
 
+@pytest.mark.one_process_store  # the shared store keeps the state in Redis, staged here
 def test_put_state_peaks_under_three_bodies_plus_the_state(tmp_path):
     contacts = [
         {
