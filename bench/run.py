@@ -1166,16 +1166,7 @@ class RedisServer:
 
     def stop(self) -> None:
         self.client.close()
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        wiremock.stop_group(self.proc, 10)
         self.log.close()
         self.dir.cleanup()
 

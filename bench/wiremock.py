@@ -131,6 +131,22 @@ def die_with_parent() -> None:
         pass
 
 
+def stop_group(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop a process started in a session of its own, and its children: SIGTERM, then
+    SIGKILL after ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 class WireMock:
     """One WireMock standalone JVM with the static stub, on a free loopback port."""
 
@@ -202,16 +218,7 @@ class WireMock:
         return 0.0
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc, 20)
         self.log.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
