@@ -3,14 +3,14 @@ request pipeline (simulator/pipeline.py) wired around them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from types import FunctionType
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
 from simulator import __version__, guard, pipeline
 from simulator.config import Config, shared_store
+from simulator.lean import App
 from simulator.mounts import mount
 from simulator.pipeline import CONTROL_PREFIX, NamespaceMiddleware
 from simulator.schemas import default_schemas_dir, load
@@ -57,26 +57,6 @@ class Simulator:
 
     def vendor_for(self, path: str) -> Vendor | None:
         return next((v for v in self.vendors if v.owns(path)), None)
-
-
-class App(Flask):
-    """Flask, less one cost per request that crmsim does not need to pay again and again."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """Flask asks, for every view and hook of every request, whether it is a coroutine
-        (``inspect`` on its code flags: about 5% of a request). The answer for a function
-        never changes, so it is kept; only plain functions, so the cache stays as small as
-        the app's set of views and hooks."""
-        if type(func) is not FunctionType:
-            return super().ensure_sync(func)
-        found = self._sync.get(func)
-        if found is None:
-            found = self._sync[func] = super().ensure_sync(func)
-        return found
 
 
 def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:

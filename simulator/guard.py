@@ -97,7 +97,8 @@ def _refuse(status: int, title: str, detail: str) -> Problem:
 
 def check(req: Request, config: Config) -> None:
     """Raise a ``Problem`` (403, 401 or 415) unless ``req`` may use the control plane."""
-    host = req.headers.get("Host", "")
+    environ = req.environ  # the headers read straight from it: ``req.headers`` costs more
+    host = environ.get("HTTP_HOST", "")
     token = config.control_token
     # No Host at all (HTTP/1.0 probes) cannot be rebinding: a browser always sends one. With
     # a token, a rebound page cannot send it either, so a proxy may pass its own Host.
@@ -109,11 +110,11 @@ def check(req: Request, config: Config) -> None:
             f"{host[:100]!r} is not a loopback name, so the control plane refuses it (DNS "
             "rebinding).",
         )
-    origin = req.headers.get("Origin")
+    origin = environ.get("HTTP_ORIGIN")
     # Host and port only (behind a TLS proxy the page is https, the request http); a proxy
     # may name the page's host in X-Forwarded-Host, which no page can set without a
     # preflight that this check refuses.
-    forwarded = req.headers.get("X-Forwarded-Host", "").split(",")[0].strip().lower()
+    forwarded = environ.get("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip().lower()
     if origin is not None and (_netloc(origin) or "?") not in (host.lower(), forwarded):
         raise _refuse(
             403,
@@ -163,5 +164,6 @@ def install(app: Flask, config: Config) -> None:
 
     @app.before_request
     def guard_control_plane() -> None:
-        if request.path.startswith(CONTROL_PREFIX):
-            check(request._get_current_object(), config)  # type: ignore[attr-defined]
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        if req.path.startswith(CONTROL_PREFIX):
+            check(req, config)

@@ -388,11 +388,15 @@ def install(app: Flask, sim: Simulator) -> None:
 
     @app.after_request
     def after(response: Response) -> Response:
-        if request.method not in READ_ONLY and "world" in g:
-            g.world.changes += 1  # vendor or control write: the snapshot thread saves it
-        if request.path.startswith(CONTROL_PREFIX) and "pretty" in request.args:
+        # each proxy read once: a read through Flask's ``request`` or ``g`` costs a lookup
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        here = g._get_current_object()
+        world: World | None = here.get("world")
+        if req.method not in READ_ONLY and world is not None:
+            world.changes += 1  # vendor or control write: the snapshot thread saves it
+        if req.path.startswith(CONTROL_PREFIX) and "pretty" in req.args:
             indent_json(response)
-        call: Call | None = g.get("call")
+        call: Call | None = here.get("call")
         if call is not None:
             shape_answer(call, response)
             if call.checked:
@@ -418,20 +422,21 @@ def install(app: Flask, sim: Simulator) -> None:
                 sim.shadow.offer(call, entry)
             if sim.config.validate_responses:
                 check_answer(sim, call, response)
-        held = g.pop("control_lock", None) if sim.shared is not None else None
+        held = here.pop("control_lock", None) if sim.shared is not None else None
         if held is not None:
             # a control request's changes (a state switched in, fault rules, the clock) are
             # written with its lease's release: given back before the answer is final too
             held.release()
-            failure = getattr(getattr(g.world, "failed", None), "exc", None)
+            failure = getattr(getattr(world, "failed", None), "exc", None)
             if failure is not None:
                 return app.make_response(app.handle_user_exception(failure))
         return response
 
     @app.teardown_request
     def leave(_exc: BaseException | None) -> None:
-        unlock(g.get("call"))
-        held = g.pop("control_lock", None)
+        here = g._get_current_object()
+        unlock(here.get("call"))
+        held = here.pop("control_lock", None)
         if held is not None:
             held.release()
 

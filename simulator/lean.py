@@ -1,0 +1,273 @@
+"""Flask's request cycle, less the costs crmsim pays on every request for features it never
+uses (docs/serving.md, "Where the time goes").
+
+``App`` is a ``Flask`` whose per-request machinery does the same steps in the same order
+(request context, app context, URL matching, ``before_request`` hooks, the view, the
+``after_request`` hooks, the WSGI answer, the teardown hooks), with these costs taken out:
+
+* **URL adapter.** Flask binds the URL map to every request's environ: it reads the
+  ``Host`` header, IDNA-encodes the server name, compares domains. The result depends only on
+  the ``Host`` header, the server's name and port and the scheme, the same few values on
+  every request: it is kept per value (``_hosts``, at most ``HOSTS``), and the adapter made
+  directly from it.
+* **Session.** crmsim has no session: every request gets the one shared null session
+  instead of asking the session interface to open one and save it.
+* **Hook lists.** Flask finds a request's ``before_request``/``after_request``/teardown
+  functions by walking the app's and the blueprints' hook tables on every request; the
+  lists for an endpoint's blueprint are collected once (hooks cannot be added after the
+  first request: Flask refuses).
+* **Signals.** ``request_started``, ``request_finished``, ``request_tearing_down`` and the
+  app context's signals are sent only when something listens.
+* **Coroutine checks.** Flask asks, for every view and hook, whether it is a coroutine
+  (``inspect`` on its code flags); the answer for a function never changes, so it is kept.
+* **WSGI headers.** Werkzeug copies an answer's headers to fix ``Location`` and
+  ``Content-Length``; an answer that needs neither (no ``Location``, a ``Content-Length``
+  already set, a status with a body) sends its own.
+
+``tests/test_lean.py`` checks each against plain Flask's behaviour.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from types import FunctionType
+from typing import Any
+
+from flask import Flask, Response
+from flask.ctx import AppContext, RequestContext
+from flask.globals import _cv_app, _cv_request
+from flask.sessions import NullSession
+from flask.signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from werkzeug.routing import MapAdapter
+
+HOSTS = 64  # distinct (Host, server name, port, scheme) adapters kept
+_sentinel: Any = object()
+
+
+def _dance(value: str) -> str:
+    """PEP 3333's latin-1 string as the UTF-8 text it carries (Werkzeug's decoding)."""
+    return value.encode("latin1").decode(errors="replace")
+
+
+class LeanAppContext(AppContext):
+    """An app context that sends its signals only when something listens."""
+
+    def push(self) -> None:
+        self._cv_tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
+        try:
+            if len(self._cv_tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                if self.app.teardown_appcontext_funcs:
+                    self.app.do_teardown_appcontext(exc)
+        finally:
+            ctx = _cv_app.get()
+            _cv_app.reset(self._cv_tokens.pop())
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+        if appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+
+class Hooks:
+    """The hook functions that run for one blueprint's endpoints, in Flask's order."""
+
+    def __init__(self, app: Flask, blueprints: list[str]) -> None:
+        first = (None, *reversed(blueprints))
+        last = (*blueprints, None)
+        self.url_values = [f for n in first for f in app.url_value_preprocessors.get(n, ())]
+        self.before = [
+            app.ensure_sync(f) for n in first for f in app.before_request_funcs.get(n, ())
+        ]
+        self.after = [
+            app.ensure_sync(f) for n in last for f in reversed(app.after_request_funcs.get(n, ()))
+        ]
+        self.teardown = [
+            app.ensure_sync(f)
+            for n in last
+            for f in reversed(app.teardown_request_funcs.get(n, ()))
+        ]
+
+
+class App(Flask):
+    """Flask, less the per-request costs of features crmsim does not use (module docstring)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._hosts: dict[tuple[Any, ...], tuple[str, str, str | None]] = {}
+        self._hooks: dict[str | None, Hooks] = {}
+        self._null_session = NullSession()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's answer (is it a coroutine?), kept per plain function: the cache stays as
+        small as the app's set of views and hooks."""
+        if type(func) is not FunctionType:
+            return super().ensure_sync(func)
+        found = self._sync.get(func)
+        if found is None:
+            found = self._sync[func] = super().ensure_sync(func)
+        return found
+
+    def app_context(self) -> AppContext:
+        return LeanAppContext(self)
+
+    def create_url_adapter(self, request: Any) -> MapAdapter | None:
+        if (
+            request is None
+            or self.config["SERVER_NAME"] is not None
+            or self.config["TRUSTED_HOSTS"] is not None
+        ):
+            return super().create_url_adapter(request)
+        env = request.environ
+        key = (
+            env.get("HTTP_HOST"),
+            env.get("SERVER_NAME"),
+            env.get("SERVER_PORT"),
+            env.get("wsgi.url_scheme"),
+        )
+        found = self._hosts.get(key)
+        if found is None:
+            adapter = super().create_url_adapter(request)  # raises for a bad host: not kept
+            assert adapter is not None
+            if len(self._hosts) < HOSTS:
+                self._hosts[key] = (request.host, adapter.server_name, adapter.subdomain)
+            return adapter
+        request.host, server_name, subdomain = found
+        script = env.get("SCRIPT_NAME")
+        path = env.get("PATH_INFO")
+        query = env.get("QUERY_STRING")
+        return MapAdapter(
+            self.url_map,
+            server_name,
+            "/" if script is None else _dance(script),
+            subdomain,
+            env["wsgi.url_scheme"],
+            "/" if path is None else _dance(path),
+            env["REQUEST_METHOD"],
+            None if query is None else _dance(query),
+        )
+
+    def hooks(self, blueprint: str | None, blueprints: Callable[[], list[str]]) -> Hooks:
+        found = self._hooks.get(blueprint)
+        if found is None:
+            found = self._hooks[blueprint] = Hooks(self, blueprints())
+        return found
+
+    def _current(self) -> tuple[RequestContext, Hooks]:
+        ctx = _cv_request.get()
+        req = ctx.request
+        return ctx, self.hooks(req.blueprint, lambda: req.blueprints)
+
+    def full_dispatch_request(self) -> Response:
+        self._got_first_request = True
+        try:
+            if request_started.receivers:
+                request_started.send(self, _async_wrapper=self.ensure_sync)
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Response:
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if request_finished.receivers:
+                request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    def preprocess_request(self) -> Any:
+        ctx, hooks = self._current()
+        req = ctx.request
+        for url_func in hooks.url_values:
+            url_func(req.endpoint, req.view_args)
+        for before in hooks.before:
+            rv = before()
+            if rv is not None:
+                return rv
+        return None
+
+    def process_response(self, response: Response) -> Response:
+        ctx, hooks = self._current()
+        for func in ctx._after_request_functions:
+            response = self.ensure_sync(func)(response)
+        for func in hooks.after:
+            response = func(response)
+        if not isinstance(ctx._session, NullSession):
+            self.session_interface.save_session(self, ctx._session, response)  # type: ignore[arg-type]
+        return response
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        _ctx, hooks = self._current()
+        for func in hooks.teardown:
+            func(exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def wsgi_app(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        ctx = RequestContext(self, environ, session=self._null_session)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except:
+                error = sys.exc_info()[1]
+                raise
+            headers = own_headers(response, environ)
+            if headers is None:
+                return response(environ, start_response)
+            start_response(response.status, headers)
+            return response.get_app_iter(environ)
+        finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                environ["werkzeug.debug.preserve_context"](_cv_app.get())
+                environ["werkzeug.debug.preserve_context"](_cv_request.get())
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+
+def own_headers(response: Response, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """The answer's headers as they are, when Werkzeug's ``get_wsgi_headers`` would change
+    none of them: no ``Location`` or ``Content-Location`` to make absolute, a
+    ``Content-Length`` set, and a status that carries a body. Else ``None``."""
+    status = response.status_code
+    if status < 200 or status in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD":
+        return None
+    length = False
+    for key, _value in response.headers.items():
+        lowered = key.lower()
+        if lowered == "content-length":
+            length = True
+        elif lowered in ("location", "content-location"):
+            return None
+    return response.headers.to_wsgi_list() if length else None
+
+
+__all__ = ["App"]
