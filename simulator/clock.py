@@ -97,14 +97,15 @@ class Ids:
         self._random = None
 
     def digits(self, n: int) -> str:
-        choice = self.random.choice
-        return "".join(choice(string.digits) for _ in range(n))
+        return self.token(n, string.digits)
 
     def hex(self, n: int, upper: bool = True) -> str:
-        alphabet = "0123456789ABCDEF" if upper else "0123456789abcdef"
-        choice = self.random.choice
-        return "".join(choice(alphabet) for _ in range(n))
+        return self.token(n, "0123456789ABCDEF" if upper else "0123456789abcdef")
 
     def token(self, n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
-        choice = self.random.choice
-        return "".join(choice(alphabet) for _ in range(n))
+        # ``random.choice`` draws ``alphabet[_randbelow(len(alphabet))]``: the same draws,
+        # the same ids for a seed, without a call of ``choice`` per character (ids are made
+        # on the hot path: a BOTW create's ``unique_id``)
+        below = self.random._randbelow  # type: ignore[attr-defined]
+        size = len(alphabet)
+        return "".join([alphabet[below(size)] for _ in range(n)])

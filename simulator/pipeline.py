@@ -148,6 +148,8 @@ def start_call(sim: Simulator, req: Request, world: World, started: float) -> Ca
 # Set by the RSGI bridge (simulator/rsgi.py) on a request it runs on granian's event loop,
 # which nothing may block: no delay is slept and no lock is waited for there.
 INLINE = "crmsim.inline"
+# Set by the RSGI bridge too: the request's body, read on the event loop (``read_body``).
+BODY = "crmsim.body"
 
 
 class Reschedule(BaseException):  # noqa: N818 (not an error: an instruction to the bridge)
@@ -235,8 +237,18 @@ def shape_answer(call: Call, response: Response) -> None:
 
 
 # -- 4. body and lock ----------------------------------------------------------------------
-def read_body(req: Request) -> None:
-    """The body, bounded by ``max_body_bytes`` (over it, the route answers in its way)."""
+def read_body(req: Request, limit: int) -> None:
+    """The body, bounded by ``max_body_bytes`` (over it, the route answers in its way). The
+    RSGI bridge has read it already (``BODY``): taken as it is when it is whole and within
+    the bound, as Werkzeug's ``get_data`` would have read it from the bridge's stream."""
+    body = req.environ.get(BODY)
+    if (
+        body is not None
+        and len(body) <= limit
+        and req.environ.get("CONTENT_LENGTH") == str(len(body))
+    ):
+        req._cached_data = body  # what ``get_data(cache=True)`` keeps and answers
+        return
     with contextlib.suppress(HTTPException):
         req.get_data(cache=True)
 
@@ -367,8 +379,10 @@ def install(app: Flask, sim: Simulator) -> None:
     def before() -> None:
         started = time.perf_counter()
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        if sim.shared is not None and req.endpoint == "sim.health":
-            return  # says whether Redis answers: needs no namespace of it
+        if req.endpoint == "sim.health":
+            # needs no namespace: a namespace not made yet would be built blank for each
+            # check (and a shared store's health says whether Redis answers, nothing more)
+            return
         world = enter_namespace(sim, req)
         if req.path.startswith(CONTROL_PREFIX):
             # control documents (whole states) may be far larger than vendor bodies
@@ -377,12 +391,12 @@ def install(app: Flask, sim: Simulator) -> None:
         call = start_call(sim, req, world, started)
         if world.shared:
             # the lease first: the fault rules and settings are Redis's, read as it is taken
-            read_body(req)
+            read_body(req, sim.config.max_body_bytes)
             lock(call)
             apply_fault(call)
         else:
             apply_fault(call)
-            read_body(req)
+            read_body(req, sim.config.max_body_bytes)
             lock(call)
         check_contract(sim, call)
 

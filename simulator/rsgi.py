@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from simulator.pipeline import CONTROL_PREFIX, INLINE, Reschedule
+from simulator.pipeline import BODY, CONTROL_PREFIX, INLINE, Reschedule
 from simulator.transport import BRIDGED, ENVIRON_KEY, Transport
 from simulator.world import DEFAULT, NAME, Namespaces
 
@@ -220,6 +220,7 @@ class Bridge:
                 environ["CONTENT_LENGTH"] = str(size)
             body = b"".join(chunks)
         environ["wsgi.input"] = io.BytesIO(body)
+        environ[BODY] = body
         status, headers, data = await self.run(environ, body)
         transport: Transport | None = environ.get(ENVIRON_KEY)
         if status and transport is not None:  # sent from the event loop: no thread waits
