@@ -146,6 +146,14 @@ def serve(
     generate_control_token: bool,
 ) -> None:
     """Serve every vendor and the control plane (granian, or gunicorn)."""
+    import gc
+
+    # no collector passes over the imports (they all live on): simulator/serve.py turns it
+    # back on before the server runs, and so does the end of the command (a refusal, or
+    # the command run in-process by tests) (docs/serving.md, "Where the time goes")
+    if gc.isenabled():
+        gc.disable()
+        click.get_current_context().call_on_close(gc.enable)
     from simulator.serve import WorkersRefused, check_workers
     from simulator.serve import serve as run
 

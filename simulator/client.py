@@ -28,12 +28,11 @@ from collections.abc import Callable, Coroutine, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-import requests
-
 from simulator.config import control_token
 
 if TYPE_CHECKING:
     import httpx
+    import requests
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -426,7 +425,8 @@ class _Api:
 
 def _unreachable(exc: Exception) -> bool:
     """Whether a transport error means the simulator could not be reached."""
-    if isinstance(exc, requests.ConnectionError):
+    sent = sys.modules.get("requests")  # imported by the first Client without a session
+    if sent is not None and isinstance(exc, sent.ConnectionError):
         return True
     httpx = sys.modules.get("httpx")  # an httpx error only if httpx is in use
     return httpx is not None and isinstance(
@@ -450,7 +450,13 @@ class Client(_Api):
     ) -> None:
         super().__init__(base_url, namespace, timeout, token)
         self._owns_session = session is None
-        self.session: Any = session or requests.Session()
+        if not session:
+            # imported here, not with the module: the pytest plugin imports this module in
+            # every test session, most of which never make a Client (docs/serving.md)
+            import requests
+
+            session = requests.Session()
+        self.session: Any = session
 
     def namespace_client(self, namespace: str) -> Client:
         """A client of another namespace of the same server, sharing this one's session."""

@@ -64,9 +64,17 @@ class _QuietHandler(WSGIRequestHandler):
 
 class _Server:
     def __init__(self) -> None:
-        from simulator.app import create_app
+        import gc
 
-        self.app = create_app()
+        was = gc.isenabled()
+        gc.disable()  # no collector passes over the app's imports and build (they live on)
+        try:
+            from simulator.app import create_app
+
+            self.app = create_app()
+        finally:
+            if was:
+                gc.enable()
         self.server: BaseWSGIServer = make_server(
             "127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler
         )

@@ -11,23 +11,30 @@ or cannot take the instance, python-jsonschema runs and its errors (or its verdi
 are the answer. The Rust copies of the schemas spell ``\\s``/``\\S`` as Python's whitespace
 class, so the fast path is never more lenient than Python's ``re`` (where the two regex
 dialects differ, e.g. ``\\d`` and ``$``, it is stricter, and Python decides).
+
+python-jsonschema (with ``referencing`` and ``attrs``, a tenth of a second of an app's start)
+is imported, and its registry of the schema files built, on the first refusal it explains:
+an app that only ever sees valid documents never loads it (docs/serving.md, "Start").
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jsonschema_rs
-from jsonschema import Draft7Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
-from referencing import Registry
-from referencing.jsonschema import DRAFT7
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 BASE_URI = "https://crmsim.local/schemas/"
+DRAFT7_URI = "http://json-schema.org/draft-07/schema#"
 # Python's ``\s`` for str patterns (every ``str.isspace()`` character), as class contents.
 PY_SPACE = (
     "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029"
@@ -204,19 +211,18 @@ class Schemas:
             }
         if vendors:
             _list_vendors(self.documents, [slug for slug, _ in vendors])
-        registry: Registry[Any] = Registry()
-        meta = _draft7_meta()
+        rust = {name: _rust_copy(doc) for name, doc in self.documents.items()}
         for name, doc in self.documents.items():
-            # the Rust check answers "valid?" in microseconds; python-jsonschema's (about
-            # 10 ms a file, most of an app's start) only runs to explain a refusal
-            if not meta.is_valid(_rust_copy(doc)):
+            # the Rust check against Draft 7's meta-schema answers "valid?" in microseconds;
+            # python-jsonschema's (about 10 ms a file) only runs to explain a refusal
+            if not jsonschema_rs.meta.is_valid({**rust[name], "$schema": DRAFT7_URI}):
+                from jsonschema import Draft7Validator
+
                 Draft7Validator.check_schema(doc)
-            registry = registry.with_resource(BASE_URI + name, DRAFT7.create_resource(doc))
-        self.registry = registry.crawl()
+        self._registry: Registry[Any] | None = None  # python-jsonschema's, on first use
+        self._registry_lock = threading.Lock()
         self._validators: dict[str, Draft7Validator] = {}
-        self._fast_registry = jsonschema_rs.Registry(
-            [(BASE_URI + n, _rust_copy(d)) for n, d in self.documents.items()]
-        )
+        self._fast_registry = jsonschema_rs.Registry([(BASE_URI + n, d) for n, d in rust.items()])
         self._fast: dict[str, Any] = {}
 
     def names(self) -> Iterator[str]:
@@ -225,9 +231,26 @@ class Schemas:
     def has(self, name: str) -> bool:
         return name in self.documents
 
+    @property
+    def registry(self) -> Registry[Any]:
+        """python-jsonschema's registry of every schema file (``$ref`` across files), built
+        the first time a validator needs it."""
+        with self._registry_lock:
+            if self._registry is None:
+                from referencing import Registry
+                from referencing.jsonschema import DRAFT7
+
+                resources = [
+                    (BASE_URI + n, DRAFT7.create_resource(d)) for n, d in self.documents.items()
+                ]
+                self._registry = Registry().with_resources(resources).crawl()
+            return self._registry
+
     def validator(self, name: str) -> Draft7Validator:
         found = self._validators.get(name)
         if found is None:
+            from jsonschema import Draft7Validator, FormatChecker
+
             found = Draft7Validator(
                 self.documents[name], registry=self.registry, format_checker=FormatChecker()
             )
@@ -272,12 +295,6 @@ def _list_vendors(documents: dict[str, dict[str, Any]], slugs: list[str]) -> Non
     if reset is not None:
         items = reset["properties"]["vendors"]["items"]
         reset["properties"]["vendors"]["items"] = {**items, "enum": slugs}
-
-
-@functools.cache
-def _draft7_meta() -> Any:
-    """Draft 7's meta-schema as a Rust validator: is a schema file a schema?"""
-    return jsonschema_rs.Draft7Validator(Draft7Validator.META_SCHEMA)
 
 
 @functools.lru_cache(maxsize=8)

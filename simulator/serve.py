@@ -6,8 +6,6 @@ import gc
 from pathlib import Path
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-
 from simulator.config import Config
 
 ONE_WORKER = (
@@ -22,69 +20,80 @@ class WorkersRefused(ValueError):
     pass
 
 
-class Server(BaseApplication):  # type: ignore[misc]
-    """gunicorn serving ``create_app()`` with one worker and ``threads`` threads."""
+def gunicorn_server(config: Config, options: dict[str, Any] | None = None) -> Any:
+    """gunicorn serving ``create_app()`` with one worker and ``threads`` threads; gunicorn is
+    imported only when it is the server chosen (a twentieth of a second of granian's start)."""
+    from gunicorn.app.base import BaseApplication
 
-    def __init__(self, config: Config, options: dict[str, Any] | None = None) -> None:
-        self.crmsim_config = config
-        self.options = {
-            "bind": f"{config.host}:{config.port}",
-            "workers": config.workers,
-            "worker_class": "gthread",
-            "threads": config.threads,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "timeout": 120,
-            "graceful_timeout": 5,
-            # Several servers on one machine (tests, benchmarks) must not share a control socket.
-            "control_socket_disable": True,
-            "worker_exit": self.worker_exit,
-            **(options or {}),
-        }
-        if config.data is not None:  # the last snapshot of a large state takes a while
-            self.options["graceful_timeout"] = max(self.options["graceful_timeout"], 60)
-        if config.certfile is not None and config.keyfile is not None:  # HTTPS (simulator/tls.py)
-            self.options.update(certfile=str(config.certfile), keyfile=str(config.keyfile))
-        super().__init__()
+    class Server(BaseApplication):  # type: ignore[misc]
+        """gunicorn serving ``create_app()`` with one worker and ``threads`` threads."""
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            if key in self.cfg.settings:
-                self.cfg.set(key, value)
+        def __init__(self, config: Config, options: dict[str, Any] | None = None) -> None:
+            self.crmsim_config = config
+            self.options = {
+                "bind": f"{config.host}:{config.port}",
+                "workers": config.workers,
+                "worker_class": "gthread",
+                "threads": config.threads,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "timeout": 120,
+                "graceful_timeout": 5,
+                # Several servers on one machine (tests, benchmarks) must not share a control
+                # socket.
+                "control_socket_disable": True,
+                "worker_exit": self.worker_exit,
+                **(options or {}),
+            }
+            if config.data is not None:  # the last snapshot of a large state takes a while
+                self.options["graceful_timeout"] = max(self.options["graceful_timeout"], 60)
+            # HTTPS (simulator/tls.py)
+            if config.certfile is not None and config.keyfile is not None:
+                self.options.update(certfile=str(config.certfile), keyfile=str(config.keyfile))
+            super().__init__()
 
-    def load(self) -> Any:
-        """The app, in the worker process; with ``--data``, its namespaces restored from the
-        file and a snapshot thread started (a refused file stops gunicorn: exit code 4)."""
-        from gunicorn.errors import AppImportError
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
 
-        from simulator.app import create_app
-        from simulator.persist import Persister, SnapshotRefused
+        def load(self) -> Any:
+            """The app, in the worker process; with ``--data``, its namespaces restored from the
+            file and a snapshot thread started (a refused file stops gunicorn: exit code 4)."""
+            gc.disable()  # until the app is built: see _build
+            from gunicorn.errors import AppImportError
 
-        app = create_app(self.crmsim_config)
-        data = self.crmsim_config.data
-        if data is not None:
-            sim = app.extensions["crmsim"]
-            interval = float(self.crmsim_config.extra.get("snapshot_interval", 1.0))
-            persister = Persister(sim.namespaces, sim.schemas, Path(data), interval)
-            try:
-                persister.load()
-            except SnapshotRefused as exc:
-                raise AppImportError(str(exc)) from exc
-            persister.start()
-            sim.persister = persister  # its problems show in /__sim/health
-            self.persister = persister
-        # Everything built so far (modules, schemas, a restored state) lives as long as the
-        # worker: out of the cyclic collector's sight, its full passes stay short (p99).
-        gc.collect()
-        gc.freeze()
-        return app
+            from simulator.app import create_app
+            from simulator.persist import Persister, SnapshotRefused
 
-    def worker_exit(self, _arbiter: Any, _worker: Any) -> None:
-        """gunicorn's hook in the worker as it exits (SIGTERM, SIGINT): the last snapshot."""
-        persister = getattr(self, "persister", None)
-        if persister is not None:
-            persister.stop()
+            app = create_app(self.crmsim_config)
+            data = self.crmsim_config.data
+            if data is not None:
+                sim = app.extensions["crmsim"]
+                interval = float(self.crmsim_config.extra.get("snapshot_interval", 1.0))
+                persister = Persister(sim.namespaces, sim.schemas, Path(data), interval)
+                try:
+                    persister.load()
+                except SnapshotRefused as exc:
+                    raise AppImportError(str(exc)) from exc
+                persister.start()
+                sim.persister = persister  # its problems show in /__sim/health
+                self.persister = persister
+            # Everything built so far (modules, schemas, a restored state) lives as long as the
+            # worker: out of the cyclic collector's sight, its full passes stay short (p99).
+            gc.collect()
+            gc.freeze()
+            gc.enable()
+            return app
+
+        def worker_exit(self, _arbiter: Any, _worker: Any) -> None:
+            """gunicorn's hook in the worker as it exits (SIGTERM, SIGINT): the last snapshot."""
+            persister = getattr(self, "persister", None)
+            if persister is not None:
+                persister.stop()
+
+    return Server(config, options)
 
 
 def check_workers(config: Config) -> None:
@@ -134,7 +143,9 @@ SERVERS = ("granian", "gunicorn")
 
 def serve(config: Config) -> None:
     if config.server == "gunicorn":
-        Server(config).run()
+        server = gunicorn_server(config)
+        gc.enable()  # paused by ``crmsim serve`` for its imports
+        server.run()
     else:
         serve_granian(config)
 
@@ -143,6 +154,11 @@ def serve(config: Config) -> None:
 def _build(config: Config) -> Any:
     """In granian's worker process: the app (its state restored with ``--data``) wrapped in
     the RSGI bridge; the bridge writes the last snapshot when the worker stops."""
+    # The collector is paused while the modules are imported and the app is built: they
+    # allocate hundreds of thousands of objects that all live on, and each full pass on the
+    # way walks every one of them (about 40 ms of CPU of a start); one pass at the end
+    # frees what did not live on, then the rest is frozen (below).
+    gc.disable()
     import os
     import sys
 
@@ -165,6 +181,7 @@ def _build(config: Config) -> Any:
         sim.persister = persister  # its problems show in /__sim/health
     gc.collect()
     gc.freeze()
+    gc.enable()
 
     def max_body(path: str) -> int:
         if path.startswith("/__ns/"):
@@ -220,6 +237,7 @@ def serve_granian(config: Config) -> None:
     logging.getLogger("_granian").addFilter(
         lambda record: "Rust task implementation" not in record.getMessage()
     )
+    gc.enable()  # paused by ``crmsim serve`` for its imports; the worker pauses it again
     try:
         server.serve(target_loader=partial(_build, config), wrap_loader=False)
     except SystemExit:

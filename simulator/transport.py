@@ -16,7 +16,6 @@ layer carries them out, from the ``Transport`` the pipeline leaves in the WSGI e
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 import time
@@ -87,6 +86,8 @@ class Transport:
     async def send_rsgi(
         self, proto: Any, status: int, headers: list[tuple[str, str]], body: bytes
     ) -> None:
+        import asyncio  # granian's loop runs it: already imported (not at the app's start)
+
         stream = proto.response_stream(status, headers)
         for piece in self.pieces(body):
             if self.pause:
