@@ -128,6 +128,16 @@ def _split(address: str, default_port: int) -> tuple[str, int]:
         return address, default_port
 
 
+NAMES = 256  # header names whose environ keys are kept (clients send the same few)
+
+
+def _environ_name(header: str) -> str:
+    """A header's WSGI environ key: ``HTTP_X_TRACE_ID``; ``CONTENT_TYPE`` and
+    ``CONTENT_LENGTH`` have no prefix (PEP 3333)."""
+    name = header.upper().replace("-", "_")
+    return name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + name
+
+
 def quiet(namespaces: Namespaces) -> Callable[[str], bool]:
     """For a request's ``PATH_INFO``: may it run on the event loop? ``/__sim/health`` (no lock,
     no delay), or a vendor request to an existing namespace with no fault rule and no
@@ -176,6 +186,8 @@ class Bridge:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmsim")
         self.max_body = max_body
         self.on_stop = on_stop
+        self.servers: dict[str, dict[str, str]] = {}
+        self.names: dict[str, str] = {}  # header name -> environ key, for the names seen
         self.base: dict[str, Any] = {
             "SCRIPT_NAME": "",
             "wsgi.version": (1, 0),
@@ -244,27 +256,30 @@ class Bridge:
         return await asyncio.get_running_loop().run_in_executor(self.pool, self.call, environ)
 
     def environ(self, scope: Any) -> dict[str, Any]:
-        server_host, server_port = _split(scope.server, 80)
+        server = self.servers.get(scope.server)
+        if server is None:  # the listening address: the same one or two every time
+            host, port = _split(scope.server, 80)
+            server = self.servers[scope.server] = {"SERVER_NAME": host, "SERVER_PORT": str(port)}
         client_host, client_port = _split(scope.client, 0)
         environ = {
             **self.base,
+            **server,
             "REQUEST_METHOD": scope.method,
             "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
             "QUERY_STRING": scope.query_string,
-            "SERVER_NAME": server_host,
-            "SERVER_PORT": str(server_port),
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
             "REMOTE_ADDR": client_host,
             "REMOTE_PORT": str(client_port),
             "wsgi.url_scheme": scope.scheme,
         }
+        names = self.names
         for key, value in scope.headers.items():
-            name = key.upper().replace("-", "_")
-            if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                environ[name] = value
-                continue
-            name = "HTTP_" + name
-            if name in environ:
+            name = names.get(key)
+            if name is None:
+                name = _environ_name(key)
+                if len(names) < NAMES:
+                    names[key] = name
+            if name in environ and name[0] == "H":  # HTTP_*: repeated headers join
                 environ[name] += "," + value
             else:
                 environ[name] = value
