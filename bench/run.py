@@ -203,6 +203,60 @@ def inprocess_start() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+INPROCESS_OPS = (CEILING, "botw create_contact")
+
+
+def inprocess_rps(binary: str, args: Any) -> dict[str, dict[str, float]]:
+    """Requests per second of the pytest plugin's in-process server (Werkzeug's threaded
+    server in a test session's process, here a process of its own), with 1,000 records per
+    vendor, the same wrk settings and requests as the served runs: health and BOTW create."""
+    code = (
+        "import sys\n"
+        "from simulator.pytest_plugin import _Server\n"
+        "s = _Server()\n"
+        "print(s.url, flush=True)\n"
+        "sys.stdin.read()  # until the harness closes it\n"
+        "s.close()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    found: dict[str, dict[str, float]] = {}
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().strip()
+        if not base.startswith("http://"):
+            raise RuntimeError("the plugin's server did not start")
+        state = fake_state(SEED, 1000)
+        for vendor in VENDORS:
+            put_state(base, vendor, json.dumps(state[vendor]).encode(), 1000)
+        token = crmcom_token(base)
+        for op in operations(base, 1000):
+            if op.name not in INPROCESS_OPS:
+                continue
+            requests = prepare(op, base, token)
+            try:
+                wrk(binary, base, requests, 1, args.connections, args.wrk_threads)  # warm-up
+                found[op.name] = wrk(
+                    binary, base, requests, args.duration, args.connections, args.wrk_threads
+                )
+            finally:
+                requests.unlink()
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            wiremock.stop_group(proc, 10)  # type: ignore[arg-type]
+    return found
+
+
 # -- operations -----------------------------------------------------------------------------
 @dataclass
 class Op:
@@ -646,6 +700,7 @@ def main() -> None:
         text = render_redis(report["redis"], args, title="# crmsim benchmark results")
     else:
         report["inprocess_start_s"] = statistics.median(inprocess_start() for _ in range(3))
+        report["inprocess_rps"] = inprocess_rps(binary, args)
         report["reset_ms"] = reset_ms()
         text = render(report, args, started)
         if "redis" in report:  # before "## Reproduce"
@@ -1075,6 +1130,14 @@ def render(report: dict[str, Any], args: Any, started: datetime.datetime) -> str
         f"In-process start to first answer (the pytest plugin's server in a fresh "
         "interpreter with pytest imported; crmsim's imports included): "
         f"{report['inprocess_start_s']:.2f} s (target < 0.3). "
+        + "Its requests per second (Werkzeug's threaded server; 1,000 records per vendor, "
+        "the same wrk settings, one run): "
+        + ", ".join(
+            f"{name} {found['rps']:,.0f} (p50 {found['p50_ms']:.1f} ms, p99 "
+            f"{found['p99_ms']:.1f} ms)"
+            for name, found in report.get("inprocess_rps", {}).items()
+        )
+        + ". "
         f"Namespace reset (`POST /__sim/reset`, test client): {report['reset_ms']:.2f} ms "
         "(target < 2).",
         "",
