@@ -17,7 +17,7 @@ from simulator.errors import InvalidDocument, Problem, StateInvalid
 from simulator.faults import Faults
 from simulator.journal import Log, Outbox
 from simulator.schemas import Schemas
-from simulator.store.interface import adopting
+from simulator.store.interface import adopting, deferring
 from simulator.vendors._base import Context, Vendor, VendorBackend
 
 # 1-64 of [A-Za-z0-9_.-] with at least one letter or digit: never ".", ".." or "..."
@@ -199,7 +199,9 @@ def load_backends(
     parts = {vendor: doc} if vendor else {s: doc.get(s, {}) for s in vendors}
     built: dict[str, VendorBackend] = {}
     adopt = adopting() if owned else contextlib.nullcontext()
-    with bulk_load(sum(_records(part) for part in parts.values())), adopt:
+    # deferring: the tables fill their indexes in bulk, each before its first read (and at
+    # the end), instead of one insort per record and index (docs/serving.md)
+    with bulk_load(sum(_records(part) for part in parts.values())), adopt, deferring():
         for slug, part in parts.items():
             fresh = vendors[slug].new_backend(ctx)
             try:
@@ -217,6 +219,10 @@ def load_backends(
 _bulk_lock = threading.Lock()
 _bulk_depth = 0
 FREEZE_AT = 20_000  # records: smaller loads leave the collector alone
+# A state document this long (about 15,000 BOTW records) is parsed as a large load: the
+# collector runs before its parse, not after (a full collection with 100,000 parsed AntCRM
+# records alive took a second), and the parsed containers are frozen with the records
+LARGE_STATE_BYTES = 4 << 20
 
 
 def _records(part: Any) -> int:

@@ -18,7 +18,7 @@ from simulator.errors import InvalidDocument, Problem, encode_json, json_respons
 from simulator.faults import bad_references
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.journal import render
-from simulator.world import World
+from simulator.world import FREEZE_AT, LARGE_STATE_BYTES, World, bulk_load
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
 MAX_FAULT_RULES = 1000  # per namespace: every vendor request may consult them all
@@ -153,7 +153,10 @@ def _state_doc() -> Any:
     except UnicodeDecodeError as exc:
         raise Problem(400, "Invalid JSON", "the body is not UTF-8") from exc
     try:
-        return parse_json(text, CONTROL_MAX_DEPTH)
+        # the collector off while the parse builds its containers, and a large document
+        # frozen after (world.bulk_load): none of its passes walks them (docs/serving.md)
+        with bulk_load(FREEZE_AT if len(text) >= LARGE_STATE_BYTES else 0):
+            return parse_json(text, CONTROL_MAX_DEPTH)
     except BadBody as exc:
         raise Problem(400, "Invalid JSON", exc.detail) from exc
 

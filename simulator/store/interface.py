@@ -66,6 +66,30 @@ def adopting() -> Iterator[None]:
         ADOPTING.reset(token)
 
 
+# Within ``deferring``: what to run at its end (each table's deferred index work), or None
+DEFERRED: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "deferred", default=None
+)
+
+
+@contextlib.contextmanager
+def deferring() -> Iterator[None]:
+    """Within: an engine may put off filling a table's indexes on ``insert`` and fill them
+    in bulk (collected, then sorted once: no insort per document), before anything reads
+    the index or writes otherwise, and at the latest when the block ends without an error.
+    For a state load into tables nobody else can see yet; every read inside still sees
+    every index whole. An engine that defers registers its catch-up with ``DEFERRED``."""
+    pending: list[Callable[[], None]] = []
+    token = DEFERRED.set(pending)
+    try:
+        yield
+        for settle in pending:
+            settle()
+    finally:
+        DEFERRED.reset(token)
+        pending.clear()  # the tables' callbacks: no cycle outlives the block
+
+
 def copy_json(value: Any) -> Any:
     """A deep copy of a JSON value (dicts and lists copied, everything else shared).
 

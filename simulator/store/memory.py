@@ -34,6 +34,11 @@ def _add(run: Run, item: Any) -> Run:
     return run
 
 
+def _run(items: list[Any]) -> Run:
+    """A run of these items, sorted: the list itself, or a SortedList of them once long."""
+    return SortedList(items) if len(items) > LONG else items
+
+
 def _discard(run: Run, item: Any) -> None:
     if type(run) is list:
         at = bisect.bisect_left(run, item)
@@ -89,6 +94,34 @@ class HashIndex:
             elif not found:
                 del table[key]
 
+    def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        """``add`` of each ``(id, document)``'s keys, a key's ids collected first and sorted
+        once (a bulk load: no insort, no call per document). The ids are not indexed yet."""
+        keys_of = self.keys
+        fresh: dict[Hashable, Any] = {}  # key -> an id, or a list of ids
+        get = fresh.get
+        for doc_id, doc in docs:
+            for key in keys_of(doc):
+                if key is not None:
+                    got = get(key)
+                    if got is None:
+                        fresh[key] = doc_id
+                    elif type(got) is list:
+                        got.append(doc_id)
+                    else:
+                        fresh[key] = [got, doc_id]
+        table = self._ids
+        for key, got in fresh.items():
+            found = table.get(key)
+            if found is None and type(got) is not list:
+                table[key] = got
+                continue
+            ids = got if type(got) is list else [got]
+            if found is not None:
+                ids += [found] if isinstance(found, int) else found
+            ids = sorted(set(ids))  # a document may yield a key twice
+            table[key] = ids[0] if len(ids) == 1 else _run(ids)
+
     def ids(self, key: Hashable) -> list[int]:
         """Ids with this key, ascending (kept so: no sort per lookup)."""
         found = self._ids.get(key)
@@ -122,6 +155,32 @@ class OrderedIndex:
         for group, entry in found:
             run = groups.get(group)
             groups[group] = [entry] if run is None else _add(run, entry)
+
+    def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        """``add`` of each ``(id, document)``'s entries, a group's collected first and sorted
+        once (a bulk load: no insort, no call per document). The ids are not indexed yet."""
+        entries_of = self.entries
+        fresh: dict[Hashable, Any] = {}  # group -> an entry, or a list of entries
+        get = fresh.get
+        for doc_id, doc in docs:
+            for group, order in entries_of(doc):
+                got = get(group)
+                if got is None:
+                    fresh[group] = (order, doc_id)
+                elif type(got) is list:
+                    got.append((order, doc_id))
+                else:
+                    fresh[group] = [got, (order, doc_id)]
+        groups = self._groups
+        for group, got in fresh.items():
+            run = groups.get(group)
+            if run is None and type(got) is not list:
+                groups[group] = [got]
+                continue
+            entries = got if type(got) is list else [got]
+            if run is not None:
+                entries += run
+            groups[group] = _run(sorted(set(entries)))  # a document may yield one twice
 
     def discard(self, found: Iterable[tuple[Hashable, Entry]]) -> None:
         groups = self._groups

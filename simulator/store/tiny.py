@@ -1,4 +1,5 @@
-"""The default engine: TinyDB in memory, through TinyDB's public API only.
+"""The default engine: TinyDB in memory, through TinyDB's public API (and, for a state
+load's inserts, our own storage's dict).
 
 TinyDB's write path (``Table.insert``/``update``/``remove``) rebuilds the table's whole
 dict on every write. So each logical table is sharded into TinyDB tables of ``BUCKET``
@@ -12,12 +13,16 @@ insert falls in another bucket, or before anything else touches TinyDB (an updat
 removal, an iteration): a TinyDB write costs about 9 µs however few documents it carries,
 and loads and creations insert ascending ids. Reads see the held documents.
 
+Within ``interface.deferring`` (a state load) a table fills its indexes in bulk, each
+before its first read and the rest when the block ends (``settle``), and writes a bucket's
+documents into the storage's dict itself (``flush``).
+
 This module is the only one that imports tinydb.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from tinydb import TinyDB
@@ -27,6 +32,7 @@ from tinydb.table import Table as TinyTable
 
 from simulator.store.interface import (
     ADOPTING,
+    DEFERRED,
     Entry,
     HashContents,
     KeyFunc,
@@ -82,7 +88,15 @@ class Table:
         self._storage = storage
         self._hash = {n: HashIndex(f) for n, f in indexes.items()}
         self._ordered = {n: OrderedIndex(f) for n, f in ordered.items()}
+        # the indexes ``insert`` fills: all of them, but within ``interface.deferring``
+        # (a state load) only those read since it began; ``_lazy`` holds the others, to be
+        # filled in bulk with the documents of ``_unindexed`` (the stored dicts themselves:
+        # within the block ``flush`` keeps them as they are)
         self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
+        self._lazy: tuple[list[HashIndex], list[OrderedIndex]] | None = None
+        self._indexed = bool(indexes or ordered)
+        self._block: list[Callable[[], None]] | None = None  # the block that deferred
+        self._unindexed: list[tuple[int, RawDoc]] = []
         self._buckets: dict[int, TinyTable] = {}
         self._max_id = 0
         self._len = 0
@@ -108,12 +122,19 @@ class Table:
         return bucket
 
     def flush(self) -> None:
-        """Hand the inserted documents held back to TinyDB, in one ``insert_multiple``."""
+        """Hand the inserted documents held back to TinyDB, in one ``insert_multiple``;
+        within a bulk load (``interface.deferring``) straight into our storage's dict, as
+        that call would leave it (each document under its id as a string) but without its
+        two copies of each document (a sixth of a BOTW state load's time). The documents
+        are our own already (``insert`` copied them, or adopted them)."""
         if self._pending:
             held, self._pending = self._pending, {}
-            self._bucket(next(iter(held))).insert_multiple(
-                Document(doc, doc_id) for doc_id, doc in held.items()
-            )
+            bucket = self._bucket(next(iter(held)))
+            if DEFERRED.get() is None:
+                bucket.insert_multiple(Document(doc, doc_id) for doc_id, doc in held.items())
+            else:
+                stored = self._storage.data.setdefault(bucket.name, {})
+                stored.update({str(doc_id): doc for doc_id, doc in held.items()})
 
     # -- indexes -------------------------------------------------------------------------
     def _index(self, doc_id: int, doc: Mapping[str, Any]) -> None:
@@ -121,6 +142,42 @@ class Table:
             h.add(doc_id, dict.fromkeys(h.keys(doc)))  # a None key is skipped there
         for o in self._orders:
             o.add(o.entries_of(doc_id, doc))
+
+    def _defer(self, settles: list[Callable[[], None]]) -> None:
+        """Put off filling every index on ``insert`` until ``settle`` (or a read of one)."""
+        self._lazy = (self._hashes, self._orders)
+        self._hashes, self._orders = [], []
+        self._unindexed = []
+        self._block = settles
+        settles.append(self.settle)
+
+    def _catch_up(self, index: HashIndex | OrderedIndex) -> None:
+        """Fill ``index`` if it is behind (a read of it within a bulk load); from then on
+        ``insert`` keeps it, as it keeps every index outside one."""
+        assert self._lazy is not None
+        hashes, orders = self._lazy
+        if isinstance(index, HashIndex) and index in hashes:
+            hashes.remove(index)
+            self._hashes.append(index)
+        elif isinstance(index, OrderedIndex) and index in orders:
+            orders.remove(index)
+            self._orders.append(index)
+        else:
+            return
+        index.add_many(self._unindexed)
+
+    def settle(self) -> None:
+        """Fill every index that is behind, in bulk (the end of a ``deferring`` block)."""
+        if self._lazy is None:
+            self._block = None
+            return
+        hashes, orders = self._lazy
+        for index in hashes:
+            index.add_many(self._unindexed)
+        for ordered in orders:
+            ordered.add_many(self._unindexed)
+        self._lazy, self._unindexed = None, []
+        self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
 
     def _unindex(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         for h in self._hashes:
@@ -143,6 +200,10 @@ class Table:
         held = self._pending
         if held and next(iter(held)) // BUCKET != doc_id // BUCKET:
             self.flush()
+        if self._lazy is None and self._indexed:
+            settles = DEFERRED.get()
+            if settles is not None and settles is not self._block:  # once per block
+                self._defer(settles)
         if ADOPTING.get():  # a state load's own documents (interface.adopting)
             stored = doc if type(doc) is dict else dict(doc)
         else:
@@ -151,10 +212,13 @@ class Table:
         if doc_id > self._max_id:
             self._max_id = doc_id
         self._len += 1
+        if self._lazy is not None:
+            self._unindexed.append((doc_id, stored))
         self._index(doc_id, stored)
         return doc_id
 
     def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
+        self.settle()
         if doc_id in self._pending:
             self.flush()
         raw = self._raw(doc_id)
@@ -181,6 +245,7 @@ class Table:
         return True
 
     def remove(self, doc_ids: Iterable[int]) -> list[int]:
+        self.settle()
         self.flush()
         removed: dict[int, list[int]] = {}
         for doc_id in dict.fromkeys(doc_ids):
@@ -199,6 +264,8 @@ class Table:
 
     def truncate(self) -> None:
         self._pending = {}
+        self._lazy, self._unindexed = None, []
+        self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
         for bucket in self._buckets.values():
             self._db.drop_table(bucket.name)
         self._buckets.clear()
@@ -225,14 +292,23 @@ class Table:
 
     def lookup(self, index: str, key: Hashable) -> list[Record]:
         found = []
-        for doc_id in self._hash[index].ids(key):
+        for doc_id in self.lookup_ids(index, key):
             raw = self._raw(doc_id)
             assert raw is not None  # an index names stored documents only
             found.append(Record(raw, doc_id))
         return found
 
     def lookup_ids(self, index: str, key: Hashable) -> list[int]:
-        return self._hash[index].ids(key)
+        found = self._hash[index]
+        if self._lazy is not None:
+            self._catch_up(found)
+        return found.ids(key)
+
+    def _sorted(self, index: str) -> OrderedIndex:
+        found = self._ordered[index]
+        if self._lazy is not None:
+            self._catch_up(found)
+        return found
 
     def ordered(
         self,
@@ -242,13 +318,13 @@ class Table:
         hi: Any = None,
         limit: int | None = None,
     ) -> list[Entry]:
-        return self._ordered[index].range(group, lo, hi, limit)
+        return self._sorted(index).range(group, lo, hi, limit)
 
     def ordered_slice(self, index: str, group: Hashable, start: int, stop: int) -> list[Entry]:
-        return self._ordered[index].slice(group, start, stop)
+        return self._sorted(index).slice(group, start, stop)
 
     def ordered_count(self, index: str, group: Hashable, lo: Any = None, hi: Any = None) -> int:
-        return self._ordered[index].count(group, lo, hi)
+        return self._sorted(index).count(group, lo, hi)
 
     def __iter__(self) -> Iterator[Record]:
         self.flush()
@@ -265,6 +341,7 @@ class Table:
         return self._max_id
 
     def index_contents(self) -> tuple[HashContents, OrderedContents]:
+        self.settle()
         hashes = {name: index.items() for name, index in self._hash.items()}
         return hashes, {name: index.items() for name, index in self._ordered.items()}
 

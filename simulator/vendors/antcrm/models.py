@@ -5,13 +5,13 @@ One public method per operation (``listener``) and one per action (``add_contact
 ``send_sms``). An action reads and checks its whole item first (``parsing.py``), then decides,
 then writes: a failing item raises ``Invalid`` before its first write and changes nothing.
 
-Every lookup goes through an index. Customers are indexed per ``(org_id, pool, key)``, where
-the pool is ``customer`` (Contacts and Accounts), ``account`` (Accounts only) or ``lead``;
-each index is ordered by the code's number, so "the oldest (lowest <n>) wins" is the first
-entry. Store counters hold the highest code number per org and prefix, the highest deal and
-ticket id per org (raised by ``load_state``) and the trial SMS each org has used. Orgs and
-listeners are configuration, held in memory (``dump_config``/``load_config``); a request
-never changes them.
+Every lookup goes through an index. Customers are indexed per ``(index, org_id, pool, key)``
+(``index``: which kind of key, ``CUSTOMER_KEYS``), where the pool is ``customer`` (Contacts
+and Accounts), ``account`` (Accounts only) or ``lead``; each group is ordered by the code's
+number, so "the oldest (lowest <n>) wins" is the first entry. Store counters hold the
+highest code number per org and prefix, the highest deal and ticket id per org (raised by
+``load_state``) and the trial SMS each org has used. Orgs and listeners are configuration,
+held in memory (``dump_config``/``load_config``); a request never changes them.
 """
 
 from __future__ import annotations
@@ -130,17 +130,29 @@ def code_number(code: str) -> int:
     return int(code.partition("-")[2])
 
 
-def _customer_keys(
-    values: Callable[[Mapping[str, Any]], Iterable[Hashable | None]],
-) -> Callable[[Mapping[str, Any]], list[tuple[Hashable, int]]]:
-    """Ordered-index entries ``((org, pool, key), n)`` of a customer for each of its keys."""
+# What a customer is looked up by (``_entry``'s ``index``): each its keys, None when absent
+CUSTOMER_KEYS: tuple[tuple[str, Callable[[Mapping[str, Any]], Iterable[Hashable | None]]], ...] = (
+    ("customerId", lambda c: [c["customerId"]]),
+    ("contactId", lambda c: [clean(c.get("contactId"))]),
+    ("passport", lambda c: [clean(c.get("passport"))]),
+    ("name", lambda c: [norm_name(c.get("name"))]),
+    ("email", lambda c: [norm_email(e["value"]) for e in c["emails"]]),
+    ("phone", lambda c: [digits(p["value"]) for p in c["phones"]]),
+)
 
-    def entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
-        keys = [k for k in dict.fromkeys(values(c)) if k]
-        n = code_number(c["customerId"])
-        return [((c["org_id"], pool, key), n) for pool in POOLS[c["kind"]] for key in keys]
 
-    return entries
+def _customer_entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
+    """The ordered-index entries ``((index, org, pool, key), n)`` of a customer: one index
+    for every kind of key, so a state load computes a customer's number and pools once, not
+    once per kind (a repeated key yields a repeated entry, which the index keeps once)."""
+    n, org, pools = code_number(c["customerId"]), c["org_id"], POOLS[c["kind"]]
+    return [
+        ((index, org, pool, key), n)
+        for index, values in CUSTOMER_KEYS
+        for key in values(c)
+        if key
+        for pool in pools
+    ]
 
 
 @dataclass(frozen=True)
@@ -179,14 +191,7 @@ class AntcrmBackend(VendorBackend):
         self.customers = self.store.table(
             "customers",
             indexes={"code": lambda c: [(c["org_id"], c["customerId"])]},
-            ordered={
-                "customerId": _customer_keys(lambda c: [c["customerId"]]),
-                "contactId": _customer_keys(lambda c: [clean(c.get("contactId"))]),
-                "passport": _customer_keys(lambda c: [clean(c.get("passport"))]),
-                "name": _customer_keys(lambda c: [norm_name(c.get("name"))]),
-                "email": _customer_keys(lambda c: [norm_email(e["value"]) for e in c["emails"]]),
-                "phone": _customer_keys(lambda c: [digits(p["value"]) for p in c["phones"]]),
-            },
+            ordered={"keys": _customer_entries},
         )
         self.deals = self.store.table(
             "deals",
@@ -565,9 +570,9 @@ class AntcrmBackend(VendorBackend):
         """The oldest ``(n, doc id)`` of ``pool`` whose ``index`` key is ``key``; the
         ``contact`` pool is the ``customer`` pool without its Accounts (AC-UPD-1)."""
         if pool != "contact":
-            entries = self.customers.ordered(index, (org, pool, key), limit=1)
+            entries = self.customers.ordered("keys", (index, org, pool, key), limit=1)
             return entries[0] if entries else None
-        for entry in self.customers.ordered(index, (org, "customer", key)):
+        for entry in self.customers.ordered("keys", (index, org, "customer", key)):
             doc = self.customers.get(entry[1])
             if doc is not None and doc["kind"] == "contact":
                 return entry

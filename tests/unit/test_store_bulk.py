@@ -1,0 +1,160 @@
+"""Bulk loads on the TinyDB engine (``store.interface.deferring``): indexes filled in bulk
+hold what inserts one by one give them, every read within the block sees them whole, and
+the memory engine's bulk builders agree with its one-at-a-time ``add``."""
+
+import random
+
+import pytest
+from sortedcontainers import SortedList
+
+from simulator.store import Store, tiny
+from simulator.store.interface import DEFERRED, deferring
+from simulator.store.memory import LONG, HashIndex, OrderedIndex
+
+
+def people(store):
+    return store.table(
+        "people",
+        # a repeated key, a None key and a key many documents share
+        indexes={
+            "email": lambda d: [e.lower() for e in d["emails"]] + [None],
+            "group": lambda d: [d["group"]],
+        },
+        # a repeated entry, and groups long enough to become SortedLists
+        ordered={
+            "by_age": lambda d: [(d["group"], d["age"]), (d["group"], d["age"])],
+            "all": lambda d: [(None, -d["age"])],
+        },
+    )
+
+
+def person(i, rng):
+    emails = [f"p{rng.randrange(50)}@x", f"P{i}@X", f"p{i}@x"]
+    return {"group": rng.randrange(3), "age": rng.randrange(40), "emails": emails}
+
+
+def contents(table):
+    hashes, ordered = table.index_contents()
+    return (
+        {name: dict(items) for name, items in hashes.items()},
+        {name: dict(items) for name, items in ordered.items()},
+    )
+
+
+def load(docs, deferred, first=()):
+    """A table holding ``first`` (inserted outside any block), then ``docs`` with their ids."""
+    store = Store(tiny.Engine())
+    table = people(store)
+    for doc_id, doc in first:
+        table.insert(doc, doc_id)
+    if deferred:
+        with deferring():
+            for doc_id, doc in docs:
+                table.insert(doc, doc_id)
+            assert table._lazy is not None  # the indexes are behind, inside the block
+    else:
+        for doc_id, doc in docs:
+            table.insert(doc, doc_id)
+    return table
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_indexes_filled_in_bulk_hold_what_one_by_one_inserts_give_them(seed):
+    rng = random.Random(seed)
+    ids = rng.sample(range(1, 5 * LONG), 3 * LONG)  # not ascending: runs need sorting
+    docs = [(i, person(i, rng)) for i in ids]
+    first = [(i, person(i, rng)) for i in range(5 * LONG, 5 * LONG + 20)]
+    one_by_one = load(docs, deferred=False, first=first)
+    bulk = load(docs, deferred=True, first=first)
+    assert bulk._lazy is None and bulk._unindexed == []
+    assert contents(bulk) == contents(one_by_one)
+    assert len(bulk.ordered("all", None)) == len(docs) + len(first)
+    assert isinstance(bulk._ordered["all"]._groups[None], SortedList)
+    assert list(bulk) == list(one_by_one)
+
+
+def test_a_read_within_the_block_sees_the_whole_index_and_keeps_it_filled():
+    store = Store(tiny.Engine())
+    table = people(store)
+    with deferring():
+        a = table.insert({"group": 1, "age": 30, "emails": ["A@x"]})
+        assert table.lookup_ids("email", "a@x") == [a]
+        b = table.insert({"group": 1, "age": 20, "emails": ["a@x"]})
+        # the index read once is kept on insert; the others are still behind
+        assert table.lookup_ids("email", "a@x") == [a, b]
+        assert table._lazy is not None and table._ordered["by_age"]._groups == {}
+        assert table.ordered("by_age", 1) == [(20, b), (30, a)]
+        assert table.ordered_count("by_age", 1, lo=25) == 1
+        assert table.lookup_ids("group", 1) == [a, b]
+    assert table._lazy is None
+
+
+def test_an_update_or_a_removal_within_the_block_settles_the_indexes_first():
+    store = Store(tiny.Engine())
+    table = people(store)
+    with deferring():
+        a = table.insert({"group": 1, "age": 30, "emails": ["a@x"]})
+        b = table.insert({"group": 1, "age": 20, "emails": ["b@x"]})
+        assert table.update(a, {"age": 10, "emails": ["c@x"]})
+        assert table._lazy is None
+        c = table.insert({"group": 2, "age": 5, "emails": ["a@x"]})  # kept at once now
+        assert table.lookup_ids("email", "a@x") == [c]
+        assert table.remove([b]) == [b]
+    assert table.ordered("by_age", 1) == [(10, a)]
+    assert table.lookup_ids("email", "c@x") == [a] and table.lookup_ids("email", "b@x") == []
+
+
+def test_a_block_left_by_an_error_settles_nothing_and_keeps_no_callback():
+    store = Store(tiny.Engine())
+    table = people(store)
+    with pytest.raises(RuntimeError), deferring():
+        table.insert({"group": 1, "age": 30, "emails": ["a@x"]})
+        pending = DEFERRED.get()
+        raise RuntimeError
+    assert DEFERRED.get() is None and pending == []
+    assert table._lazy is not None  # left behind: the load that failed drops the table
+    assert table.lookup_ids("email", "a@x") == [1]  # still whole when read
+
+
+def test_a_table_without_indexes_defers_nothing():
+    store = Store(tiny.Engine())
+    table = store.table("plain")
+    with deferring():
+        table.insert({"a": 1})
+        assert DEFERRED.get() == []
+    assert table.get(1) == {"a": 1}
+
+
+def test_a_bulk_flush_stores_the_documents_it_was_given_outside_a_block_through_tinydb():
+    store = Store(tiny.Engine())
+    table = store.table("plain")
+    doc = {"a": [1]}
+    with deferring():
+        table.insert(doc)
+        table.insert({"a": 2}, tiny.BUCKET)  # another bucket: the first is flushed
+    data = store.engine._db.storage.data
+    assert data["plain/0"] == {"1": {"a": [1]}}
+    assert data["plain/0"]["1"] is not doc  # insert copied it (no adopting here)
+    table.flush()
+    assert store.engine._db.table(f"plain/{1}").get(doc_id=tiny.BUCKET) == {"a": 2}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_memory_indexes_bulk_builders_agree_with_add(seed):
+    rng = random.Random(seed)
+    docs = [(i, person(i, rng)) for i in rng.sample(range(1, 4 * LONG), 2 * LONG)]
+    early, late = docs[: LONG // 2], docs[LONG // 2 :]
+    keys = people(Store(tiny.Engine()))._hash["email"].keys
+    entries = people(Store(tiny.Engine()))._ordered["by_age"].entries
+    one, bulk = HashIndex(keys), HashIndex(keys)
+    sorted_one, sorted_bulk = OrderedIndex(entries), OrderedIndex(entries)
+    for doc_id, doc in docs:
+        one.add(doc_id, dict.fromkeys(keys(doc)))
+        sorted_one.add(sorted_one.entries_of(doc_id, doc))
+    for part in (early, late):  # the second call merges into what the first built
+        bulk.add_many(part)
+        sorted_bulk.add_many(part)
+    assert dict(bulk.items()) == dict(one.items())
+    assert dict(sorted_bulk.items()) == dict(sorted_one.items())
+    for key, _ in one.items():
+        assert bulk.ids(key) == one.ids(key)
