@@ -85,6 +85,7 @@ def gunicorn_server(config: Config, options: dict[str, Any] | None = None) -> An
             gc.collect()
             gc.freeze()
             gc.enable()
+            steady_gc()
             return app
 
         def worker_exit(self, _arbiter: Any, _worker: Any) -> None:
@@ -94,6 +95,34 @@ def gunicorn_server(config: Config, options: dict[str, Any] | None = None) -> An
                 persister.stop()
 
     return Server(config, options)
+
+
+FULL_PASS_EVERY = 2  # young passes of the middle generation (Python's default: 10)
+
+
+def _freeze_after_full(phase: str, info: dict[str, Any]) -> None:
+    if phase == "stop" and info["generation"] == 2:
+        gc.freeze()
+
+
+def steady_gc() -> None:
+    """Keep the cyclic collector's full passes short, in a server's worker (docs/serving.md,
+    "Garbage collection and the tail").
+
+    Records created by requests live on (an AntCRM add-contact keeps about 15 tracked lists
+    and dicts), so each full pass walked every one created since the start: 100 to 800 ms
+    with the event loop stopped, longer with every pass. Now, after a full pass, everything
+    that survived it is moved out of the collector's sight (``gc.freeze``), so the next
+    one walks only what arrived since; and full passes come after 2 passes of the middle
+    generation instead of 10, so that is little (about 20 ms at 2,000 creates a second).
+    Reference counting still frees frozen objects when they are dropped (an evicted
+    journal entry, a replaced record); only a reference cycle that was alive at a full
+    pass and is dropped later stays (measured: some 40 objects, the traceback of an error
+    answer in flight at the pass)."""
+    if _freeze_after_full not in gc.callbacks:
+        gc.callbacks.append(_freeze_after_full)
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_PASS_EVERY)
 
 
 def check_workers(config: Config) -> None:
@@ -163,12 +192,13 @@ def _build(config: Config) -> Any:
     import sys
 
     from simulator.app import CONTROL_PREFIX, create_app
-    from simulator.persist import Persister, SnapshotRefused
     from simulator.rsgi import Bridge, quiet
 
     app = create_app(config)
     persister = None
     if config.data is not None:
+        from simulator.persist import Persister, SnapshotRefused
+
         sim = app.extensions["crmsim"]
         interval = float(config.extra.get("snapshot_interval", 1.0))
         persister = Persister(sim.namespaces, sim.schemas, Path(config.data), interval)
@@ -182,6 +212,7 @@ def _build(config: Config) -> Any:
     gc.collect()
     gc.freeze()
     gc.enable()
+    steady_gc()
 
     def max_body(path: str) -> int:
         if path.startswith("/__ns/"):
@@ -198,8 +229,6 @@ def serve_granian(config: Config) -> None:
     """granian (Rust, asynchronous I/O): one worker process, the app in ``config.threads``
     threads; a slow or idle client costs a socket, never a thread."""
     import importlib.util
-    import logging
-    import sys
     from functools import partial
 
     from granian.constants import Interfaces, Loops, SSLProtocols, TaskImpl
@@ -221,21 +250,19 @@ def serve_granian(config: Config) -> None:
         port=config.port,
         interface=Interfaces.RSGI,
         workers=config.workers,
-        # measured (docs/serving.md, "Where the time goes"): uvloop, and granian's Rust
-        # tasks (Python 3.11 only; 3.12 and up run asyncio's), each a tenth of a request
+        # measured (docs/serving.md, "Where the time goes"): uvloop, a tenth of a request.
+        # asyncio's tasks, not granian's Rust tasks: under granian 2.8 these keep every
+        # request that awaits its body (a coroutine, its awaitable and waker, never freed),
+        # and the collector's full passes over them grew to 800 ms ("Garbage collection
+        # and the tail")
         loop=Loops.uvloop if importlib.util.find_spec("uvloop") else Loops.asyncio,
-        task_impl=TaskImpl.rust if sys.version_info < (3, 12) else TaskImpl.asyncio,
+        task_impl=TaskImpl.asyncio,
         log_level=LogLevels.warning,
         workers_kill_timeout=60 if config.data is not None else 10,
         # HTTPS (simulator/tls.py): TLS 1.2 and up, as under gunicorn (Python's ssl default)
         ssl_cert=config.certfile if config.keyfile is not None else None,
         ssl_key=config.keyfile if config.certfile is not None else None,
         ssl_protocol_min=SSLProtocols.tls12,
-    )
-    # granian warns that its Rust tasks are experimental at every start: chosen, measured
-    # and tested here (tests/test_serving.py), so not a warning for crmsim's users
-    logging.getLogger("_granian").addFilter(
-        lambda record: "Rust task implementation" not in record.getMessage()
     )
     gc.enable()  # paused by ``crmsim serve`` for its imports; the worker pauses it again
     try:
