@@ -150,7 +150,7 @@ def serve(
 
     # no collector passes over the imports (they all live on): simulator/serve.py turns it
     # back on before the server runs, and so does the end of the command (a refusal, or
-    # the command run in-process by tests) (docs/serving.md, "Where the time goes")
+    # the command run in-process by tests) (docs/serving.md, "Start to first answer")
     if gc.isenabled():
         gc.disable()
         click.get_current_context().call_on_close(gc.enable)

@@ -12,9 +12,10 @@ are the answer. The Rust copies of the schemas spell ``\\s``/``\\S`` as Python's
 class, so the fast path is never more lenient than Python's ``re`` (where the two regex
 dialects differ, e.g. ``\\d`` and ``$``, it is stricter, and Python decides).
 
-python-jsonschema (with ``referencing`` and ``attrs``, a tenth of a second of an app's start)
-is imported, and its registry of the schema files built, on the first refusal it explains:
-an app that only ever sees valid documents never loads it (docs/serving.md, "Start").
+python-jsonschema (with ``referencing`` and ``attrs``, about 45 ms of an app's start) is
+imported, and its registry of the schema files built, on the first refusal it explains: an
+app that only ever sees valid documents never loads it (docs/serving.md, "Start to first
+answer").
 """
 
 from __future__ import annotations
