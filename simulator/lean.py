@@ -30,7 +30,7 @@ uses (docs/serving.md, "Where the time goes").
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import FunctionType
 from typing import Any
 
@@ -100,6 +100,40 @@ class Hooks:
         ]
 
 
+MATCHES = 1024  # (path, method, scheme) -> (rule, arguments) kept per app
+
+
+class Adapter(MapAdapter):
+    """Werkzeug's URL adapter, with the routes it found kept per path, method and scheme.
+
+    A match depends on nothing else here (no host or subdomain matching), and Flask forbids
+    adding routes once the first request was served. Only found routes are kept: a 404, a
+    405 or a redirect is worked out again each time. Each request gets its own copy of the
+    arguments."""
+
+    matches: dict[tuple[str, str, str], tuple[Any, dict[str, Any]]]
+
+    def match(
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: Any = None,
+        websocket: bool | None = None,
+    ) -> tuple[Any, Mapping[str, Any]]:
+        if path_info is not None or method is not None or websocket is not None:
+            return super().match(path_info, method, return_rule, query_args, websocket)  # type: ignore[call-overload, no-any-return]
+        key = (self.path_info, self.default_method or "GET", self.url_scheme)
+        found = self.matches.get(key)
+        if found is None:
+            rule, arguments = super().match(return_rule=True, query_args=query_args)
+            found = (rule, dict(arguments))
+            if len(self.matches) < MATCHES:
+                self.matches[key] = found
+        rule, arguments = found
+        return (rule if return_rule else rule.endpoint), dict(arguments)
+
+
 class App(Flask):
     """Flask, less the per-request costs of features crmsim does not use (module docstring)."""
 
@@ -109,6 +143,7 @@ class App(Flask):
         self._hosts: dict[tuple[Any, ...], tuple[str, str, str | None]] = {}
         self._hooks: dict[str | None, Hooks] = {}
         self._null_session = NullSession()
+        self._matches: dict[tuple[str, str, str], tuple[Any, dict[str, Any]]] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Flask's answer (is it a coroutine?), kept per plain function: the cache stays as
@@ -148,7 +183,7 @@ class App(Flask):
         script = env.get("SCRIPT_NAME")
         path = env.get("PATH_INFO")
         query = env.get("QUERY_STRING")
-        return MapAdapter(
+        adapter = Adapter(
             self.url_map,
             server_name,
             "/" if script is None else _dance(script),
@@ -158,6 +193,8 @@ class App(Flask):
             env["REQUEST_METHOD"],
             None if query is None else _dance(query),
         )
+        adapter.matches = self._matches
+        return adapter
 
     def hooks(self, blueprint: str | None, blueprints: Callable[[], list[str]]) -> Hooks:
         found = self._hooks.get(blueprint)

@@ -191,3 +191,36 @@ def test_crmsim_app_is_lean() -> None:
     response = app.test_client().get("/__sim/health")
     assert response.status_code == 200
     assert response.headers["Content-Length"] == str(len(response.data))
+
+
+def test_kept_routes_answer_as_found_and_arguments_are_each_requests_own() -> None:
+    log: list[str] = []
+    lean = build(App, log)
+    plain = build(Flask, [])
+    for path, method in [
+        ("/bp/item/4", "GET"),
+        ("/bp/item/4", "POST"),
+        ("/bp/item/4", "DELETE"),  # 405, worked out each time
+        ("/bp/item/7", "GET"),
+        ("/slash", "GET"),  # a redirect
+        ("/bp/item/4", "HEAD"),
+    ] * 2:
+        environ = EnvironBuilder(path=path, method=method).get_environ()
+        again = EnvironBuilder(path=path, method=method).get_environ()
+        assert exchange(lean, environ) == exchange(plain, again)
+    kept = lean._matches  # type: ignore[attr-defined]
+    assert {key[:2] for key in kept} == {
+        ("/bp/item/4", "GET"),
+        ("/bp/item/4", "POST"),
+        ("/bp/item/7", "GET"),
+        ("/bp/item/4", "HEAD"),
+    }
+    environ = EnvironBuilder(path="/bp/item/4").get_environ()
+    ctx = lean.request_context(environ)
+    ctx.push()
+    try:
+        assert ctx.request.view_args == {"n": 4}
+        ctx.request.view_args["n"] = 99  # a request's own copy
+    finally:
+        ctx.pop()
+    assert exchange(lean, EnvironBuilder(path="/bp/item/4").get_environ())[2] == b"8"
