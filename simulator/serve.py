@@ -170,10 +170,21 @@ def check_port(host: str, port: int) -> None:
 SERVERS = ("granian", "gunicorn")
 
 
+def before_fork() -> None:
+    """In the server's first process, before it forks its worker: what the imports built is
+    frozen without a pass over it, and the collector (paused by ``crmsim serve``) is on
+    again. Python's advice for a server that forks: the worker's one pass (``_build``) then
+    walks only what the worker builds (2 ms instead of 30 of a start), and the frozen pages
+    stay shared. What the imports left as garbage (about 540 objects, 110 KB, types and
+    functions made and dropped while importing) is kept for good."""
+    gc.freeze()
+    gc.enable()
+
+
 def serve(config: Config) -> None:
     if config.server == "gunicorn":
         server = gunicorn_server(config)
-        gc.enable()  # paused by ``crmsim serve`` for its imports
+        before_fork()
         server.run()
     else:
         serve_granian(config)
@@ -264,7 +275,7 @@ def serve_granian(config: Config) -> None:
         ssl_key=config.keyfile if config.certfile is not None else None,
         ssl_protocol_min=SSLProtocols.tls12,
     )
-    gc.enable()  # paused by ``crmsim serve`` for its imports; the worker pauses it again
+    before_fork()
     try:
         server.serve(target_loader=partial(_build, config), wrap_loader=False)
     except SystemExit:

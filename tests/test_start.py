@@ -120,3 +120,16 @@ def test_the_plugins_server_leaves_the_collector_as_it_found_it(enabled):
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+def test_before_the_fork_the_imports_are_frozen_and_the_collector_is_on_again():
+    got = fresh(
+        "import gc, json\n"
+        "gc.disable()\n"
+        "import simulator.cli\n"
+        "from simulator.serve import before_fork\n"
+        "before_fork()\n"
+        "print(json.dumps({'on': gc.isenabled(), 'frozen': gc.get_freeze_count()}))\n"
+    )
+    assert got["on"] is True
+    assert got["frozen"] > 10_000
