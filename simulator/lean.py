@@ -204,8 +204,12 @@ class App(Flask):
 
     def _current(self) -> tuple[RequestContext, Hooks]:
         ctx = _cv_request.get()
-        req = ctx.request
-        return ctx, self.hooks(req.blueprint, lambda: req.blueprints)
+        hooks: Hooks | None = getattr(ctx, "crmsim_hooks", None)
+        if hooks is None:  # found once per request, for its three kinds of hooks
+            req = ctx.request
+            hooks = self.hooks(req.blueprint, lambda: req.blueprints)
+            ctx.crmsim_hooks = hooks  # type: ignore[attr-defined]
+        return ctx, hooks
 
     def full_dispatch_request(self) -> Response:
         self._got_first_request = True
@@ -280,6 +284,14 @@ class App(Flask):
             if headers is None:
                 return response(environ, start_response)
             start_response(response.status, headers)
+            body = response.response
+            if (
+                type(body) is list
+                and len(body) == 1
+                and type(body[0]) is bytes
+                and not response._on_close
+            ):
+                return body  # the bytes set_data put there: nothing to encode or close
             return response.get_app_iter(environ)
         finally:
             if "werkzeug.debug.preserve_context" in environ:

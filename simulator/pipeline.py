@@ -408,7 +408,11 @@ def install(app: Flask, sim: Simulator) -> None:
         world: World | None = here.get("world")
         if req.method not in READ_ONLY and world is not None:
             world.changes += 1  # vendor or control write: the snapshot thread saves it
-        if req.path.startswith(CONTROL_PREFIX) and "pretty" in req.args:
+        if (
+            req.path.startswith(CONTROL_PREFIX)
+            and "pretty" in req.environ.get("QUERY_STRING", "")  # before parsing the query
+            and "pretty" in req.args
+        ):
             indent_json(response)
         call: Call | None = here.get("call")
         if call is not None:

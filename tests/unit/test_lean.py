@@ -72,6 +72,18 @@ def build(cls: type[Flask], log: list[str]) -> Flask:
         response = Response(iter([b"a", b"b"]), 200)
         return response
 
+    @app.get("/texts")
+    def texts() -> Response:
+        response = Response(["a", "é"], 200)  # a list of str: encoded on the way out
+        response.headers["Content-Length"] = "3"
+        return response
+
+    @app.get("/closing")
+    def closing() -> Response:
+        response = Response(b"body", 200)
+        response.call_on_close(lambda: log.append("closed"))
+        return response
+
     @app.get("/slash/")
     def slash() -> str:
         return "slash"
@@ -121,6 +133,8 @@ REQUESTS = [
     {"path": "/empty"},
     {"path": "/moved"},
     {"path": "/nolength"},
+    {"path": "/texts"},
+    {"path": "/closing"},
     {"path": "/slash"},
     {"path": "/missing/ü"},
     {"path": "/boom"},
