@@ -29,7 +29,9 @@ def main() -> None:
     "--threads",
     type=click.IntRange(min=1),
     default=None,
-    help="Threads running the app (default 2, CRMSIM_THREADS).",
+    help="Threads running requests (default 2, CRMSIM_THREADS). Under granian only those that "
+    "may wait (a delay, a held namespace lock, a control request): the rest run on its event "
+    "loop.",
 )
 @click.option(
     "--server",
