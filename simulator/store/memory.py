@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 from collections import deque
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any
@@ -32,6 +33,15 @@ def _add(run: Run, item: Any) -> Run:
         return SortedList(run) if len(run) > LONG else run
     run.add(item)
     return run
+
+
+def _sorted_once(items: list[Any]) -> list[Any]:
+    """``items`` sorted, each once (a document may yield a key or an entry twice; mostly
+    none does: then no set is built)."""
+    items.sort()
+    if any(map(operator.eq, items, itertools.islice(items, 1, None))):
+        return sorted(set(items))
+    return items
 
 
 def _run(items: list[Any]) -> Run:
@@ -119,7 +129,7 @@ class HashIndex:
             ids = got if type(got) is list else [got]
             if found is not None:
                 ids += [found] if isinstance(found, int) else found
-            ids = sorted(set(ids))  # a document may yield a key twice
+            ids = _sorted_once(ids)
             table[key] = ids[0] if len(ids) == 1 else _run(ids)
 
     def ids(self, key: Hashable) -> list[int]:
@@ -180,7 +190,7 @@ class OrderedIndex:
             entries = got if type(got) is list else [got]
             if run is not None:
                 entries += run
-            groups[group] = _run(sorted(set(entries)))  # a document may yield one twice
+            groups[group] = _run(_sorted_once(entries))
 
     def discard(self, found: Iterable[tuple[Hashable, Entry]]) -> None:
         groups = self._groups

@@ -6,7 +6,7 @@ One public method per operation (``listener``) and one per action (``add_contact
 then writes: a failing item raises ``Invalid`` before its first write and changes nothing.
 
 Every lookup goes through an index. Customers are indexed per ``(index, org_id, pool, key)``
-(``index``: which kind of key, ``CUSTOMER_KEYS``), where the pool is ``customer`` (Contacts
+(``index``: which kind of key, ``_customer_entries``), where the pool is ``customer`` (Contacts
 and Accounts), ``account`` (Accounts only) or ``lead``; each group is ordered by the code's
 number, so "the oldest (lowest <n>) wins" is the first entry. Store counters hold the
 highest code number per org and prefix, the highest deal and ticket id per org (raised by
@@ -130,29 +130,22 @@ def code_number(code: str) -> int:
     return int(code.partition("-")[2])
 
 
-# What a customer is looked up by (``_entry``'s ``index``): each its keys, None when absent
-CUSTOMER_KEYS: tuple[tuple[str, Callable[[Mapping[str, Any]], Iterable[Hashable | None]]], ...] = (
-    ("customerId", lambda c: [c["customerId"]]),
-    ("contactId", lambda c: [clean(c.get("contactId"))]),
-    ("passport", lambda c: [clean(c.get("passport"))]),
-    ("name", lambda c: [norm_name(c.get("name"))]),
-    ("email", lambda c: [norm_email(e["value"]) for e in c["emails"]]),
-    ("phone", lambda c: [digits(p["value"]) for p in c["phones"]]),
-)
-
-
 def _customer_entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
-    """The ordered-index entries ``((index, org, pool, key), n)`` of a customer: one index
-    for every kind of key, so a state load computes a customer's number and pools once, not
-    once per kind (a repeated key yields a repeated entry, which the index keeps once)."""
+    """The ordered-index entries ``((index, org, pool, key), n)`` of a customer, for each
+    of its keys by which it is looked up (``_entry``'s ``index``: customerId, contactId,
+    passport, name, email, phone). One index for every kind of key, so that a state load
+    computes a customer's number and pools once, not once per kind (a repeated key yields
+    a repeated entry, which the index keeps once)."""
     n, org, pools = code_number(c["customerId"]), c["org_id"], POOLS[c["kind"]]
-    return [
-        ((index, org, pool, key), n)
-        for index, values in CUSTOMER_KEYS
-        for key in values(c)
-        if key
-        for pool in pools
+    keys = [
+        ("customerId", c["customerId"]),
+        ("contactId", clean(c.get("contactId"))),
+        ("passport", clean(c.get("passport"))),
+        ("name", norm_name(c.get("name"))),
     ]
+    keys += [("email", norm_email(e["value"])) for e in c["emails"]]
+    keys += [("phone", digits(p["value"])) for p in c["phones"]]
+    return [((index, org, pool, key), n) for index, key in keys if key for pool in pools]
 
 
 @dataclass(frozen=True)
@@ -975,6 +968,7 @@ class AntcrmBackend(VendorBackend):
                 problem(f"{at}/allowed_ips/{j}", f"not an IP address or network: {ip!r}")
 
         companies: list[tuple[str, str, str]] = []
+        known = frozenset(("customerId", "org_id", "kind", *CUSTOMER_DEFAULTS))
         for i, c in enumerate(doc.get("customers", [])):
             at = f"/customers/{i}"
             org, code = c["org_id"], c["customerId"]
@@ -994,7 +988,10 @@ class AntcrmBackend(VendorBackend):
                 companies.append((f"{at}/companyId", org, c["companyId"]))
             # no copies here: the store copies what it is given (one deep copy per record)
             record = {"customerId": code, "org_id": org, "kind": kind, **CUSTOMER_DEFAULTS}
-            record.update({k: c[k] for k in CUSTOMER_DEFAULTS if k in c})
+            if c.keys() <= known:  # the same dict, in fewer steps (a load makes 100,000)
+                record.update(c)
+            else:
+                record.update({k: c[k] for k in CUSTOMER_DEFAULTS if k in c})
             record["history"] = [{**HISTORY_DEFAULTS, **h} for h in record["history"]]
             record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
             self.customers.insert(record)

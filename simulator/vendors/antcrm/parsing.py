@@ -50,7 +50,7 @@ def norm_email(value: str | None) -> str | None:
 
 def digits(value: str | None) -> str | None:
     """Phones compare by their digits only."""
-    found = "".join(ch for ch in value or "" if ch.isdigit())
+    found = "".join(filter(str.isdigit, value or ""))
     return found or None
 
 

@@ -128,14 +128,23 @@ def contact_value(contact: Mapping[str, Any], field: str) -> Any:
     return contact.get(field)
 
 
-def _contact_keys(contact: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-    for field in IDENTIFIER_FIELDS:
-        value = contact_value(contact, field)
-        if isinstance(value, str) and value:
-            yield (field, value)
+# each identifier field, and whether a stored contact keeps it in its demographics
+_ID_PLACES = tuple((f, f in DEMOGRAPHIC_IDS) for f in IDENTIFIER_FIELDS)
+
+
+def _contact_keys(contact: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(field, value)`` of each identifier field holding a non-empty string (as
+    ``contact_value`` reads it), then ``("name", name)``: the list filter (CC-L1)."""
+    demographics = contact.get("demographics") or {}
+    keys = [
+        (f, v)
+        for f, inside in _ID_PLACES
+        if (v := (demographics if inside else contact).get(f)) and isinstance(v, str)
+    ]
     name = contact_name(contact)
     if name:
-        yield ("name", name)  # the list filter (CC-L1)
+        keys.append(("name", name))
+    return keys
 
 
 def _creation_order(_contact: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
