@@ -15,6 +15,7 @@ an unpaired surrogate.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -94,6 +95,19 @@ def check_keepable(doc: Any, text: str | None = None, max_depth: int = MAX_DEPTH
     # the next level, and (only when an escape could have made one) the strings to search.
     level: list[Any] = [doc]
     depth = 1
+    while level and not strings:
+        # depth only (a large state document): a level's values chained at once, no
+        # comprehension per container (a fifth less time on 100,000 AntCRM records)
+        if depth > max_depth:
+            raise BadBody("json", _too_deep(max_depth))
+        chained = itertools.chain(
+            itertools.chain.from_iterable(
+                map(dict.values, [n for n in level if n.__class__ is dict])
+            ),
+            itertools.chain.from_iterable([n for n in level if n.__class__ is list]),
+        )
+        level = [v for v in chained if v.__class__ is dict or v.__class__ is list]
+        depth += 1
     while level:
         if depth > max_depth:
             raise BadBody("json", _too_deep(max_depth))

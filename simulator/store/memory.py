@@ -44,6 +44,11 @@ def _sorted_once(items: list[Any]) -> list[Any]:
     return items
 
 
+def _as_run(run: Any) -> Run:
+    """An ordered index's run of a group: a lone entry (a tuple) as a list of one."""
+    return [run] if type(run) is tuple else run
+
+
 def _run(items: list[Any]) -> Run:
     """A run of these items, sorted: the list itself, or a SortedList of them once long."""
     return SortedList(items) if len(items) > LONG else items
@@ -107,9 +112,11 @@ class HashIndex:
     def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
         """``add`` of each ``(id, document)``'s keys, a key's ids collected first and sorted
         once (a bulk load: no insort, no call per document). The ids are not indexed yet."""
-        keys_of = self.keys
-        fresh: dict[Hashable, Any] = {}  # key -> an id, or a list of ids
-        get = fresh.get
+        keys_of, table = self.keys, self._ids
+        # key -> an id, or a list of ids (the keys in ``shared``); an empty index is filled
+        # in place, most of its keys done when collected
+        fresh: dict[Hashable, Any] = {} if table else table
+        get, shared = fresh.get, []
         for doc_id, doc in docs:
             for key in keys_of(doc):
                 if key is not None:
@@ -120,7 +127,12 @@ class HashIndex:
                         got.append(doc_id)
                     else:
                         fresh[key] = [got, doc_id]
-        table = self._ids
+                        shared.append(key)
+        if fresh is table:
+            for key in shared:
+                ids = _sorted_once(table[key])
+                table[key] = ids[0] if len(ids) == 1 else _run(ids)
+            return
         for key, got in fresh.items():
             found = table.get(key)
             if found is None and type(got) is not list:
@@ -149,7 +161,8 @@ class HashIndex:
 
 
 class OrderedIndex:
-    """Group -> ``(order key, id)`` entries ascending."""
+    """Group -> ``(order key, id)`` entries ascending: the entry itself while it is the
+    group's only one (most groups: a list of one would cost 64 bytes more), else a run."""
 
     __slots__ = ("entries", "_groups")
 
@@ -164,14 +177,21 @@ class OrderedIndex:
         groups = self._groups
         for group, entry in found:
             run = groups.get(group)
-            groups[group] = [entry] if run is None else _add(run, entry)
+            if run is None:
+                groups[group] = entry
+            elif type(run) is tuple:
+                groups[group] = [run, entry] if run < entry else [entry, run]
+            else:
+                groups[group] = _add(run, entry)
 
     def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
         """``add`` of each ``(id, document)``'s entries, a group's collected first and sorted
         once (a bulk load: no insort, no call per document). The ids are not indexed yet."""
-        entries_of = self.entries
-        fresh: dict[Hashable, Any] = {}  # group -> an entry, or a list of entries
-        get = fresh.get
+        entries_of, groups = self.entries, self._groups
+        # group -> an entry, or a list of entries (the groups in ``shared``); an empty index
+        # is filled in place, most of its groups done when collected
+        fresh: dict[Hashable, Any] = {} if groups else groups
+        get, shared = fresh.get, []
         for doc_id, doc in docs:
             for group, order in entries_of(doc):
                 got = get(group)
@@ -181,25 +201,36 @@ class OrderedIndex:
                     got.append((order, doc_id))
                 else:
                     fresh[group] = [got, (order, doc_id)]
-        groups = self._groups
+                    shared.append(group)
+        if fresh is groups:
+            for group in shared:
+                groups[group] = _run(_sorted_once(groups[group]))
+            return
         for group, got in fresh.items():
             run = groups.get(group)
             if run is None and type(got) is not list:
-                groups[group] = [got]
+                groups[group] = got
                 continue
             entries = got if type(got) is list else [got]
             if run is not None:
-                entries += run
+                entries += _as_run(run)
             groups[group] = _run(_sorted_once(entries))
 
     def discard(self, found: Iterable[tuple[Hashable, Entry]]) -> None:
         groups = self._groups
         for group, entry in found:
             run = groups.get(group)
-            if run is not None:
-                _discard(run, entry)
-                if not run:
+            if run is None:
+                continue
+            if type(run) is tuple:
+                if run == entry:
                     del groups[group]
+                continue
+            _discard(run, entry)
+            if not run:
+                del groups[group]
+            elif len(run) == 1:
+                groups[group] = run[0]
 
     def _bounds(self, run: Run, lo: Any, hi: Any) -> tuple[int, int]:
         start = 0 if lo is None else _bisect(run, (lo,))
@@ -210,6 +241,7 @@ class OrderedIndex:
         run = self._groups.get(group)
         if run is None:
             return []
+        run = _as_run(run)
         start, stop = self._bounds(run, lo, hi)
         if limit is not None:
             stop = min(stop, start + max(0, limit))
@@ -217,19 +249,19 @@ class OrderedIndex:
 
     def slice(self, group: Hashable, start: int, stop: int) -> list[Entry]:
         run = self._groups.get(group)
-        return [] if run is None else list(run[max(0, start) : max(0, stop)])
+        return [] if run is None else list(_as_run(run)[max(0, start) : max(0, stop)])
 
     def count(self, group: Hashable, lo: Any, hi: Any) -> int:
         run = self._groups.get(group)
         if run is None:
             return 0
-        start, stop = self._bounds(run, lo, hi)
+        start, stop = self._bounds(_as_run(run), lo, hi)
         return stop - start
 
     def items(self) -> Iterator[tuple[Hashable, list[Entry]]]:
         """Every group with its entries, ascending."""
         for group, run in self._groups.items():
-            yield group, list(run)
+            yield group, list(_as_run(run))
 
     def clear(self) -> None:
         self._groups.clear()

@@ -158,3 +158,23 @@ def test_the_memory_indexes_bulk_builders_agree_with_add(seed):
     assert dict(sorted_bulk.items()) == dict(sorted_one.items())
     for key, _ in one.items():
         assert bulk.ids(key) == one.ids(key)
+
+
+def test_a_groups_lone_entry_is_kept_bare_and_reads_as_a_run_of_one():
+    index = OrderedIndex(lambda d: [("g", d["o"])])
+    index.add(index.entries_of(5, {"o": 2}))
+    assert index._groups == {"g": (2, 5)}
+    assert index.range("g", None, None, None) == [(2, 5)] and index.range("g", 3, None, 1) == []
+    assert index.slice("g", 0, 5) == [(2, 5)] and index.count("g", 2, 3) == 1
+    assert dict(index.items()) == {"g": [(2, 5)]}
+    index.add(index.entries_of(4, {"o": 2}))
+    assert index._groups == {"g": [(2, 4), (2, 5)]}
+    index.discard(index.entries_of(4, {"o": 2}))
+    assert index._groups == {"g": (2, 5)}
+    index.discard(index.entries_of(6, {"o": 2}))  # not there: nothing changes
+    assert index._groups == {"g": (2, 5)}
+    index.discard(index.entries_of(5, {"o": 2}))
+    assert index._groups == {}
+    index.add_many([(9, {"o": 1})])
+    index.add_many([(8, {"o": 1})])  # merged with the lone entry
+    assert index._groups == {"g": [(1, 8), (1, 9)]}
