@@ -116,14 +116,14 @@ class HashIndex:
         # key -> an id, or a list of ids (the keys in ``shared``); an empty index is filled
         # in place, most of its keys done when collected
         fresh: dict[Hashable, Any] = {} if table else table
-        get, shared = fresh.get, []
+        put, shared = fresh.setdefault, []  # one hash of the key when it is new
         for doc_id, doc in docs:
             for key in keys_of(doc):
                 if key is not None:
-                    got = get(key)
-                    if got is None:
-                        fresh[key] = doc_id
-                    elif type(got) is list:
+                    got = put(key, doc_id)
+                    if got is doc_id:
+                        continue
+                    if type(got) is list:
                         got.append(doc_id)
                     else:
                         fresh[key] = [got, doc_id]
@@ -191,16 +191,17 @@ class OrderedIndex:
         # group -> an entry, or a list of entries (the groups in ``shared``); an empty index
         # is filled in place, most of its groups done when collected
         fresh: dict[Hashable, Any] = {} if groups else groups
-        get, shared = fresh.get, []
+        put, shared = fresh.setdefault, []  # one hash of the group when it is new
         for doc_id, doc in docs:
             for group, order in entries_of(doc):
-                got = get(group)
-                if got is None:
-                    fresh[group] = (order, doc_id)
-                elif type(got) is list:
-                    got.append((order, doc_id))
+                entry = (order, doc_id)
+                got = put(group, entry)
+                if got is entry:
+                    continue
+                if type(got) is list:
+                    got.append(entry)
                 else:
-                    fresh[group] = [got, (order, doc_id)]
+                    fresh[group] = [got, entry]
                     shared.append(group)
         if fresh is groups:
             for group in shared:

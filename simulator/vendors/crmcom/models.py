@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import itertools
 import json
 import math
@@ -159,7 +160,7 @@ def contact_name(contact: Mapping[str, Any]) -> str | None:
         name = contact.get("company_name")
         return name if isinstance(name, str) else None
     parts = [contact.get(k) for k in ("first_name", "middle_name", "last_name")]
-    joined = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    joined = " ".join([p.strip() for p in parts if isinstance(p, str) and p.strip()])
     return joined or None
 
 
@@ -179,13 +180,13 @@ def empty_contact() -> dict[str, Any]:
 def _request_order(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
     if r.get("life_cycle_state") != "PENDING":
         return []
-    return [(r["provider_id"], (parse_iso(r["scheduled_date"]), r["number"]))]
+    return [(r["provider_id"], (_instant(r["scheduled_date"]), r["number"]))]
 
 
 def _request_created(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
     if r.get("life_cycle_state") != "PENDING":
         return []
-    return [(r["provider_id"], parse_iso(r["created_date"]))]
+    return [(r["provider_id"], _instant(r["created_date"]))]
 
 
 class CrmcomBackend(VendorBackend):
@@ -613,8 +614,10 @@ class CrmcomBackend(VendorBackend):
                 problem(f"/provisioning_providers/{i}/{clash}", f"this {clash} is used twice")
 
         now = iso(self.ctx.clock.now())
+        blank, known = dict.fromkeys(REQUEST_KEYS), frozenset(REQUEST_KEYS)
         for i, r in enumerate(doc.get("provisioning_requests", [])):
-            record = {k: r.get(k) for k in REQUEST_KEYS}
+            # the same dict, in fewer steps when every key is known (a load makes 100,000)
+            record = {**blank, **r} if r.keys() <= known else {k: r.get(k) for k in REQUEST_KEYS}
             record["life_cycle_state"] = r.get("life_cycle_state", "PENDING")
             record["created_date"] = r.get("created_date") or now
             record["scheduled_date"] = r.get("scheduled_date") or record["created_date"]
@@ -689,7 +692,10 @@ class CrmcomBackend(VendorBackend):
                 problem(f"/contacts/{i}/number", "this number is used twice")
                 continue
             self.contacts.insert(contact)
-            taken.update((k, contact[k]) for k in ("id", "number") if isinstance(contact[k], str))
+            if isinstance(contact["id"], str):
+                taken.add(("id", contact["id"]))
+            if isinstance(contact["number"], str):
+                taken.add(("number", contact["number"]))
 
     def dump_state(self) -> dict[str, Any]:
         return {
@@ -718,9 +724,16 @@ def copy_contact(contact: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _instant(text: str) -> datetime:
+    """``parse_iso``, remembered: a state load reads each request's dates twice (checked,
+    then indexed), most created dates the same (the load's time when none is given)."""
+    return parse_iso(text)
+
+
 def _valid_instant(text: str) -> bool:
     try:
-        parse_iso(text)
+        _instant(text)
     except ValueError:
         return False
     return True
