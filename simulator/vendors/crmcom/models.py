@@ -615,6 +615,10 @@ class CrmcomBackend(VendorBackend):
 
         now = iso(self.ctx.clock.now())
         blank, known = dict.fromkeys(REQUEST_KEYS), frozenset(REQUEST_KEYS)
+        # the numbers of the requests loaded here (the index's keys): the index is read only
+        # when the table held requests before (none on a state load), so it fills in bulk
+        numbers: set[Any] = set()
+        held = len(self.requests) > 0
         for i, r in enumerate(doc.get("provisioning_requests", [])):
             # the same dict, in fewer steps when every key is known (a load makes 100,000)
             record = {**blank, **r} if r.keys() <= known else {k: r.get(k) for k in REQUEST_KEYS}
@@ -632,11 +636,14 @@ class CrmcomBackend(VendorBackend):
                     f"no provisioning provider has id '{record['provider_id']}'",
                 )
                 bad = True
-            if self.requests.lookup_ids("number", record["number"]):
+            number = record["number"]
+            if number in numbers or (held and self.requests.lookup_ids("number", number)):
                 problem(f"/provisioning_requests/{i}/number", "this number is used twice")
                 bad = True
             if not bad:
                 self.requests.insert(record)
+                if number is not None:
+                    numbers.add(number)
         self._requests_changed()
 
         if problems:
