@@ -19,6 +19,7 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -65,9 +66,12 @@ def _too_deep(max_depth: int) -> str:
     )
 
 
-def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
+def parse_json(
+    raw: bytes | str, max_depth: int = MAX_DEPTH, shallow: Callable[[Any], bool] | None = None
+) -> Any:
     """Parse RFC 8259 JSON strictly: UTF-8 only, no NaN/Infinity, no trailing data, and
-    nothing a snapshot could not keep (see the module's docstring)."""
+    nothing a snapshot could not keep (see the module's docstring). ``shallow``: as for
+    ``check_keepable``."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         doc = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
@@ -77,16 +81,26 @@ def parse_json(raw: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         raise BadBody("json", _too_deep(max_depth)) from exc
     except ValueError as exc:
         raise BadBody("json", f"invalid JSON: {exc}") from exc
-    check_keepable(doc, text, max_depth)
+    check_keepable(doc, text, max_depth, shallow)
     return doc
 
 
-def check_keepable(doc: Any, text: str | None = None, max_depth: int = MAX_DEPTH) -> None:
+def check_keepable(
+    doc: Any,
+    text: str | None = None,
+    max_depth: int = MAX_DEPTH,
+    shallow: Callable[[Any], bool] | None = None,
+) -> None:
     """Raise ``BadBody`` (``json``) if ``doc`` nests deeper than ``max_depth`` or holds an
     unpaired surrogate. With ``text`` (the JSON it was read from), documents that cannot
-    hold either are not walked: fewer brackets than ``max_depth``, no ``\\uD...`` escape."""
+    hold either are not walked: fewer brackets than ``max_depth``, no ``\\uD...`` escape.
+    ``shallow(doc)`` True vouches that ``doc`` nests at most ``max_depth`` deep (a state
+    document the Rust validator accepted against a schema of bounded depth): then it is
+    not walked for depth (only if an escape could have made a surrogate, as before)."""
     deep = text is None or text.count("[") + text.count("{") > max_depth
     strings = text is None or "\\ud" in text or "\\uD" in text
+    if deep and not strings and shallow is not None and shallow(doc):
+        return
     if not (deep or strings) or not isinstance(doc, dict | list):
         if strings and isinstance(doc, str) and _SURROGATE.search(doc):
             raise BadBody("json", LONE_SURROGATE)

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urldefrag, urljoin
 
 import jsonschema_rs
 
@@ -225,6 +227,7 @@ class Schemas:
         self._validators: dict[str, Draft7Validator] = {}
         self._fast_registry = jsonschema_rs.Registry([(BASE_URI + n, d) for n, d in rust.items()])
         self._fast: dict[str, Any] = {}
+        self._depths: dict[str, float] = {}
 
     def names(self) -> Iterator[str]:
         return iter(self.documents)
@@ -274,11 +277,82 @@ class Schemas:
         except Exception:  # any failure means "not known valid"
             return False
 
+    def depth_bound(self, name: str) -> float:
+        """The deepest nesting of arrays and objects (``http.check_keepable``'s depth: a
+        scalar 0, ``[]`` 1) of any instance valid against the schema file ``name``;
+        ``math.inf`` when no bound follows from the schema (a free-form value, a ``$ref``
+        cycle, a keyword this does not read). An upper bound: keywords that only narrow
+        (``required``, ``not``, ``if``, ``maxItems``...) are not read."""
+        found = self._depths.get(name)
+        if found is None:
+            found = self._depths[name] = _depth_bound(
+                self.documents, self.documents[name], BASE_URI + name, frozenset()
+            )
+        return found
+
     def validate(self, name: str, instance: Any) -> list[dict[str, str]]:
         """Violations of ``instance`` against the schema file ``name`` (``botw/state.json``)."""
         if self.fast_valid(name, instance):
             return []
         return violations(self.validator(name), instance)
+
+
+def _value_depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_value_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_value_depth, value), default=0)
+    return 0
+
+
+def _depth_bound(
+    documents: dict[str, dict[str, Any]], schema: Any, base: str, refs: frozenset[str]
+) -> float:
+    """``Schemas.depth_bound`` of one (sub)schema read at ``base``; ``refs``: the
+    ``$ref``s being followed (met again: a cycle, unbounded)."""
+    if schema is True or schema is False:
+        return math.inf if schema else 0
+    if not isinstance(schema, dict) or ("$id" in schema and schema["$id"] != base):
+        return math.inf  # a resource of its own inside a file: not resolved here
+    if "$ref" in schema:  # Draft 7: the keywords beside a $ref are ignored
+        url, fragment = urldefrag(urljoin(base, schema["$ref"]))
+        target: Any = documents.get(url[len(BASE_URI) :]) if url.startswith(BASE_URI) else None
+        for part in [p for p in fragment.split("/") if p]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and part in target:
+                target = target[part]
+            else:
+                target = None
+        if target is None or url + "#" + fragment in refs:
+            return math.inf
+        return _depth_bound(documents, target, url, refs | {url + "#" + fragment})
+
+    def below(subs: list[Any]) -> float:
+        return max((_depth_bound(documents, s, base, refs) for s in subs), default=0)
+
+    types = schema.get("type")
+    kinds = {types} if isinstance(types, str) else set(types) if isinstance(types, list) else None
+    bound: float = 0 if kinds is None or kinds - {"object", "array"} else -1
+    if kinds is None or "object" in kinds:
+        subs = [
+            *schema.get("properties", {}).values(),
+            *schema.get("patternProperties", {}).values(),
+        ]
+        bound = max(bound, 1 + below([*subs, schema.get("additionalProperties", True)]))
+    if kinds is None or "array" in kinds:
+        items = schema.get("items", True)
+        subs = [*items, schema.get("additionalItems", True)] if isinstance(items, list) else [items]
+        bound = max(bound, 1 + below(subs))
+    for sub in schema.get("allOf", []):
+        bound = min(bound, _depth_bound(documents, sub, base, refs))
+    for keyword in ("anyOf", "oneOf"):
+        if keyword in schema:
+            bound = min(bound, below(schema[keyword]))
+    if "enum" in schema:
+        bound = min(bound, max(map(_value_depth, schema["enum"]), default=0))
+    if "const" in schema:
+        bound = min(bound, _value_depth(schema["const"]))
+    return max(bound, 0)
 
 
 def _list_vendors(documents: dict[str, dict[str, Any]], slugs: list[str]) -> None:

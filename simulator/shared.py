@@ -603,12 +603,17 @@ class SharedWorld(World):
         self.seq_base = self.seq
 
     def build_state(
-        self, schemas: Schemas, doc: Any, vendor: str | None = None, owned: bool = False
+        self,
+        schemas: Schemas,
+        doc: Any,
+        vendor: str | None = None,
+        owned: bool = False,
+        valid: bool = False,
     ) -> dict[str, VendorBackend]:
         """Load into backends on the memory engine (every check as in one process), then
         copy each into a new store in Redis; ``backends.update`` switches to them."""
         local = Context(self.clock, self.ids, self.outbox)
-        staged = load_backends(self.vendors, local, schemas, doc, vendor, owned)
+        staged = load_backends(self.vendors, local, schemas, doc, vendor, owned, valid)
         built: dict[str, VendorBackend] = {}
         for slug, backend in staged.items():
             target = Store(self._engine(f"{slug}.{secrets.token_hex(4)}"))

@@ -172,13 +172,18 @@ class World:
         return found.dump_state()
 
     def build_state(
-        self, schemas: Schemas, doc: Any, vendor: str | None = None, owned: bool = False
+        self,
+        schemas: Schemas,
+        doc: Any,
+        vendor: str | None = None,
+        owned: bool = False,
+        valid: bool = False,
     ) -> dict[str, VendorBackend]:
         """New backends loaded from ``doc`` (whole document, or one vendor's part).
 
         Raises ``InvalidDocument`` with every error found; the namespace is not touched.
         """
-        return load_backends(self.vendors, self.ctx, schemas, doc, vendor, owned)
+        return load_backends(self.vendors, self.ctx, schemas, doc, vendor, owned, valid)
 
 
 def load_backends(
@@ -188,12 +193,14 @@ def load_backends(
     doc: Any,
     vendor: str | None = None,
     owned: bool = False,
+    valid: bool = False,
 ) -> dict[str, VendorBackend]:
     """New backends in ``ctx`` loaded from a state document (see ``World.build_state``).
     ``owned``: the document was parsed for this load and nobody keeps it, so the stores may
-    keep its records as they are instead of copying them (``store.adopting``)."""
+    keep its records as they are instead of copying them (``store.adopting``). ``valid``:
+    the schema's validator has accepted it already (``schemas.fast_valid``)."""
     schema = f"{vendor}/state.json" if vendor else "sim/state.schema.json"
-    errors = schemas.validate(schema, doc)
+    errors = [] if valid else schemas.validate(schema, doc)
     if errors:
         raise InvalidDocument(errors)
     parts = {vendor: doc} if vendor else {s: doc.get(s, {}) for s in vendors}

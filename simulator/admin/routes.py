@@ -145,18 +145,33 @@ def _state_answer(doc: dict[str, Any], depth: int = 2) -> Response:
     return Response(_json_chunks(doc, depth), status=200, mimetype="application/json")
 
 
-def _state_doc() -> Any:
-    """The request's state document. Peak memory matters here (docs/control-plane.md,
-    "Bounded resources"): the raw body is not cached and the text is dropped once parsed."""
+def _state_doc(schema: str) -> tuple[Any, bool]:
+    """The request's state document, and whether the Rust validator already found it valid
+    against the schema file ``schema`` (then the load does not ask again). Peak memory
+    matters here (docs/control-plane.md, "Bounded resources"): the raw body is not cached
+    and the text is dropped once parsed."""
     try:
         text = request.get_data(cache=False).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Problem(400, "Invalid JSON", "the body is not UTF-8") from exc
+    schemas = _sim().schemas
+    valid = False
+
+    def shallow(doc: Any) -> bool:
+        """Valid against a schema that admits nothing deeper than a control document may
+        nest: then the keepability walk need not measure its depth (a seventh of a
+        100,000-record load). Otherwise the walk runs first, as always, so a document too
+        deep answers the same 400 (docs/serving.md, "State loads")."""
+        nonlocal valid
+        if schemas.depth_bound(schema) <= CONTROL_MAX_DEPTH:
+            valid = schemas.fast_valid(schema, doc)
+        return valid
+
     try:
         # the collector off while the parse builds its containers, and a large document
         # frozen after (world.bulk_load): none of its passes walks them (docs/serving.md)
         with bulk_load(FREEZE_AT if len(text) >= LARGE_STATE_BYTES else 0):
-            return parse_json(text, CONTROL_MAX_DEPTH)
+            return parse_json(text, CONTROL_MAX_DEPTH, shallow), valid
     except BadBody as exc:
         raise Problem(400, "Invalid JSON", exc.detail) from exc
 
@@ -206,11 +221,11 @@ def get_state() -> Response:
 
 def put_state() -> Response:
     """Replace the whole state; nothing changes if the document is invalid."""
-    doc = _state_doc()
+    doc, valid = _state_doc("sim/state.schema.json")
     world = _world()
     with world.lock:
         # the document was parsed for this load: its records are kept, not copied
-        world.backends.update(world.build_state(_sim().schemas, doc, owned=True))
+        world.backends.update(world.build_state(_sim().schemas, doc, owned=True, valid=valid))
         del doc  # the sent document's containers go before the answer is built
         return _loaded(world.dump_state)
 
@@ -225,10 +240,10 @@ def get_vendor_state(vendor: str) -> Response:
 def put_vendor_state(vendor: str) -> Response:
     """Replace one vendor's state; nothing changes if the document is invalid."""
     slug = _vendor_slug(vendor)
-    doc = _state_doc()
+    doc, valid = _state_doc(f"{slug}/state.json")
     world = _world()
     with world.lock:
-        world.backends.update(world.build_state(_sim().schemas, doc, slug, owned=True))
+        world.backends.update(world.build_state(_sim().schemas, doc, slug, owned=True, valid=valid))
         del doc
         return _loaded(lambda: world.dump_state(slug), 1)
 
