@@ -97,10 +97,10 @@ def check_keepable(
     ``shallow(doc)`` True vouches that ``doc`` nests at most ``max_depth`` deep (a state
     document the Rust validator accepted against a schema of bounded depth): then it is
     not walked for depth (only if an escape could have made a surrogate, as before)."""
-    deep = text is None or text.count("[") + text.count("{") > max_depth
     strings = text is None or "\\ud" in text or "\\uD" in text
-    if deep and not strings and shallow is not None and shallow(doc):
-        return
+    if not strings and shallow is not None and shallow(doc):
+        return  # not deep, and no escape to search: no walk (nor its brackets counted)
+    deep = text is None or text.count("[") + text.count("{") > max_depth
     if not (deep or strings) or not isinstance(doc, dict | list):
         if strings and isinstance(doc, str) and _SURROGATE.search(doc):
             raise BadBody("json", LONE_SURROGATE)

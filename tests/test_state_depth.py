@@ -80,9 +80,10 @@ def test_check_keepable_trusts_shallow_for_depth_only():
         check_keepable(["\ud800"] * 20, json.dumps(["\ud800"] * 20), 10, lambda _: True)
 
 
-def test_shallow_is_asked_only_when_the_walk_would_run():
+def test_shallow_is_not_asked_when_an_escape_needs_the_walk():
     asked = []
-    check_keepable([[1]], "[[1]]", 10, lambda d: asked.append(d) or True)
+    with pytest.raises(BadBody, match="unpaired surrogate"):
+        check_keepable(["\ud800"], '["\\ud800"]', 10, lambda d: asked.append(d) or True)
     assert asked == []
 
 

@@ -18,6 +18,7 @@ from simulator.errors import InvalidDocument, Problem, encode_json, json_respons
 from simulator.faults import bad_references
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.journal import render
+from simulator.pipeline import BODY
 from simulator.world import FREEZE_AT, LARGE_STATE_BYTES, World, bulk_load
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
@@ -150,10 +151,21 @@ def _state_doc(schema: str) -> tuple[Any, bool]:
     against the schema file ``schema`` (then the load does not ask again). Peak memory
     matters here (docs/control-plane.md, "Bounded resources"): the raw body is not cached
     and the text is dropped once parsed."""
+    body = request.environ.get(BODY)
+    limit = request.max_content_length
+    if (
+        body is None
+        or (limit is not None and len(body) > limit)
+        or request.environ.get("CONTENT_LENGTH") != str(len(body))
+    ):
+        body = request.get_data(cache=False)
+    # else the RSGI bridge's bytes, whole and within the bound: what get_data would read
+    # from its stream, without a copy (as pipeline.read_body takes a vendor's body)
     try:
-        text = request.get_data(cache=False).decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Problem(400, "Invalid JSON", "the body is not UTF-8") from exc
+    del body
     schemas = _sim().schemas
     valid = False
 

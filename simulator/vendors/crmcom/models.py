@@ -660,11 +660,12 @@ class CrmcomBackend(VendorBackend):
         # The ids and numbers of the contacts loaded here, as the "value" index holds them
         # (non-empty strings): the index is read only for contacts stored before (none on a
         # state load), so that it is filled in bulk after (store.interface.deferring)
-        taken: set[tuple[str, Any]] = set()
+        ids: set[str] = set()
+        numbers_taken: set[str] = set()
         before = len(self.contacts) > 0
 
-        def used(key: tuple[str, Any]) -> bool:
-            return key in taken or (before and bool(self.contacts.lookup_ids("value", key)))
+        def stored(key: tuple[str, Any]) -> bool:
+            return before and bool(self.contacts.lookup_ids("value", key))
 
         for i, c in enumerate(contacts):
             if c.keys() <= known:
@@ -688,21 +689,22 @@ class CrmcomBackend(VendorBackend):
             if dob is not None and not valid_date(dob):
                 problem(f"/contacts/{i}/demographics/date_of_birth", "not a valid date")
                 continue
-            if not contact.get("id"):
-                contact["id"] = self._new_id()
-            elif used(("id", contact["id"])):
+            cid, number = contact["id"], contact["number"]
+            if not cid:
+                cid = contact["id"] = self._new_id()
+            elif cid in ids or stored(("id", cid)):
                 problem(f"/contacts/{i}/id", "this id is used twice")
                 continue
-            if not contact.get("number"):
-                contact["number"] = f"CI{self._counters.next('number'):06d}"
-            elif used(("number", contact["number"])):
+            if not number:
+                number = contact["number"] = f"CI{self._counters.next('number'):06d}"
+            elif number in numbers_taken or stored(("number", number)):
                 problem(f"/contacts/{i}/number", "this number is used twice")
                 continue
             self.contacts.insert(contact)
-            if isinstance(contact["id"], str):
-                taken.add(("id", contact["id"]))
-            if isinstance(contact["number"], str):
-                taken.add(("number", contact["number"]))
+            if isinstance(cid, str):
+                ids.add(cid)
+            if isinstance(number, str):
+                numbers_taken.add(number)
 
     def dump_state(self) -> dict[str, Any]:
         return {
