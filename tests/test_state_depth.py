@@ -6,6 +6,8 @@ import json
 import math
 
 import pytest
+import requests
+from _serve import serving
 
 from simulator.fake import fake_state
 from simulator.http import CONTROL_MAX_DEPTH, LONE_SURROGATE, BadBody, check_keepable
@@ -147,3 +149,26 @@ def test_the_state_schemas_bounds(app):
         assert _value_depth(r.get_json()) <= limit
     assert schemas.depth_bound("omoto/state.json") == math.inf  # free-form values
     assert schemas.depth_bound("sim/state.schema.json") == math.inf
+
+
+# -- served: the RSGI bridge's body ---------------------------------------------------------
+def test_served_state_loads_read_the_bridges_body():
+    """Under granian the body the bridge read is parsed as it is: a valid part loads, a
+    too-deep one is invalid JSON, one over the control bound is 413 (not read)."""
+    part = fake_state(1, 100, ["crmcom"])["crmcom"]
+    with serving(env={"CRMSIM_MAX_CONTROL_BYTES": "200000"}) as (base, _proc):
+        url = f"{base}/__sim/state/crmcom"
+        json_type = {"Content-Type": "application/json"}
+        minimal = {**json_type, "Prefer": "return=minimal"}
+        r = requests.put(url, data=json.dumps(part), headers=minimal)
+        assert r.status_code == 204
+        got = requests.get(url).json()
+        assert [c["id"] for c in got["contacts"]] == [c["id"] for c in part["contacts"]]
+        r = requests.put(
+            url, data=DEEP_PARTS["crmcom"](nested(CONTROL_MAX_DEPTH)), headers=json_type
+        )
+        assert (r.status_code, r.json()["detail"]) == (400, TOO_DEEP)
+        big = json.dumps(fake_state(1, 1000, ["crmcom"])["crmcom"])
+        assert len(big) > 200000
+        assert requests.put(url, data=big, headers=json_type).status_code == 413
+        assert len(requests.get(url).json()["contacts"]) == 100
