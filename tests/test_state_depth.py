@@ -8,9 +8,11 @@ import math
 import pytest
 import requests
 from _serve import serving
+from hypothesis import given
 
 from simulator.fake import fake_state
 from simulator.http import CONTROL_MAX_DEPTH, LONE_SURROGATE, BadBody, check_keepable
+from simulator.schema_strategies import from_schema
 from simulator.schemas import BASE_URI, _depth_bound, _value_depth
 
 TOO_DEEP = f"the JSON is nested deeper than {CONTROL_MAX_DEPTH} levels"
@@ -91,8 +93,10 @@ def test_shallow_is_not_asked_when_an_escape_needs_the_walk():
 
 # -- Schemas.depth_bound --------------------------------------------------------------------
 def bound(schema, **documents):
+    documents = {**documents, "root.json": schema} if isinstance(schema, dict) else documents
     docs = {name: {"$id": BASE_URI + name, **doc} for name, doc in documents.items()}
-    return _depth_bound(docs, schema, BASE_URI + "root.json", frozenset())
+    root = docs.get("root.json", schema)
+    return _depth_bound(docs, root, BASE_URI + "root.json", frozenset())
 
 
 OBJ = {"type": "object", "additionalProperties": False}
@@ -172,3 +176,32 @@ def test_served_state_loads_read_the_bridges_body():
         assert len(big) > 200000
         assert requests.put(url, data=big, headers=json_type).status_code == 413
         assert len(requests.get(url).json()["contacts"]) == 100
+
+
+BOUNDED = [
+    {**OBJ, "properties": {"a": {"type": "array", "items": OBJ}}},
+    {"type": "array", "items": {"type": "array", "items": {"type": "boolean"}}},
+    {"anyOf": [{"type": "null"}, {**OBJ, "properties": {"b": {"type": "array", "items": OBJ}}}]},
+    {"enum": [1, [[2]], {"a": [3]}]},
+    {
+        **OBJ,
+        "definitions": {
+            "o": {**OBJ, "properties": {"c": {"type": ["array", "null"], "items": OBJ}}}
+        },
+        "properties": {"d": {"$ref": "#/definitions/o"}},
+    },
+]
+
+
+@pytest.mark.parametrize("schema", BOUNDED)
+def test_what_a_bounded_schema_accepts_is_within_its_bound(schema):
+    """An instance the schema accepts nests no deeper than the bound says (drawn from the
+    schema; a bound that is too low would let a deep document skip the walk)."""
+    limit = bound(schema)
+    assert limit < math.inf
+
+    @given(from_schema(schema))
+    def check(value):
+        assert _value_depth(value) <= limit
+
+    check()
