@@ -97,7 +97,8 @@ def check_keepable(
     ``shallow(doc)`` True vouches that ``doc`` nests at most ``max_depth`` deep (a state
     document the Rust validator accepted against a schema of bounded depth): then it is
     not walked for depth (only if an escape could have made a surrogate, as before)."""
-    strings = text is None or "\\ud" in text or "\\uD" in text
+    # a backslash first: one character's search rules out both escapes in most texts
+    strings = text is None or ("\\" in text and ("\\ud" in text or "\\uD" in text))
     if not strings and shallow is not None and shallow(doc):
         return  # not deep, and no escape to search: no walk (nor its brackets counted)
     deep = text is None or text.count("[") + text.count("{") > max_depth
