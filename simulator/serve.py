@@ -25,6 +25,8 @@ def gunicorn_server(config: Config, options: dict[str, Any] | None = None) -> An
     imported only when it is the server chosen (a twentieth of a second of granian's start)."""
     from gunicorn.app.base import BaseApplication
 
+    from simulator.gunicorn_worker import Worker
+
     class Server(BaseApplication):  # type: ignore[misc]
         """gunicorn serving ``create_app()`` with one worker and ``threads`` threads."""
 
@@ -33,7 +35,9 @@ def gunicorn_server(config: Config, options: dict[str, Any] | None = None) -> An
             self.options = {
                 "bind": f"{config.host}:{config.port}",
                 "workers": config.workers,
-                "worker_class": "gthread",
+                # gthread, its quit signal (SIGINT, SIGQUIT) acted on outside the signal
+                # handler: gthread's own handler could hang the worker (gunicorn_worker.py)
+                "worker_class": Worker,
                 "threads": config.threads,
                 "accesslog": None,
                 "errorlog": "-",

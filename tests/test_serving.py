@@ -178,7 +178,11 @@ def test_every_fault_kind_works_on_each_server(server):
 
 @pytest.mark.parametrize(
     "server, how",
-    [("granian", "SIGTERM"), ("granian", "SIGINT"), ("granian", "Ctrl-C"), ("gunicorn", "SIGINT")],
+    [
+        (server, how)
+        for server in ("granian", "gunicorn")
+        for how in ("SIGTERM", "SIGINT", "Ctrl-C")
+    ],
 )
 def test_the_last_snapshot_is_written_at_shutdown(tmp_path, server, how):
     path = tmp_path / "data.json"
