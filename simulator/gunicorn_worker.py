@@ -16,9 +16,10 @@ when the signal lands inside a garbage-collector callback (simulator/serve.py,
 
 Here the handler only takes note (``alive`` off, a quit requested). Python's C-level signal
 handler writes a byte to the worker's wake-up pipe (``signal.set_wakeup_fd``, set by
-gunicorn for every worker) as each signal arrives, and the event loop watches that pipe: it
-wakes at once, shuts the pool down and exits from a point where it holds no lock. The exit
-then takes gunicorn's usual way out of the worker (``worker_exit``: the last snapshot).
+gunicorn for every worker) as each signal arrives, and the event loop watches that pipe, so
+it wakes at once (else within its one-second poll); after each turn it looks at the request,
+shuts the pool down and exits from a point where it holds no lock. The exit then takes
+gunicorn's usual way out of the worker (``worker_exit``: the last snapshot).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         # gunicorn's base worker sets self.PIPE's write end as the wake-up fd; gthread's loop
-        # does not watch the read end. Registered here: a signal wakes the loop's select.
-        self.poller.register(self.PIPE[0], selectors.EVENT_READ, self.on_signal)
+        # does not watch the read end. Watched here: a signal wakes the loop's select.
+        self.poller.register(self.PIPE[0], selectors.EVENT_READ, self.drain_wakeups)
         super().run()
 
     def handle_quit(self, sig: int, frame: FrameType | None) -> None:
@@ -49,11 +50,15 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         self.alive = False
         self.quit_requested = True
 
-    def on_signal(self, _pipe: Any) -> None:
-        """In the event loop, woken by a signal: quit when one asked for it."""
+    def drain_wakeups(self, _pipe: Any) -> None:
         with contextlib.suppress(OSError):  # non-blocking: empty is BlockingIOError
             os.read(self.PIPE[0], 4096)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        """One turn of the event loop (serving, or waiting for connections to finish after
+        SIGTERM); then quit if a signal asked for it, holding no lock here."""
+        super().wait_for_and_dispatch_events(timeout)
         if self.quit_requested:
             self.tpool.shutdown(wait=False)  # as gthread's handler did, outside its lock
             self.cfg.worker_int(self)
-            sys.exit(0)
+            sys.exit(0)  # gunicorn's way out of the worker: worker_exit, the last snapshot
