@@ -42,7 +42,7 @@ from typing import Any
 from simulator import __version__
 from simulator.clock import iso, parse_iso, utc_now
 from simulator.errors import InvalidDocument
-from simulator.world import NAME, Namespaces, World
+from simulator.world import NAME, Namespaces, World, give_back_memory
 
 FORMAT = "crmsim-snapshot"
 VERSION = 1
@@ -218,6 +218,8 @@ class Persister:
         doc = read(self.path)
         if doc is not None:
             restore(self.namespaces, self.schemas, doc, self.path)
+            del doc
+            give_back_memory()
         self._saved = self._signature()
 
     def _signature(self) -> Any:

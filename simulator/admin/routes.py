@@ -19,7 +19,7 @@ from simulator.faults import bad_references
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.journal import render
 from simulator.pipeline import BODY
-from simulator.world import FREEZE_AT, LARGE_STATE_BYTES, World, bulk_load
+from simulator.world import FREEZE_AT, LARGE_STATE_BYTES, World, bulk_load, give_back_memory
 
 blueprint = Blueprint("sim", __name__, url_prefix="/__sim")
 MAX_FAULT_RULES = 1000  # per namespace: every vendor request may consult them all
@@ -239,6 +239,7 @@ def put_state() -> Response:
         # the document was parsed for this load: its records are kept, not copied
         world.backends.update(world.build_state(_sim().schemas, doc, owned=True, valid=valid))
         del doc  # the sent document's containers go before the answer is built
+        give_back_memory()
         return _loaded(world.dump_state)
 
 
@@ -257,6 +258,7 @@ def put_vendor_state(vendor: str) -> Response:
     with world.lock:
         world.backends.update(world.build_state(_sim().schemas, doc, slug, owned=True, valid=valid))
         del doc
+        give_back_memory()
         return _loaded(lambda: world.dump_state(slug), 1)
 
 

@@ -34,11 +34,9 @@ OrderedContents = Mapping[str, Iterable[tuple[Hashable, Sequence[Entry]]]]
 
 
 class Record(dict[str, Any]):
-    """A copy of one stored document, with its id. Changing it changes nothing stored.
-
-    The memory engine copies the top level only (a read costs what TinyDB's did): nested
-    lists and dicts are the stored ones, so treat them as read-only and write through
-    ``Table.update`` with new values, as every backend does.
+    """A copy of one stored document, with its id. Changing it changes nothing stored
+    (both engines hand out new objects all the way down: the memory engine unpacks its
+    packed bytes, Redis's its text); write through ``Table.update``, as every backend does.
     """
 
     __slots__ = ("doc_id",)

@@ -1,28 +1,38 @@
 """The default engine: TinyDB in memory, through TinyDB's public API (and, for a state
 load's inserts, our own storage's dict).
 
-TinyDB's write path (``Table.insert``/``update``/``remove``) rebuilds the table's whole
-dict on every write. So each logical table is sharded into TinyDB tables of ``BUCKET``
-consecutive ids (``contacts/0``, ``contacts/1``, ...): a write costs a rebuild of one
-bucket, whatever the table's size. Ids are ours (inserted as ``Document(doc, doc_id)``),
-indexes are our own structures (``simulator.store.memory``), and ``MemoryStorage`` hands
-TinyDB its live dict, so no whole-database copy or serialisation happens either.
+A document is stored packed (``simulator.store.compact``: marshal bytes of its values, its
+keys kept once per shape), ``BUCKET`` consecutive ids to a TinyDB document: the TinyDB
+document of bucket ``b`` is ``{slot: bytes, ...}`` (``slot = id % BUCKET``; int keys,
+which no JSON object has) under TinyDB id ``b + 1``. A document that does not pack is held
+as the dict it is. A read unpacks a fresh copy. So a stored BOTW contact costs its 140
+bytes and a twelfth of a dict's slots, where as a dict with a TinyDB document of its own it
+cost about 1.2 KiB (docs/serving.md).
 
-Inserts into one bucket are handed to TinyDB together (``insert_multiple``) when the next
-insert falls in another bucket, or before anything else touches TinyDB (an update, a
-removal, an iteration): a TinyDB write costs about 9 µs however few documents it carries,
-and loads and creations insert ascending ids. Reads see the held documents.
+TinyDB's write path (``Table.insert``/``update``/``remove``) rebuilds the TinyDB table's
+whole dict on every write. So each logical table is sharded into TinyDB tables of ``SHARD``
+buckets (``contacts/0``, ``contacts/1``, ...): a write costs a rebuild of one shard's few
+TinyDB documents, whatever the table's size. Ids are ours, indexes are our own structures
+(``simulator.store.memory``), and ``MemoryStorage`` hands TinyDB its live dict, so no
+whole-database copy or serialisation happens either.
 
-Within ``interface.deferring`` (a state load) a table fills its indexes in bulk, each
-before its first read and the rest when the block ends (``settle``), and writes a bucket's
-documents into the storage's dict itself (``flush``).
+Inserts into one bucket are handed to TinyDB together (one write) when the next insert
+falls in another bucket, or before anything else touches TinyDB (an update, a removal, an
+iteration): a TinyDB write costs about 9 µs however few documents it carries, and loads
+and creations insert ascending ids. Reads see the held documents.
+
+Within ``interface.deferring`` (a state load) a table keeps the documents it is given as
+dicts, fills its indexes in bulk, each before its first read and the rest when the block
+ends (``settle``), then packs the documents, and writes buckets into the storage's dict
+itself (``flush``). The order matters to the memory a load leaves behind: see
+``Table.settle``.
 
 This module is the only one that imports tinydb.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from tinydb import TinyDB
@@ -30,6 +40,7 @@ from tinydb.storages import Storage
 from tinydb.table import Document
 from tinydb.table import Table as TinyTable
 
+from simulator.store.compact import Shapes, Unpackable
 from simulator.store.interface import (
     ADOPTING,
     DEFERRED,
@@ -42,6 +53,8 @@ from simulator.store.interface import (
     copy_json,
 )
 from simulator.store.memory import (
+    SAME,
+    Copier,
     HashIndex,
     MemoryCounters,
     MemoryDocuments,
@@ -49,11 +62,24 @@ from simulator.store.memory import (
     OrderedIndex,
 )
 
-# Ids per TinyDB table. A write rebuilds one such table: flat up to 16 ids, then growing
-# (+5-10 µs per write at 64, +25-40 µs at 128); each table costs a Table object (+29 bytes
-# per record at 16 against 64). bench/store.py; figures in docs/serving.md.
+# Ids per TinyDB document, and TinyDB documents per TinyDB table. A write rebuilds one
+# TinyDB table's dict (``SHARD`` entries) and changes one document; each TinyDB document
+# costs a dict (about 640 bytes at 16 slots: 40 per stored document) and each TinyDB table
+# a Table object. bench/store.py; figures in docs/serving.md.
 BUCKET = 16
-RawDoc = dict[str, Any]
+SHARD = 16
+Held = Any  # a document as TinyDB holds it: its packed bytes, or the dict itself
+_DONE: tuple[int, dict[str, Any]] = (0, {})  # a packed document's place in a load's list
+
+
+def _dropping(slots: list[int]) -> Callable[[MutableMapping[int, Held]], None]:
+    """A TinyDB update that removes these slots from a bucket's document."""
+
+    def drop(doc: MutableMapping[int, Held]) -> None:
+        for slot in slots:
+            del doc[slot]
+
+    return drop
 
 
 class MemoryStorage(Storage):
@@ -62,17 +88,17 @@ class MemoryStorage(Storage):
 
     def __init__(self) -> None:
         super().__init__()
-        self.data: dict[str, dict[str, RawDoc]] = {}
+        self.data: dict[str, dict[str, dict[int, Held]]] = {}
 
-    def read(self) -> dict[str, dict[str, RawDoc]]:
+    def read(self) -> dict[str, dict[str, dict[int, Held]]]:
         return self.data
 
-    def write(self, data: dict[str, dict[str, RawDoc]]) -> None:
+    def write(self, data: dict[str, dict[str, dict[int, Held]]]) -> None:
         self.data = data
 
 
 class Table:
-    """One logical table: its documents in TinyDB buckets, its indexes beside them."""
+    """One logical table: its documents in TinyDB, its indexes beside them."""
 
     def __init__(
         self,
@@ -90,54 +116,103 @@ class Table:
         self._ordered = {n: OrderedIndex(f) for n, f in ordered.items()}
         # the indexes ``insert`` fills: all of them, but within ``interface.deferring``
         # (a state load) only those read since it began; ``_lazy`` holds the others, to be
-        # filled in bulk with the documents of ``_unindexed`` (the stored dicts themselves:
-        # within the block ``flush`` keeps them as they are)
+        # filled in bulk with the documents of ``_unindexed`` (the block's documents by id,
+        # held as dicts: they are packed and written only once the indexes are filled)
         self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
         self._lazy: tuple[list[HashIndex], list[OrderedIndex]] | None = None
         self._indexed = bool(indexes or ordered)
         self._block: list[Callable[[], None]] | None = None  # the block that deferred
-        self._unindexed: list[tuple[int, RawDoc]] = []
-        self._buckets: dict[int, TinyTable] = {}
+        self._unindexed: dict[int, dict[str, Any]] = {}
+        self._shards: dict[int, TinyTable] = {}
         self._max_id = 0
         self._len = 0
         # inserted documents of one bucket, not yet handed to TinyDB
-        self._pending: dict[int, RawDoc] = {}
+        self._pending: dict[int, Held] = {}
+        self._shapes = Shapes()
+        self._copy = Copier()  # the keys and ids of one bulk load (a memo: one per value)
+
+    # -- packing -------------------------------------------------------------------------
+    def _keep(self, doc: Mapping[str, Any], own: bool) -> Held:
+        """What TinyDB holds for ``doc``: its packed bytes, else (it does not pack) the
+        dict itself if ``own`` (nobody else holds it), else a deep copy."""
+        try:
+            return self._shapes.pack(doc)
+        except Unpackable:
+            return self._keep_whole(doc, own)
+
+    @staticmethod
+    def _keep_whole(doc: Mapping[str, Any], own: bool) -> dict[str, Any]:
+        if own and type(doc) is dict:
+            return doc
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
+
+    def _open(self, held: Held) -> dict[str, Any]:
+        """The document ``held`` is, as new objects (a dict held is copied whole)."""
+        if type(held) is bytes:
+            return self._shapes.unpack(held)
+        copied: dict[str, Any] = copy_json(held)
+        return copied
+
+    def _doc(self, doc_id: int) -> dict[str, Any] | None:
+        held = self._raw(doc_id)
+        return None if held is None else self._open(held)
 
     # -- the documents -------------------------------------------------------------------
-    def _raw(self, doc_id: int) -> RawDoc | None:
+    def _raw(self, doc_id: int) -> Held | None:
         held = self._pending.get(doc_id)
         if held is not None:
             return held
-        bucket = self._buckets.get(doc_id // BUCKET)
-        if bucket is None:
-            return None
+        if self._unindexed:  # within a bulk load
+            held = self._unindexed.get(doc_id)
+            if held is not None:
+                return held
         # int(): a state document's integer may arrive as 3.0 (JSON Schema admits it)
-        return self._storage.data[bucket.name].get(str(int(doc_id)))
+        bucket, slot = divmod(int(doc_id), BUCKET)
+        shard = self._shards.get(bucket // SHARD)
+        if shard is None:
+            return None
+        found = self._storage.data[shard.name].get(str(bucket + 1))
+        return None if found is None else found.get(slot)
 
-    def _bucket(self, doc_id: int) -> TinyTable:
-        number = doc_id // BUCKET
-        bucket = self._buckets.get(number)
-        if bucket is None:
-            bucket = self._buckets[number] = self._db.table(f"{self.name}/{number}", cache_size=0)
-        return bucket
+    def _shard(self, bucket: int) -> TinyTable:
+        number = bucket // SHARD
+        shard = self._shards.get(number)
+        if shard is None:
+            shard = self._shards[number] = self._db.table(f"{self.name}/{number}", cache_size=0)
+        return shard
 
     def flush(self) -> None:
-        """Hand the inserted documents held back to TinyDB, in one ``insert_multiple``;
-        within a bulk load (``interface.deferring``) straight into our storage's dict, as
-        that call would leave it (each document under its id as a string) but without its
-        two copies of each document (a sixth of a BOTW state load's time). The documents
-        are our own already (``insert`` copied them, or adopted them)."""
-        if self._pending:
-            held, self._pending = self._pending, {}
-            bucket = self._bucket(next(iter(held)))
-            if DEFERRED.get() is None:
-                bucket.insert_multiple(Document(doc, doc_id) for doc_id, doc in held.items())
+        """Hand the inserted documents held back to TinyDB: one bucket's, in one write (a
+        new TinyDB document, or an update of the bucket's); within a bulk load
+        (``interface.deferring``) straight into our storage's dict, as that write would
+        leave it but without TinyDB's copies (a sixth of a BOTW state load's time)."""
+        if not self._pending:
+            return
+        held, self._pending = self._pending, {}
+        bucket = next(iter(held)) // BUCKET
+        shard = self._shard(bucket)
+        slots = {doc_id % BUCKET: doc for doc_id, doc in held.items()}
+        stored = self._storage.data.setdefault(shard.name, {})
+        found = stored.get(str(bucket + 1))
+        if DEFERRED.get() is not None:
+            if found is None:
+                stored[str(bucket + 1)] = slots
             else:
-                stored = self._storage.data.setdefault(bucket.name, {})
-                stored.update({str(doc_id): doc for doc_id, doc in held.items()})
+                found.update(slots)
+        elif found is None:
+            shard.insert(Document(slots, bucket + 1))
+        else:
+            shard.update(lambda doc: doc.update(slots), doc_ids=[bucket + 1])
 
     # -- indexes -------------------------------------------------------------------------
-    def _index(self, doc_id: int, doc: Mapping[str, Any]) -> None:
+    def _index(self, doc_id: int, doc: Mapping[str, Any], copy: Copier | None = None) -> None:
+        if copy is not None:  # within a bulk load: the indexes' own copies of the keys
+            for h in self._hashes:
+                h.add(doc_id, dict.fromkeys(map(copy, h.keys(doc))))
+            for o in self._orders:
+                entries = o.entries_of(doc_id, doc)
+                o.add((copy(group), (copy(order), at)) for group, (order, at) in entries)
+            return
         for h in self._hashes:
             h.add(doc_id, dict.fromkeys(h.keys(doc)))  # a None key is skipped there
         for o in self._orders:
@@ -145,9 +220,15 @@ class Table:
 
     def _defer(self, settles: list[Callable[[], None]]) -> None:
         """Put off filling every index on ``insert`` until ``settle`` (or a read of one)."""
+        self.flush()
         self._lazy = (self._hashes, self._orders)
         self._hashes, self._orders = [], []
-        self._unindexed = []
+        self._unindexed = {}
+        self._copy = Copier()
+        # an index read within the block is kept from then on, with the documents' own
+        # keys; when the block began on an empty table it is filled again at its end, with
+        # copies (those keys, made among documents that go, would hold their memory)
+        self._refill = not len(self)
         self._block = settles
         settles.append(self.settle)
 
@@ -164,20 +245,65 @@ class Table:
             self._orders.append(index)
         else:
             return
-        index.add_many(self._unindexed)
+        if self._refill:  # filled again at the block's end, with copies
+            index.add_many(self._unindexed.items(), SAME)
+        else:
+            copy = self._copy
+            index.add_many([(copy.number(i), d) for i, d in self._unindexed.items()], copy)
 
     def settle(self) -> None:
-        """Fill every index that is behind, in bulk (the end of a ``deferring`` block)."""
+        """Fill every index that is behind, in bulk (the end of a ``deferring`` block), then
+        pack the block's documents and write them.
+
+        The order keeps a large load's memory: Python's allocator returns a pool of memory
+        only once everything in it is gone, so what outlives the load is made in runs of
+        its own, not among what does not. The ids and the indexes' keys are copies
+        (``Copier``: not the parsed document's ints and strings), made here in one run; the
+        buckets' TinyDB documents are made in one run; then each dict goes as it is packed.
+        Packed at insert, beside the parsed document, 100,000 BOTW contacts left 3.0 KiB
+        of RSS each, 1.3 of them in use (docs/serving.md)."""
         if self._lazy is None:
             self._block = None
             return
         hashes, orders = self._lazy
+        if self._refill:
+            hashes = hashes + self._hashes
+            orders = orders + self._orders
+            for caught in self._hashes + self._orders:
+                caught.clear()
+        copy = self._copy
+        docs = [(copy.number(doc_id), doc) for doc_id, doc in self._unindexed.items()]
+        self._unindexed = {}
         for index in hashes:
-            index.add_many(self._unindexed)
+            index.add_many(docs, copy)
         for ordered in orders:
-            ordered.add_many(self._unindexed)
-        self._lazy, self._unindexed = None, []
+            ordered.add_many(docs, copy)
+        self._lazy, self._copy = None, Copier()
         self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
+        self._write_kept(docs)
+
+    def _write_kept(self, docs: list[tuple[int, dict[str, Any]]]) -> None:
+        """Write a bulk load's documents (ascending ids, mostly) into our storage's dict,
+        packed: the buckets' TinyDB documents first (slots held by None), then each
+        document's bytes, its dict let go as they are made."""
+        data = self._storage.data
+        buckets: dict[int, dict[int, Held]] = {}
+        for doc_id, _ in docs:
+            bucket = doc_id // BUCKET
+            if bucket not in buckets:
+                stored = data.setdefault(self._shard(bucket).name, {})
+                found = stored.get(str(bucket + 1))
+                if found is None:
+                    found = stored[str(bucket + 1)] = dict.fromkeys(range(BUCKET))
+                buckets[bucket] = found
+        for n, (doc_id, doc) in enumerate(docs):
+            docs[n] = _DONE  # the list's hold on the dict goes first (nothing new made)
+            bucket, slot = divmod(doc_id, BUCKET)
+            buckets[bucket][slot] = self._keep(doc, own=True)
+            del doc
+        for found in buckets.values():
+            for slot in [slot for slot, held in found.items() if held is None]:
+                del found[slot]
 
     def _unindex(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         for h in self._hashes:
@@ -204,34 +330,39 @@ class Table:
             settles = DEFERRED.get()
             if settles is not None and settles is not self._block:  # once per block
                 self._defer(settles)
-        if ADOPTING.get():  # a state load's own documents (interface.adopting)
-            stored = doc if type(doc) is dict else dict(doc)
-        else:
-            stored = {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
-        self._pending[doc_id] = stored
+        own = ADOPTING.get()  # a state load's own documents (interface.adopting)
+        if self._lazy is None:
+            self._pending[doc_id] = self._keep(doc, own)
+            self._index(doc_id, doc)
+        else:  # indexed, packed and written at the block's end (``settle``)
+            kept = self._unindexed[doc_id] = self._keep_whole(doc, own)
+            if self._hashes or self._orders:  # the indexes read within the block
+                if self._refill:
+                    self._index(doc_id, kept)
+                else:
+                    self._index(self._copy.number(doc_id), kept, self._copy)
         if doc_id > self._max_id:
             self._max_id = doc_id
         self._len += 1
-        if self._lazy is not None:
-            self._unindexed.append((doc_id, stored))
-        self._index(doc_id, stored)
         return doc_id
 
     def update(self, doc_id: int, fields: Mapping[str, Any]) -> bool:
         self.settle()
         if doc_id in self._pending:
             self.flush()
-        raw = self._raw(doc_id)
+        raw = self._doc(doc_id)
         if raw is None:
             return False
         hashes = [(h, dict.fromkeys(h.keys(raw))) for h in self._hashes]
         orders = [(o, o.entries_of(doc_id, raw)) for o in self._orders]
-        self._buckets[doc_id // BUCKET].update(
-            {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in fields.items()},
-            doc_ids=[doc_id],
-        )
-        raw = self._raw(doc_id)
-        assert raw is not None
+        raw.update(fields)
+        held = self._keep(raw, own=False)
+        bucket, slot = divmod(int(doc_id), BUCKET)
+
+        def replace(doc: MutableMapping[int, Held]) -> None:  # TinyDB's update with a function
+            doc[slot] = held
+
+        self._shards[bucket // SHARD].update(replace, doc_ids=[bucket + 1])
         for h, before in hashes:
             after = dict.fromkeys(h.keys(raw))
             if after != before:
@@ -247,28 +378,33 @@ class Table:
     def remove(self, doc_ids: Iterable[int]) -> list[int]:
         self.settle()
         self.flush()
-        removed: dict[int, list[int]] = {}
+        removed: dict[int, list[int]] = {}  # bucket -> ids
         for doc_id in dict.fromkeys(doc_ids):
-            raw = self._raw(doc_id)
+            raw = self._doc(doc_id)
             if raw is not None:
                 self._unindex(doc_id, raw)
-                removed.setdefault(doc_id // BUCKET, []).append(doc_id)
-        for number, ids in removed.items():
-            bucket = self._buckets[number]
-            bucket.remove(doc_ids=ids)
+                removed.setdefault(int(doc_id) // BUCKET, []).append(doc_id)
+        data = self._storage.data
+        for bucket, ids in removed.items():
+            shard = self._shards[bucket // SHARD]
+            slots = [int(doc_id) % BUCKET for doc_id in ids]
+            if len(data[shard.name][str(bucket + 1)]) == len(slots):
+                shard.remove(doc_ids=[bucket + 1])
+            else:
+                shard.update(_dropping(slots), doc_ids=[bucket + 1])
             self._len -= len(ids)
-            if not len(bucket):
-                self._db.drop_table(bucket.name)
-                del self._buckets[number]
+            if not len(shard):
+                self._db.drop_table(shard.name)
+                del self._shards[bucket // SHARD]
         return [doc_id for ids in removed.values() for doc_id in ids]
 
     def truncate(self) -> None:
         self._pending = {}
-        self._lazy, self._unindexed = None, []
+        self._lazy, self._unindexed, self._copy = None, {}, Copier()
         self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
-        for bucket in self._buckets.values():
-            self._db.drop_table(bucket.name)
-        self._buckets.clear()
+        for shard in self._shards.values():
+            self._db.drop_table(shard.name)
+        self._shards.clear()
         for h in self._hash.values():
             h.clear()
         for o in self._ordered.values():
@@ -278,13 +414,13 @@ class Table:
     # -- reads ---------------------------------------------------------------------------
     def get(self, doc_id: int) -> Record | None:
         raw = self._raw(doc_id)
-        return None if raw is None else Record(raw, doc_id)
+        return None if raw is None else Record(self._open(raw), doc_id)
 
     def get_many(self, doc_ids: Iterable[int]) -> list[Record | None]:
         found: list[Record | None] = []
         for doc_id in doc_ids:
             raw = self._raw(doc_id)
-            found.append(None if raw is None else Record(raw, int(doc_id)))
+            found.append(None if raw is None else Record(self._open(raw), int(doc_id)))
         return found
 
     def contains(self, doc_id: int) -> bool:
@@ -295,7 +431,7 @@ class Table:
         for doc_id in self.lookup_ids(index, key):
             raw = self._raw(doc_id)
             assert raw is not None  # an index names stored documents only
-            found.append(Record(raw, doc_id))
+            found.append(Record(self._open(raw), doc_id))
         return found
 
     def lookup_ids(self, index: str, key: Hashable) -> list[int]:
@@ -327,12 +463,15 @@ class Table:
         return self._sorted(index).count(group, lo, hi)
 
     def __iter__(self) -> Iterator[Record]:
+        self.settle()
         self.flush()
         data = self._storage.data
-        for number in sorted(self._buckets):
-            raw = data[self._buckets[number].name]
-            for doc_id in sorted(map(int, raw)):
-                yield Record(raw[str(doc_id)], doc_id)
+        for number in sorted(self._shards):
+            docs = data[self._shards[number].name]
+            for bucket in sorted(map(int, docs)):
+                doc, first = docs[str(bucket)], (bucket - 1) * BUCKET
+                for slot in sorted(doc):
+                    yield Record(self._open(doc[slot]), first + slot)
 
     def __len__(self) -> int:
         return self._len

@@ -1,6 +1,8 @@
-"""The TinyDB engine: documents in TinyDB tables of ``BUCKET`` ids, written through TinyDB's
-public API, so that no write costs more as a table grows."""
+"""The TinyDB engine: documents packed, ``BUCKET`` ids to a TinyDB document and ``SHARD``
+documents to a TinyDB table, written through TinyDB's public API, so that no write costs
+more as a table grows."""
 
+from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
@@ -27,53 +29,96 @@ def buckets(store):
     return store.engine._db.storage.data
 
 
-def test_documents_live_in_tinydb_tables_of_bucket_ids(store, table):
-    n = tiny.BUCKET * 2 + 1
+PER_SHARD = tiny.BUCKET * tiny.SHARD  # ids per TinyDB table
+
+
+def test_documents_live_packed_in_tinydb_documents_of_bucket_ids(store, table):
+    n = PER_SHARD + tiny.BUCKET + 1
     for i in range(1, n + 1):
         table.insert({"group": 1, "age": i})
     table.flush()
     data = buckets(store)
-    assert sorted(data) == ["people/0", "people/1", "people/2"]
-    assert sorted(map(int, data["people/1"])) == list(range(tiny.BUCKET, 2 * tiny.BUCKET))
-    assert data["people/0"]["1"] == {"group": 1, "age": 1}
-    assert store.engine._db.table("people/1").get(doc_id=tiny.BUCKET) == {
-        "group": 1,
-        "age": tiny.BUCKET,
-    }
+    assert sorted(data) == ["people/0", "people/1"]
+    # TinyDB document b + 1 holds bucket b: ids b * BUCKET + slot
+    assert sorted(map(int, data["people/0"])) == list(range(1, tiny.SHARD + 1))
+    assert sorted(data["people/0"]["1"]) == list(range(1, tiny.BUCKET))  # id 0 is never used
+    assert sorted(data["people/0"]["2"]) == list(range(tiny.BUCKET))
+    assert sorted(map(int, data["people/1"])) == [tiny.SHARD + 1, tiny.SHARD + 2]
+    # each document packed (simulator.store.compact)
+    held = data["people/0"]["2"][3]
+    assert type(held) is bytes
+    assert table._shapes.unpack(held) == {"group": 1, "age": tiny.BUCKET + 3}
+    through_tinydb = store.engine._db.table("people/1").get(doc_id=tiny.SHARD + 2)
+    assert table._shapes.unpack(through_tinydb[1]) == {"group": 1, "age": PER_SHARD + 17}
+    assert [r.doc_id for r in table] == list(range(1, n + 1))
 
 
-def test_a_write_goes_through_tinydbs_public_methods_and_rebuilds_one_bucket(store, table):
-    for i in range(1, 3 * tiny.BUCKET):
+def test_a_document_that_does_not_pack_is_held_whole_and_copied(store, table):
+    when = datetime(2024, 1, 2, tzinfo=UTC)  # marshal writes no datetime
+    doc = {"group": 1, "age": 1, "when": when, "tags": ["a"]}
+    a = table.insert(doc)
+    b = table.insert({"group": 1, "age": 2})
+    table.flush()
+    held = buckets(store)["people/0"]["1"]
+    assert type(held[a]) is dict and held[a] == doc and held[a]["tags"] is not doc["tags"]
+    assert type(held[b]) is bytes
+    assert table.get(a) == doc
+    table.get(a)["tags"].append("changed")  # a read is a copy all the way down
+    assert table.get(a) == doc
+    assert table.update(a, {"age": 3}) and table.get(a) == {**doc, "age": 3}
+    assert table.update(a, {"when": None}) and type(buckets(store)["people/0"]["1"][a]) is bytes
+    assert table.get(a) == {**doc, "age": 3, "when": None}
+
+
+def test_a_deep_document_packs_and_reads_back_whole(store, table):
+    deep: dict = {"group": 1, "age": 1}
+    inner = deep
+    for i in range(500):  # far deeper than the shaped levels
+        inner["x"] = {"i": i, "l": [i, {"j": i}]}
+        inner = inner["x"]
+    a = table.insert(deep)
+    table.flush()
+    assert type(buckets(store)["people/0"]["1"][a]) is bytes
+    assert table.get(a) == deep
+
+
+def test_a_write_goes_through_tinydbs_public_methods_and_rebuilds_one_shard(store, table):
+    for i in range(1, 3 * PER_SHARD):
         table.insert({"group": 1, "age": i})
     table.flush()
     data = buckets(store)
     before = {name: data[name] for name in data}
     calls = []
-    names = ("insert_multiple", "update", "remove")
+    names = ("insert", "insert_multiple", "update", "remove")
     real = {name: getattr(TinyTable, name) for name in names}
 
     def spy(name):
         def call(self, *args, **kwargs):
-            calls.append((name, self.name))
+            calls.append((name, self.name, kwargs.get("doc_ids")))
             return real[name](self, *args, **kwargs)
 
         return call
 
-    with (
-        mock.patch.object(TinyTable, "insert_multiple", spy("insert_multiple")),
-        mock.patch.object(TinyTable, "update", spy("update")),
-        mock.patch.object(TinyTable, "remove", spy("remove")),
-    ):
-        table.update(tiny.BUCKET + 1, {"age": 0})
-        table.remove([tiny.BUCKET + 2])
-        table.insert({"group": 1, "age": 0}, tiny.BUCKET + 3 + 1000 * tiny.BUCKET)
+    whole_bucket = [PER_SHARD + 2 * tiny.BUCKET + slot for slot in range(tiny.BUCKET)]
+    with mock.patch.multiple(TinyTable, **{name: spy(name) for name in names}):
+        table.update(PER_SHARD + 1, {"age": 0})
+        table.remove([PER_SHARD + 2])  # one of a bucket's documents: its TinyDB document changes
+        table.remove(whole_bucket)  # a whole bucket: its TinyDB document goes
+        table.insert({"group": 1, "age": 0}, 1000 * PER_SHARD + 3)
         table.flush()
+    first = tiny.SHARD + 1  # the TinyDB id of the second shard's first bucket
     assert calls == [
-        ("update", "people/1"),
-        ("remove", "people/1"),
-        ("insert_multiple", "people/1001"),
+        ("update", "people/1", [first]),
+        ("update", "people/1", [first]),
+        ("remove", "people/1", [first + 2]),
+        ("insert", "people/1000", None),
     ]
     assert data["people/0"] is before["people/0"] and data["people/2"] is before["people/2"]
+    assert table.get(PER_SHARD + 1) == {"group": 1, "age": 0}
+    assert not table.contains(PER_SHARD + 2) and table.contains(PER_SHARD + 3)
+    assert not any(map(table.contains, whole_bucket))
+    assert table.get(1000 * PER_SHARD + 3) == {"group": 1, "age": 0}
+    assert len(table) == 3 * PER_SHARD - 1 - 1 - tiny.BUCKET + 1
 
 
 def test_the_storage_hands_out_its_live_dict_without_copies(store, table):
@@ -85,8 +130,8 @@ def test_the_storage_hands_out_its_live_dict_without_copies(store, table):
     assert write.call_args.args[1] is storage.data  # TinyDB writes back what it read
 
 
-def test_an_emptied_bucket_is_dropped_and_can_fill_again(store, table):
-    a = table.insert({"group": 1, "age": 1}, 5 * tiny.BUCKET)
+def test_an_emptied_shard_is_dropped_and_can_fill_again(store, table):
+    a = table.insert({"group": 1, "age": 1}, 5 * PER_SHARD)
     table.remove([a])
     assert "people/5" not in buckets(store)
     assert table.get(a) is None and not table.contains(a)
@@ -94,8 +139,8 @@ def test_an_emptied_bucket_is_dropped_and_can_fill_again(store, table):
     assert table.get(a) == {"group": 1, "age": 2}
 
 
-def test_truncate_drops_every_bucket(store, table):
-    for i in range(1, 2 * tiny.BUCKET):
+def test_truncate_drops_every_shard(store, table):
+    for i in range(1, 2 * PER_SHARD):
         table.insert({"group": 1, "age": i})
     other = store.table("other")
     other.insert({"k": 1})
@@ -107,14 +152,17 @@ def test_truncate_drops_every_bucket(store, table):
 
 def test_inserts_into_one_bucket_reach_tinydb_together_and_reads_see_them_before(store, table):
     calls = []
-    real = TinyTable.insert_multiple
+    real_insert, real_update = TinyTable.insert, TinyTable.update
 
-    def spy(self, documents):
-        documents = list(documents)
-        calls.append((self.name, [d.doc_id for d in documents]))
-        return real(self, documents)
+    def insert(self, document):
+        calls.append(("insert", self.name, document.doc_id, sorted(document)))
+        return real_insert(self, document)
 
-    with mock.patch.object(TinyTable, "insert_multiple", spy):
+    def update(self, fields, doc_ids=None):
+        calls.append(("update", self.name, doc_ids))
+        return real_update(self, fields, doc_ids=doc_ids)
+
+    with mock.patch.multiple(TinyTable, insert=insert, update=update):
         first = [table.insert({"emails": [f"{i}@x.co"], "group": 1, "age": i}) for i in (1, 2)]
         assert calls == [] and "people/0" not in buckets(store)
         assert table.get(first[0]) == {"emails": ["1@x.co"], "group": 1, "age": 1}
@@ -122,19 +170,19 @@ def test_inserts_into_one_bucket_reach_tinydb_together_and_reads_see_them_before
         with pytest.raises(ValueError):
             table.insert({"group": 1, "age": 9}, 2)  # taken, though still held back
         table.insert({"group": 1, "age": 3}, tiny.BUCKET)  # the next bucket: the first goes
-        assert calls == [("people/0", [1, 2])]
+        assert calls == [("insert", "people/0", 1, [1, 2])]
         table.update(tiny.BUCKET, {"age": 4})  # an update of a held document: it goes first
-        assert calls[1:] == [("people/1", [tiny.BUCKET])]
+        assert calls[1:] == [("insert", "people/0", 2, [0]), ("update", "people/0", [2])]
         assert table.get(tiny.BUCKET)["age"] == 4
-        table.insert({"group": 1, "age": 5}, 2 * tiny.BUCKET)
-        assert [r.doc_id for r in table] == [1, 2, tiny.BUCKET, 2 * tiny.BUCKET]  # flushed
-        assert calls[2:] == [("people/2", [2 * tiny.BUCKET])]
-    table.insert({"group": 1, "age": 6}, 3 * tiny.BUCKET)
-    assert table.remove([3 * tiny.BUCKET]) == [3 * tiny.BUCKET]
+        table.insert({"group": 1, "age": 5}, tiny.BUCKET + 1)  # into a bucket TinyDB has
+        assert [r.doc_id for r in table] == [1, 2, tiny.BUCKET, tiny.BUCKET + 1]  # flushed
+        assert calls[3:] == [("update", "people/0", [2])]
+    table.insert({"group": 1, "age": 6}, 3 * PER_SHARD)
+    assert table.remove([3 * PER_SHARD]) == [3 * PER_SHARD]
     assert "people/3" not in buckets(store)
-    table.insert({"group": 1, "age": 7}, 4 * tiny.BUCKET)
+    table.insert({"group": 1, "age": 7}, 4 * PER_SHARD)
     table.truncate()  # held documents go too
-    assert len(table) == 0 and list(table) == [] and table.get(4 * tiny.BUCKET) is None
+    assert len(table) == 0 and list(table) == [] and table.get(4 * PER_SHARD) is None
 
 
 def test_a_taken_id_is_refused_as_tinydb_would_and_removals_count(table):

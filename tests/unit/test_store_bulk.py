@@ -8,8 +8,8 @@ import pytest
 from sortedcontainers import SortedList
 
 from simulator.store import Store, tiny
-from simulator.store.interface import DEFERRED, deferring
-from simulator.store.memory import LONG, HashIndex, OrderedIndex
+from simulator.store.interface import DEFERRED, adopting, deferring
+from simulator.store.memory import LONG, Copier, HashIndex, OrderedIndex
 
 
 def people(store):
@@ -66,7 +66,7 @@ def test_indexes_filled_in_bulk_hold_what_one_by_one_inserts_give_them(seed):
     first = [(i, person(i, rng)) for i in range(5 * LONG, 5 * LONG + 20)]
     one_by_one = load(docs, deferred=False, first=first)
     bulk = load(docs, deferred=True, first=first)
-    assert bulk._lazy is None and bulk._unindexed == []
+    assert bulk._lazy is None and bulk._unindexed == {}
     assert contents(bulk) == contents(one_by_one)
     assert len(bulk.ordered("all", None)) == len(docs) + len(first)
     assert isinstance(bulk._ordered["all"]._groups[None], SortedList)
@@ -133,10 +133,49 @@ def test_a_bulk_flush_stores_the_documents_it_was_given_outside_a_block_through_
         table.insert(doc)
         table.insert({"a": 2}, tiny.BUCKET)  # another bucket: the first is flushed
     data = store.engine._db.storage.data
-    assert data["plain/0"] == {"1": {"a": [1]}}
-    assert data["plain/0"]["1"] is not doc  # insert copied it (no adopting here)
+    assert list(data["plain/0"]) == ["1"] and list(data["plain/0"]["1"]) == [1]
+    assert table._shapes.unpack(data["plain/0"]["1"][1]) == {"a": [1]}
+    doc["a"].append(2)  # insert packed it: the caller's dict is not what is stored
+    assert table.get(1) == {"a": [1]}
     table.flush()
-    assert store.engine._db.table(f"plain/{1}").get(doc_id=tiny.BUCKET) == {"a": 2}
+    held = store.engine._db.table("plain/0").get(doc_id=2)
+    assert table._shapes.unpack(held[0]) == {"a": 2}
+
+
+def test_a_bulk_load_packs_its_documents_once_indexed_and_indexes_keep_their_own_keys():
+    store = Store(tiny.Engine())
+    table = store.table(
+        "named",
+        indexes={"name": lambda d: [d["name"], (d["name"], d["kind"])]},
+        ordered={"by": lambda d: [(d["kind"], d["name"])]},
+    )
+    docs = {1000 + i: {"name": f"n{i}", "kind": f"k{i % 3}"} for i in range(3 * tiny.BUCKET)}
+    given = {doc_id: (doc_id, doc["name"], doc["kind"]) for doc_id, doc in docs.items()}
+    with adopting(), deferring():
+        for doc_id, doc in docs.items():
+            table.insert(doc, doc_id)
+            if doc_id == 1010:  # read within the block: kept from then on, filled again after
+                assert table.lookup_ids("name", "n3") == [1003]
+        assert table.lookup_ids("name", "n40") == [1040]
+        assert table._raw(1000) is docs[1000]  # adopted, held as it is until the block ends
+        assert "named/3" not in store.engine._db.storage.data  # written at its end
+        assert table.get(1001) == docs[1001]
+    data = store.engine._db.storage.data
+    assert sorted(data["named/3"]["63"]) == list(range(8, tiny.BUCKET))  # no slot unfilled
+    assert all(type(v) is bytes for s in data.values() for b in s.values() for v in b.values())
+    assert {r.doc_id: dict(r) for r in table} == docs
+    strings = {id(x) for doc_id, name, kind in given.values() for x in (doc_id, name, kind)}
+    index = table._hash["name"]._ids
+    for key, doc_id in index.items():  # every key and id the index's own copy
+        parts = key if isinstance(key, tuple) else (key,)
+        assert id(doc_id) not in strings and not {id(p) for p in parts} & strings
+    groups = table._ordered["by"]._groups
+    kinds = {id(kind) for kind in groups}
+    assert len(kinds) == 3 and not kinds & strings  # one copy of a value all documents share
+    names = {id(x) for run in groups.values() for entry in run for x in entry}
+    assert not names & strings
+    assert table.lookup_ids("name", "n7") == [1007] and table.lookup_ids("name", ("n7", "k1"))
+    assert table.ordered("by", "k1", limit=2) == [("n1", 1001), ("n10", 1010)]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -152,8 +191,8 @@ def test_the_memory_indexes_bulk_builders_agree_with_add(seed):
         one.add(doc_id, dict.fromkeys(keys(doc)))
         sorted_one.add(sorted_one.entries_of(doc_id, doc))
     for part in (early, late):  # the second call merges into what the first built
-        bulk.add_many(part)
-        sorted_bulk.add_many(part)
+        bulk.add_many(part, Copier())
+        sorted_bulk.add_many(part, Copier())
     assert dict(bulk.items()) == dict(one.items())
     assert dict(sorted_bulk.items()) == dict(sorted_one.items())
     for key, _ in one.items():
@@ -175,6 +214,22 @@ def test_a_groups_lone_entry_is_kept_bare_and_reads_as_a_run_of_one():
     assert index._groups == {"g": (2, 5)}
     index.discard(index.entries_of(5, {"o": 2}))
     assert index._groups == {}
-    index.add_many([(9, {"o": 1})])
-    index.add_many([(8, {"o": 1})])  # merged with the lone entry
+    index.add_many([(9, {"o": 1})], Copier())
+    index.add_many([(8, {"o": 1})], Copier())  # merged with the lone entry
     assert index._groups == {"g": [(1, 8), (1, 9)]}
+
+
+def test_the_copier_makes_one_new_string_per_value_and_leaves_other_values():
+    copy = Copier()
+    org = "".join(["ac", "me"])  # a string of its own, as a parser makes each
+    other = "".join(["ac", "me"])
+    one, two = copy(("email", org, "x@y.z")), copy(("email", other, "a@b.c"))
+    assert one == ("email", "acme", "x@y.z") and two == ("email", "acme", "a@b.c")
+    assert one[1] is two[1] and one[1] is not org and two[1] is not other  # one copy
+    assert one[2] is not "x@y.z"  # noqa: F632 (identity is the point)
+    nested = ("k", ("in", org), None, 7, True)
+    got = copy(nested)
+    assert got == nested and got[1][1] is one[1] and got[2:] == (None, 7, True)
+    assert copy(1_000_000) == 1_000_000 and copy(None) is None
+    big = 10**12 + int("1")
+    assert Copier.number(big) == big and Copier.number(big) is not big
