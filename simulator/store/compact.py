@@ -61,8 +61,9 @@ class Shapes:
         with self._lock:
             number = self._numbers.get(keys)
             if number is None and len(self._keys) < SHAPES:
-                number = self._numbers[keys] = len(self._keys)
-                self._keys.append(keys)
+                number = len(self._keys)
+                self._keys.append(keys)  # readable before another thread can pack with it
+                self._numbers[keys] = number
             return number
 
     def pack(self, doc: Mapping[str, Any]) -> bytes:
