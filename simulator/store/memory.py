@@ -259,8 +259,12 @@ class OrderedIndex:
         fresh: dict[Hashable, Any] = {} if groups else groups
         held, shared = fresh.get, []
         for doc_id, doc in docs:
+            entry: Entry = (None, None)  # type: ignore[assignment]
             for group, order in entries_of(doc):
-                entry = (copy(order) if type(order) in _COPIED else order, doc_id)
+                if order != entry[0] or entry[1] is not doc_id or type(order) is not type(entry[0]):
+                    # a document's entries of one order key are one tuple (an AntCRM
+                    # customer's five keys: 224 bytes less per customer)
+                    entry = (copy(order) if type(order) in _COPIED else order, doc_id)
                 got = held(group)
                 if got is None:  # a new group: the index's own copy of it
                     fresh[copy(group)] = entry

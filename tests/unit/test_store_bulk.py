@@ -233,3 +233,28 @@ def test_the_copier_makes_one_new_string_per_value_and_leaves_other_values():
     assert copy(1_000_000) == 1_000_000 and copy(None) is None
     big = 10**12 + int("1")
     assert Copier.number(big) == big and Copier.number(big) is not big
+
+
+def test_a_documents_entries_of_one_order_key_share_one_tuple_and_go_together():
+    store = Store(tiny.Engine())
+    table = store.table(
+        "keyed",
+        ordered={"keys": lambda d: [((k, v), d["n"]) for k, v in d["keys"].items()]},
+    )
+    docs = {
+        i: {"n": 1000 + i, "keys": {"a": f"a{i}", "b": f"b{i}", "c": "shared"}}
+        for i in range(1, 40)
+    }
+    with deferring():
+        for doc_id, doc in docs.items():
+            table.insert(doc, doc_id)
+    index = table._ordered["keys"]
+    one, two = (
+        index.range(("a", "a5"), None, None, None),
+        index.range(("b", "b5"), None, None, None),
+    )
+    assert one == two == [(1005, 5)] and one[0] is two[0]  # one tuple for the document's keys
+    assert table.ordered("keys", ("c", "shared"), limit=3) == [(1001, 1), (1002, 2), (1003, 3)]
+    table.remove([5])
+    assert table.ordered("keys", ("a", "a5")) == [] and table.ordered("keys", ("b", "b5")) == []
+    assert (1005, 5) not in table.ordered("keys", ("c", "shared"))
