@@ -130,12 +130,24 @@ def code_number(code: str) -> int:
     return int(code.partition("-")[2])
 
 
+def key_group(index: str, org: str, pool: str, key: Hashable) -> Hashable:
+    """The ``keys`` index's group of a lookup: ``index:pool:<len(org)>:org:key``, one
+    string (a tuple of four cost 160 bytes more per key with its string: 0.3 KiB per
+    customer, docs/serving.md "Memory per record"). ``index`` and ``pool`` are names
+    without a colon and the org's length comes first, so two lookups share a group only
+    when all four parts are equal; a key that is not a string gets a tuple, which no
+    stored key is."""
+    if isinstance(key, str):
+        return f"{index}:{pool}:{len(org)}:{org}:{key}"
+    return (index, org, pool, key)
+
+
 def _customer_entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
-    """The ordered-index entries ``((index, org, pool, key), n)`` of a customer, for each
-    of its keys by which it is looked up (``_entry``'s ``index``: customerId, contactId,
-    passport, name, email, phone). One index for every kind of key, so that a state load
-    computes a customer's number and pools once, not once per kind (a repeated key yields
-    a repeated entry, which the index keeps once)."""
+    """The ordered-index entries ``(key_group(index, org, pool, key), n)`` of a customer,
+    for each of its keys by which it is looked up (``_entry``'s ``index``: customerId,
+    contactId, passport, name, email, phone). One index for every kind of key, so that a
+    state load computes a customer's number and pools once, not once per kind (a repeated
+    key yields a repeated entry, which the index keeps once)."""
     n, org, pools = code_number(c["customerId"]), c["org_id"], POOLS[c["kind"]]
     keys = [
         ("customerId", c["customerId"]),
@@ -145,7 +157,7 @@ def _customer_entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
     ]
     keys += [("email", norm_email(e["value"])) for e in c["emails"]]
     keys += [("phone", digits(p["value"])) for p in c["phones"]]
-    return [((index, org, pool, key), n) for index, key in keys if key for pool in pools]
+    return [(key_group(index, org, pool, key), n) for index, key in keys if key for pool in pools]
 
 
 @dataclass(frozen=True)
@@ -563,9 +575,9 @@ class AntcrmBackend(VendorBackend):
         """The oldest ``(n, doc id)`` of ``pool`` whose ``index`` key is ``key``; the
         ``contact`` pool is the ``customer`` pool without its Accounts (AC-UPD-1)."""
         if pool != "contact":
-            entries = self.customers.ordered("keys", (index, org, pool, key), limit=1)
+            entries = self.customers.ordered("keys", key_group(index, org, pool, key), limit=1)
             return entries[0] if entries else None
-        for entry in self.customers.ordered("keys", (index, org, "customer", key)):
+        for entry in self.customers.ordered("keys", key_group(index, org, "customer", key)):
             doc = self.customers.get(entry[1])
             if doc is not None and doc["kind"] == "contact":
                 return entry

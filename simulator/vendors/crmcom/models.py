@@ -19,7 +19,7 @@ import json
 import math
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,18 +133,26 @@ def contact_value(contact: Mapping[str, Any], field: str) -> Any:
 _ID_PLACES = tuple((f, f in DEMOGRAPHIC_IDS) for f in IDENTIFIER_FIELDS)
 
 
-def _contact_keys(contact: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """``(field, value)`` of each identifier field holding a non-empty string (as
-    ``contact_value`` reads it), then ``("name", name)``: the list filter (CC-L1)."""
+def value_key(field: str, value: Any) -> Hashable:
+    """The ``value`` index's key of a field's value: ``field:value``, one string (a tuple
+    with its string cost about 110 bytes more per key: docs/serving.md "Memory per
+    record"). No field name holds a colon, so the first one ends it; a value that is not a
+    string gets a tuple, which no stored key is."""
+    return f"{field}:{value}" if isinstance(value, str) else (field, value)
+
+
+def _contact_keys(contact: Mapping[str, Any]) -> list[str]:
+    """``value_key`` of each identifier field holding a non-empty string (as
+    ``contact_value`` reads it), then of ``name``: the list filter (CC-L1)."""
     demographics = contact.get("demographics") or {}
     keys = [
-        (f, v)
+        f"{f}:{v}"
         for f, inside in _ID_PLACES
         if (v := (demographics if inside else contact).get(f)) and isinstance(v, str)
     ]
     name = contact_name(contact)
     if name:
-        keys.append(("name", name))
+        keys.append(f"name:{name}")
     return keys
 
 
@@ -328,7 +336,7 @@ class CrmcomBackend(VendorBackend):
     def _find_contact(self, field: str, value: str) -> tuple[int, dict[str, Any]]:
         """The oldest contact whose ``field`` is ``value`` (type-restricted fields honoured)."""
         only = ONLY_FOR_TYPE.get(field)
-        for doc in self.contacts.lookup("value", (field, value)):
+        for doc in self.contacts.lookup("value", value_key(field, value)):
             if only is None or doc.get("type") == only:
                 return doc.doc_id, dict(doc)
         raise errors.EntityNotFound("contact information", field, value)
@@ -370,7 +378,8 @@ class CrmcomBackend(VendorBackend):
             page = [i for _, i in self.contacts.ordered_slice("created", None, skip, skip + size)]
         else:
             candidates = min(
-                (self.contacts.lookup_ids("value", item) for item in given.items()), key=len
+                (self.contacts.lookup_ids("value", value_key(*item)) for item in given.items()),
+                key=len,
             )
             page = itertools.islice(
                 (i for i in candidates if self._matches(i, given)), skip, skip + size
@@ -441,7 +450,7 @@ class CrmcomBackend(VendorBackend):
                 continue
             if current is not None and contact_value(current, field) == value:
                 continue
-            for doc in self.contacts.lookup("value", (field, value)):
+            for doc in self.contacts.lookup("value", value_key(field, value)):
                 if current is None or doc["id"] != current["id"]:
                     raise errors.ContactInformationNotUnique(field)
 
@@ -452,7 +461,7 @@ class CrmcomBackend(VendorBackend):
     def _new_id(self) -> str:
         while True:
             candidate = self._hex32()
-            if not self.contacts.lookup_ids("value", ("id", candidate)):
+            if not self.contacts.lookup_ids("value", value_key("id", candidate)):
                 return candidate
 
     def _new_item_id(self) -> str:
@@ -664,8 +673,8 @@ class CrmcomBackend(VendorBackend):
         numbers_taken: set[str] = set()
         before = len(self.contacts) > 0
 
-        def stored(key: tuple[str, Any]) -> bool:
-            return before and bool(self.contacts.lookup_ids("value", key))
+        def stored(field: str, value: Any) -> bool:
+            return before and bool(self.contacts.lookup_ids("value", value_key(field, value)))
 
         for i, c in enumerate(contacts):
             if c.keys() <= known:
@@ -692,12 +701,12 @@ class CrmcomBackend(VendorBackend):
             cid, number = contact["id"], contact["number"]
             if not cid:
                 cid = contact["id"] = self._new_id()
-            elif cid in ids or stored(("id", cid)):
+            elif cid in ids or stored("id", cid):
                 problem(f"/contacts/{i}/id", "this id is used twice")
                 continue
             if not number:
                 number = contact["number"] = f"CI{self._counters.next('number'):06d}"
-            elif number in numbers_taken or stored(("number", number)):
+            elif number in numbers_taken or stored("number", number):
                 problem(f"/contacts/{i}/number", "this number is used twice")
                 continue
             self.contacts.insert(contact)
