@@ -170,8 +170,9 @@ def quiet(namespaces: Namespaces) -> Callable[[str], bool]:
 
 
 class Bridge:
-    """An RSGI application that serves a WSGI app: ``__rsgi__`` per request, ``__rsgi_del__``
-    when the worker stops (``on_stop``: the last snapshot)."""
+    """An RSGI application that serves a WSGI app: ``__rsgi__`` per request, ``__rsgi_init__``
+    when the worker starts, after granian set its signal handlers (``on_start``), and
+    ``__rsgi_del__`` when the worker stops (``on_stop``: the last snapshot)."""
 
     def __init__(
         self,
@@ -180,12 +181,14 @@ class Bridge:
         max_body: Callable[[str], int],
         on_stop: Callable[[], None] | None = None,
         inline: Callable[[str], bool] | None = None,
+        on_start: Callable[[asyncio.AbstractEventLoop], None] | None = None,
     ) -> None:
         self.app = app
         self.inline = inline  # which requests run on the loop's thread (``quiet``)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmsim")
         self.max_body = max_body
         self.on_stop = on_stop
+        self.on_start = on_start
         self.servers: dict[str, dict[str, str]] = {}
         self.names: dict[str, str] = {}  # header name -> environ key, for the names seen
         self.base: dict[str, Any] = {
@@ -201,6 +204,8 @@ class Bridge:
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        if self.on_start is not None:
+            self.on_start(loop)
 
     def __rsgi_del__(self, _loop: asyncio.AbstractEventLoop) -> None:
         self.pool.shutdown(wait=True)

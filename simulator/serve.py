@@ -237,7 +237,28 @@ def _build(config: Config) -> Any:
 
     sim = app.extensions["crmsim"]
     on_stop = persister.stop if persister else None
-    return Bridge(app, config.threads, max_body, on_stop, quiet(sim.namespaces))
+    inline = quiet(sim.namespaces)
+    return Bridge(app, config.threads, max_body, on_stop, inline, on_start=leave_sigint_to_main)
+
+
+def leave_sigint_to_main(_loop: Any) -> None:
+    """In granian's worker, once granian has set its handlers: SIGINT is ignored, so only
+    granian's main process acts on it; the worker stops on the SIGTERM that process sends
+    it (``MPServer._stop_workers``), as after a SIGTERM to the main process.
+
+    A terminal's Ctrl-C signals the whole process group, worker included, and granian's
+    worker answered that SIGINT itself, racing the main process's own stop. When the worker
+    won (the last snapshot written, the worker gone before the main process sent SIGTERM),
+    granian took its exit for a crash ("Unexpected exit from worker-1") and exited 1: 2
+    Ctrl-C stops in about 450 on a loaded machine. When the main process's SIGTERM came
+    while the worker was already stopping, granian's handler ran a second time and hung
+    for good (once in about 1,250): the worker's main thread, holding the GIL, waited on a
+    futex inside ``WorkerSignal.set()`` while granian's own threads waited for the GIL
+    (gdb). Ignored here, the SIGINT never reaches the worker: one stop, one signal."""
+    import signal
+
+    # not loop.remove_signal_handler: uvloop's does nothing before its loop runs, as here
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def serve_granian(config: Config) -> None:

@@ -15,6 +15,7 @@ import pytest
 import requests
 from _serve import free_port, serving
 from click.testing import CliRunner
+from helpers import wait_until
 
 from simulator.cli import main
 from simulator.config import BadSetting, Config
@@ -208,6 +209,62 @@ def test_the_last_snapshot_is_written_at_shutdown(tmp_path, server, how):
     doc = json.loads(path.read_text())
     emails = {c["email"] for c in doc["namespaces"]["default"]["state"]["botw"]["contacts"]}
     assert emails == {f"s{i}@example.com" for i in range(5)}
+
+
+def _children(pid):
+    """The processes whose parent is ``pid`` (Linux: /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:  # gone meanwhile
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _ignores_sigint(pid):
+    with open(f"/proc/{pid}/status") as f:
+        mask = next(line for line in f if line.startswith("SigIgn:")).split()[1]
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_granian_workers_leave_ctrl_c_to_the_main_process(request, tmp_path, workers):
+    """A terminal's Ctrl-C reaches granian's workers too. A worker that acted on it raced the
+    main process's own stop: exit 1 ("Unexpected exit from worker-1") when it exited first,
+    or stuck for good in granian's signal handler when the main process's SIGTERM landed
+    on its SIGINT. The workers ignore SIGINT; the main process stops them (SIGTERM)."""
+    if workers == 1:
+        args = ("--data", str(tmp_path / "data.json"))
+    else:
+        args = ("--store", request.getfixturevalue("redis_url"), "--workers", "2")
+    with serving("--server", "granian", *args) as (base, proc):
+
+        def started():  # a second worker may still be starting as the first one answers
+            found = _children(proc.pid)
+            if len(found) == workers and all(_ignores_sigint(pid) for pid in found):
+                return found
+            return None
+
+        found = wait_until(started, what=f"{workers} granian worker(s) ignoring SIGINT")
+        assert not _ignores_sigint(proc.pid)  # the main process acts on it
+        requests.put(base + "/__sim/state/botw", json=BOTW, timeout=10).raise_for_status()
+        os.killpg(proc.pid, signal.SIGINT)  # the terminal's Ctrl-C
+        try:
+            code = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"granian did not stop on Ctrl-C: {proc.output()}")
+        assert code == 0, proc.output()
+        assert "Unexpected exit" not in proc.output()
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in found)
+    if workers == 1:  # the last snapshot (test_the_last_snapshot_is_written_at_shutdown)
+        doc = json.loads((tmp_path / "data.json").read_text())
+        assert doc["namespaces"]["default"]["state"]["botw"]["api_keys"] == BOTW["api_keys"]
 
 
 # -- settings and the port, checked before serving ----------------------------------------
