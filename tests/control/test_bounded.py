@@ -301,7 +301,7 @@ def test_journal_of_large_bodies_stays_small_and_reading_it_costs_a_page():
 
 
 @pytest.mark.one_process_store  # the shared store keeps the state in Redis, staged here
-def test_put_state_peaks_under_three_bodies_plus_the_state(tmp_path):
+def test_put_state_peaks_under_five_and_a_half_bodies_plus_the_state(tmp_path):
     contacts = [
         {
             "contact_id": i + 1,
@@ -337,7 +337,12 @@ def test_put_state_peaks_under_three_bodies_plus_the_state(tmp_path):
         """
     )
     assert found["status"] == 200 and found["answer"] > found["body"]
-    assert found["peak"] <= 3 * found["body"] + found["state"], found
+    # The parsed document alone is about four times its JSON in Python objects, and it is
+    # alive beside the state being built: measured 3.6 to 4.0 bodies above the state here,
+    # 4.5 at 100,000 contacts, with the packed store and the tree before it alike
+    # (docs/control-plane.md, "Bounded resources"); the bound was three, which both broke
+    # depending on the allocator's state
+    assert found["peak"] <= 5.5 * found["body"] + found["state"], found
 
 
 # -- the control-body limit ---------------------------------------------------------------------
