@@ -130,6 +130,7 @@ class Table:
         self._pending: dict[int, Held] = {}
         self._shapes = Shapes()
         self._copy = Copier()  # the keys and ids of one bulk load (a memo: one per value)
+        self._refill = False  # within a bulk load: refill the indexes read in it (``_defer``)
 
     # -- packing -------------------------------------------------------------------------
     def _keep(self, doc: Mapping[str, Any], own: bool) -> Held:
