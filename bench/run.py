@@ -65,6 +65,7 @@ from simulator.fake import credentials, fake_state  # noqa: E402
 LUA = ROOT / "bench" / "wrk" / "requests.lua"
 SEED = 1
 VENDORS = ("botw", "omoto", "antcrm", "crmcom")
+CONTROL_BYTES = 4 << 30  # the served instances' control-body limit (a 1,000,000-record part)
 SAMPLE = 5000  # records i < SAMPLE are the same in every size: fake records depend on i only
 CEILING = "ceiling: GET /__sim/health"
 WIREMOCK = f"WireMock {wiremock.VERSION} static stub: POST {wiremock.STUB_PATH}"
@@ -154,6 +155,8 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=self.log,
             preexec_fn=wiremock.die_with_parent,  # no server outlives a killed harness
+            # a million records' state document is larger than the default 256 MiB limit
+            env={**os.environ, "CRMSIM_MAX_CONTROL_BYTES": str(CONTROL_BYTES)},
         )
         while True:
             try:
