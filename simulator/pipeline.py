@@ -240,12 +240,13 @@ def shape_answer(call: Call, response: Response) -> None:
 def read_body(req: Request, limit: int) -> None:
     """The body, bounded by ``max_body_bytes`` (over it, the route answers in its way). The
     RSGI bridge has read it already (``BODY``): taken as it is when it is whole and within
-    the bound, as Werkzeug's ``get_data`` would have read it from the bridge's stream."""
+    the bound, as Werkzeug's ``get_data`` would have read it from the bridge's stream (a
+    request without a body has no ``Content-Length``: the bridge read nothing)."""
     body = req.environ.get(BODY)
     if (
         body is not None
         and len(body) <= limit
-        and req.environ.get("CONTENT_LENGTH") == str(len(body))
+        and req.environ.get("CONTENT_LENGTH", "0") == str(len(body))
     ):
         req._cached_data = body  # what ``get_data(cache=True)`` keeps and answers
         return

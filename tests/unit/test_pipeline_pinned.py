@@ -2,6 +2,7 @@
 answer (found by `make mutation MODULES=pipeline`: behaviour no other test held down)."""
 
 import errno
+import io
 import socket
 import struct
 import threading
@@ -641,3 +642,32 @@ def test_the_middleware_closes_the_answer_of_a_dropped_request():
     with pytest.raises(BrokenPipeError):
         NamespaceMiddleware(inner)({"PATH_INFO": "/crm/1"}, lambda *a: None)
     assert result.closed
+
+
+# -- the body the RSGI bridge read -----------------------------------------------------------
+def _bridged_request(app, body, length):
+    environ = EnvironBuilder("/crm/1", method="GET").get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    if length is not None:
+        environ["CONTENT_LENGTH"] = length
+    environ[pipeline.BODY] = body
+    # what Werkzeug would read instead: the stream, to its end
+    environ["wsgi.input"] = io.BytesIO(b"from the stream")
+    environ["wsgi.input_terminated"] = True
+    return app.request_class(environ)
+
+
+@pytest.mark.parametrize(
+    ("body", "length", "taken"),
+    [
+        (b"", None, True),  # no body, no Content-Length: what the bridge read is all of it
+        (b"abc", "3", True),
+        (b"abc", None, False),  # a body without its length: read through Werkzeug
+        (b"abc", "4", False),
+    ],
+)
+def test_read_body_takes_the_bridged_body_when_whole(body, length, taken):
+    app = create_app({"seed": 7})
+    req = _bridged_request(app, body, length)
+    pipeline.read_body(req, 1024)
+    assert (req.get_data() == body) is taken
