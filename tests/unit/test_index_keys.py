@@ -4,7 +4,7 @@ meets a stored one."""
 
 import pytest
 
-from simulator.vendors.antcrm.models import key_group
+from simulator.vendors.antcrm.models import _customer_entries, key_group
 from simulator.vendors.crmcom.models import value_key
 from simulator.vendors.crmcom.parsing import IDENTIFIER_FIELDS
 
@@ -38,3 +38,34 @@ def test_crmcom_value_keys_split_at_the_field():
     assert value_key("number", "CI1") == "number:CI1"
     assert value_key("number", 1) != value_key("number", "1")
     assert value_key("name", None) == ("name", None)
+
+
+def test_antcrm_customer_entries_are_the_key_groups_of_its_keys():
+    customer = {
+        "customerId": "ACC-5",
+        "org_id": "a:b",
+        "kind": "account",
+        "name": " Ünï ",
+        "contactId": " x ",
+        "passport": "",
+        "emails": [{"value": " A@B.c "}],
+        "phones": [{"value": "+1 22"}, {"value": "abc"}],
+    }
+    keys = [
+        ("customerId", "ACC-5"),
+        ("contactId", "x"),
+        ("name", "ünï"),
+        ("email", "a@b.c"),
+        ("phone", "122"),
+    ]
+    expected = [
+        (key_group(index, "a:b", pool, key), 5)
+        for index, key in keys
+        for pool in ("customer", "account")
+    ]
+    assert _customer_entries(customer) == expected
+    lead = {**customer, "customerId": "LEAD-7", "kind": "lead", "emails": [], "phones": []}
+    keys[0] = ("customerId", "LEAD-7")
+    assert _customer_entries(lead) == [
+        (key_group(index, "a:b", "lead", key), 7) for index, key in keys[:3]
+    ]

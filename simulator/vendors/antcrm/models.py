@@ -25,6 +25,7 @@ from simulator.clock import iso
 from simulator.errors import StateInvalid
 from simulator.journal import Outcome
 from simulator.store import Record
+from simulator.store.interface import made_keys
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.antcrm import errors
 from simulator.vendors.antcrm.parsing import (
@@ -142,22 +143,32 @@ def key_group(index: str, org: str, pool: str, key: Hashable) -> Hashable:
     return (index, org, pool, key)
 
 
+@made_keys
 def _customer_entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
     """The ordered-index entries ``(key_group(index, org, pool, key), n)`` of a customer,
     for each of its keys by which it is looked up (``_entry``'s ``index``: customerId,
     contactId, passport, name, email, phone). One index for every kind of key, so that a
     state load computes a customer's number and pools once, not once per kind (a repeated
     key yields a repeated entry, which the index keeps once)."""
-    n, org, pools = code_number(c["customerId"]), c["org_id"], POOLS[c["kind"]]
+    code, org = c["customerId"], c["org_id"]
+    n = code_number(code)
     keys = [
-        ("customerId", c["customerId"]),
+        ("customerId", code),
         ("contactId", clean(c.get("contactId"))),
         ("passport", clean(c.get("passport"))),
         ("name", norm_name(c.get("name"))),
     ]
     keys += [("email", norm_email(e["value"])) for e in c["emails"]]
     keys += [("phone", digits(p["value"])) for p in c["phones"]]
-    return [(key_group(index, org, pool, key), n) for index, key in keys if key for pool in pools]
+    # ``key_group``'s strings, each made in one step from the part every key of a pool
+    # shares (a load makes half a million: a call and the org's length formatted each
+    # time were a fifth of the index's fill); the keys are strings or None
+    pools = POOLS[c["kind"]]
+    if len(pools) == 1:
+        middle = f":{pools[0]}:{len(org)}:{org}:"
+        return [(f"{index}{middle}{key}", n) for index, key in keys if key]
+    middles = [f":{pool}:{len(org)}:{org}:" for pool in pools]
+    return [(f"{index}{middle}{key}", n) for index, key in keys if key for middle in middles]
 
 
 @dataclass(frozen=True)
@@ -981,23 +992,32 @@ class AntcrmBackend(VendorBackend):
 
         companies: list[tuple[str, str, str]] = []
         known = frozenset(("customerId", "org_id", "kind", *CUSTOMER_DEFAULTS))
+        # The (org, code) of the customers loaded here, and the (org, id) of the deals and
+        # tickets, as the tables' hash indexes hold them: an index is read only for records
+        # stored before (none on a state load, which builds a new backend), so that it is
+        # filled in bulk at the end instead of kept on every insert (and filled again then)
+        codes: set[tuple[str, str]] = set()
+        held = len(self.customers) > 0
         for i, c in enumerate(doc.get("customers", [])):
-            at = f"/customers/{i}"
             org, code = c["org_id"], c["customerId"]
             prefix = code.partition("-")[0]
             # the state schema makes a given kind agree with the code's prefix
             kind = c.get("kind", KIND_BY_PREFIX[prefix])
             if org not in self.orgs:
-                problem(f"{at}/org_id", f"no org {org!r}")
+                problem(f"/customers/{i}/org_id", f"no org {org!r}")
                 continue
-            if self.customers.lookup_ids("code", (org, code)):
-                problem(f"{at}/customerId", f"customerId {code!r} is used twice in org {org!r}")
+            pair = (org, code)
+            if pair in codes or (held and self.customers.lookup_ids("code", pair)):
+                problem(
+                    f"/customers/{i}/customerId",
+                    f"customerId {code!r} is used twice in org {org!r}",
+                )
                 continue
             if c.get("companyId") is not None:
                 if kind != "contact":
-                    problem(f"{at}/companyId", "only a contact belongs to a company")
+                    problem(f"/customers/{i}/companyId", "only a contact belongs to a company")
                     continue
-                companies.append((f"{at}/companyId", org, c["companyId"]))
+                companies.append((f"/customers/{i}/companyId", org, c["companyId"]))
             # no copies here: the store copies what it is given (one deep copy per record)
             record = {"customerId": code, "org_id": org, "kind": kind, **CUSTOMER_DEFAULTS}
             if c.keys() <= known:  # the same dict, in fewer steps (a load makes 100,000)
@@ -1007,27 +1027,33 @@ class AntcrmBackend(VendorBackend):
             record["history"] = [{**HISTORY_DEFAULTS, **h} for h in record["history"]]
             record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
             self.customers.insert(record)
-            n = code_number(code)
-            self._counters.raise_to(("code", org, prefix), n)
+            codes.add(pair)
+            self._counters.raise_to(("code", org, prefix), code_number(code))
         for pointer, org, company_id in companies:
             if self._first("customerId", org, "account", company_id) is None:
                 problem(pointer, f"no account {company_id!r} in org {org!r}")
 
+        def customer(org: str, ref: Any) -> bool:
+            return (org, ref) in codes or (
+                held and bool(self.customers.lookup_ids("code", (org, ref)))
+            )
+
+        deal_ids: set[tuple[str, str]] = set()
+        deals_held = len(self.deals) > 0
         for i, d in enumerate(doc.get("deals", [])):
             at = f"/deals/{i}"
             org, deal_id = d["org_id"], d["dealId"]
             if org not in self.orgs:
                 problem(f"{at}/org_id", f"no org {org!r}")
                 continue
-            if self.deals.lookup_ids("dealId", (org, deal_id)):
+            pair = (org, deal_id)
+            if pair in deal_ids or (deals_held and self.deals.lookup_ids("dealId", pair)):
                 problem(f"{at}/dealId", f"dealId {deal_id!r} is used twice in org {org!r}")
                 continue
             refs = [("customer", d.get("customer"))]
             refs += [(f"contacts/{j}", ref) for j, ref in enumerate(d.get("contacts", []))]
             missing = [
-                (where, ref)
-                for where, ref in refs
-                if ref is not None and not self.customers.lookup_ids("code", (org, ref))
+                (where, ref) for where, ref in refs if ref is not None and not customer(org, ref)
             ]
             for where, ref in missing:
                 problem(f"{at}/{where}", f"no customer {ref!r} in org {org!r}")
@@ -1037,28 +1063,36 @@ class AntcrmBackend(VendorBackend):
             record.update({k: d[k] for k in DEAL_DEFAULTS if k in d})
             record["notes"] = [{**NOTE_DEFAULTS, **n} for n in record["notes"]]
             self.deals.insert(record)
+            deal_ids.add(pair)
             self._counters.raise_to(("deal", org), int(deal_id))
 
+        ticket_ids: set[tuple[str, str]] = set()
+        tickets_held = len(self.tickets) > 0
         for i, t in enumerate(doc.get("tickets", [])):
             at = f"/tickets/{i}"
             org, ticket_id = t["org_id"], t["ticketId"]
             if org not in self.orgs:
                 problem(f"{at}/org_id", f"no org {org!r}")
                 continue
-            if self.tickets.lookup_ids("ticketId", (org, ticket_id)):
+            pair = (org, ticket_id)
+            if pair in ticket_ids or (tickets_held and self.tickets.lookup_ids("ticketId", pair)):
                 problem(f"{at}/ticketId", f"ticketId {ticket_id!r} is used twice in org {org!r}")
                 continue
             ref = t.get("customer")
-            if ref is not None and not self.customers.lookup_ids("code", (org, ref)):
+            if ref is not None and not customer(org, ref):
                 problem(f"{at}/customer", f"no customer {ref!r} in org {org!r}")
                 continue
             deal_ref = t.get("dealId")
-            if deal_ref is not None and not self.deals.lookup_ids("dealId", (org, deal_ref)):
+            if deal_ref is not None and not (
+                (org, deal_ref) in deal_ids
+                or (deals_held and self.deals.lookup_ids("dealId", (org, deal_ref)))
+            ):
                 problem(f"{at}/dealId", f"no deal {deal_ref!r} in org {org!r}")
                 continue
             record = {"ticketId": ticket_id, "org_id": org, **TICKET_DEFAULTS}
             record.update({k: t[k] for k in TICKET_DEFAULTS if k in t})
             self.tickets.insert(record)
+            ticket_ids.add(pair)
             self._counters.raise_to(("ticket", org), int(ticket_id))
         if problems:
             raise StateInvalid(problems)
