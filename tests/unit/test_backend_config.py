@@ -367,7 +367,7 @@ def test_crmcom_get_pending_cache_follows_a_request_changed_through_another_back
     b1 = worlds.loaded("crmcom", state_of("crmcom"))
     b2 = worlds.beside(b1, "crmcom")
     old = pending_numbers(b2)
-    [doc_id] = b1.requests.lookup_ids("number", old[0])
+    [doc_id] = [r.doc_id for r in b1.requests if r["number"] == old[0]]
     b1.requests.update(doc_id, {"life_cycle_state": "COMPLETED"})
     b1._requests_changed()  # what every write to the requests table does
     now = pending_numbers(b2)
