@@ -219,7 +219,10 @@ class Persister:
         if doc is not None:
             restore(self.namespaces, self.schemas, doc, self.path)
             del doc
-            give_back_memory()
+            for name in self.namespaces.names():
+                world = self.namespaces.get(name)
+                with world.lock:
+                    give_back_memory(world)
         self._saved = self._signature()
 
     def _signature(self) -> Any:

@@ -133,6 +133,22 @@ class World:
         self.ctx = Context(self.clock, self.ids, self.outbox)
         self.backends = Backends(self.vendors, self.ctx)
 
+    def compact(self) -> int:
+        """Move what large loads left in this namespace's tables into memory of their own
+        (``Table.compact``), once their parsed documents are gone: every table written
+        first, then every one read back, the collector off meanwhile and what was read
+        frozen after (``bulk_load``). The number of documents compacted. Hold ``lock``."""
+        steps = [
+            step
+            for slug in self.backends
+            if (backend := self.backends.built(slug)) is not None
+            for step in backend.store.compact()
+        ]
+        if not steps:
+            return 0
+        with bulk_load(FREEZE_AT):
+            return sum(step() for step in steps)
+
     def reset(self, vendors: Iterable[str] | None = None) -> None:
         """Empty the namespace; with ``vendors``, only those vendors' state."""
         if vendors is not None:
@@ -287,17 +303,20 @@ def bulk_load(records: int = 0) -> Iterator[None]:
 _trim_due = False  # a large load finished since ``give_back_memory`` last ran
 
 
-def give_back_memory() -> None:
-    """After a large load, once its parsed document is dropped: hand the C allocator's
-    free memory back to the system (glibc's ``malloc_trim``; nothing where there is none).
+def give_back_memory(*worlds: World) -> None:
+    """After a load into ``worlds``, once its parsed document is dropped: compact what a
+    large load left in their tables (``World.compact``), then hand the C allocator's free
+    memory back to the system (glibc's ``malloc_trim``; nothing where there is none). The
+    caller holds the worlds' locks.
 
     The load's large text, its big tables and what Python's allocator passes to C's go
     back to the C heap when freed, and glibc returns only what lies at the heap's top: a
     100,000-record CRM.COM load left 1.0 KiB of RSS per record there, which this takes
     back in about 10 ms (docs/serving.md, "Memory per record")."""
     global _trim_due
+    compacted = sum(world.compact() for world in worlds)
     with _bulk_lock:
-        due, _trim_due = _trim_due, False
+        due, _trim_due = _trim_due or compacted > 0, False
     trim = _malloc_trim() if due else None
     if trim is not None:
         trim(0)

@@ -239,7 +239,7 @@ def put_state() -> Response:
         # the document was parsed for this load: its records are kept, not copied
         world.backends.update(world.build_state(_sim().schemas, doc, owned=True, valid=valid))
         del doc  # the sent document's containers go before the answer is built
-        give_back_memory()
+        give_back_memory(world)
         return _loaded(world.dump_state)
 
 
@@ -258,7 +258,7 @@ def put_vendor_state(vendor: str) -> Response:
     with world.lock:
         world.backends.update(world.build_state(_sim().schemas, doc, slug, owned=True, valid=valid))
         del doc
-        give_back_memory()
+        give_back_memory(world)
         return _loaded(lambda: world.dump_state(slug), 1)
 
 

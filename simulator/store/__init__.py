@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from simulator.store.interface import (
     CappedLog,
@@ -112,6 +112,18 @@ class Store:
         target.counters.raise_all(self.counters.items())
         for name, value in self.documents.items():
             target.documents.put(name, value)
+
+    def compact(self) -> list[Callable[[], int]]:
+        """The first step of ``Table.compact`` for each table that a large load filled (an
+        engine whose tables have none keeps its memory its own way): the functions that
+        finish them."""
+        steps = []
+        for table, _, _ in self._tables.values():
+            compact = getattr(table, "compact", None)
+            step = compact() if compact is not None else None
+            if step is not None:
+                steps.append(step)
+        return steps
 
     @property
     def counters(self) -> Counters:

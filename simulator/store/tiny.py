@@ -24,17 +24,21 @@ and creations insert ascending ids. Reads see the held documents.
 Within ``interface.deferring`` (a state load) a table keeps the documents it is given as
 dicts, fills its indexes in bulk, each before its first read and the rest when the block
 ends (``settle``), then packs the documents, and writes buckets into the storage's dict
-itself (``flush``). The order matters to the memory a load leaves behind: see
-``Table.settle``.
+itself (``flush``). What a large load made is moved into memory of its own once its
+parsed document is gone (``Table.compact``): half of its RSS was otherwise that
+document's memory, held by what the load kept.
 
 This module is the only one that imports tinydb.
 """
 
 from __future__ import annotations
 
+import marshal
+import pickle
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
+from sortedcontainers import SortedList
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
@@ -54,7 +58,6 @@ from simulator.store.interface import (
 )
 from simulator.store.memory import (
     SAME,
-    Copier,
     HashIndex,
     MemoryCounters,
     MemoryDocuments,
@@ -70,6 +73,36 @@ BUCKET = 16
 SHARD = 16
 Held = Any  # a document as TinyDB holds it: its packed bytes, or the dict itself
 _DONE: tuple[int, dict[str, Any]] = (0, {})  # a packed document's place in a load's list
+# Documents of one bulk load from which the table is compacted once the load's document is
+# gone (``Table.compact``: about 3.5 µs per document; below this, what it frees is small).
+COMPACT_AT = 10_000
+
+
+def _written(parts: list[dict[Any, Any]]) -> tuple[bytes, bool, list[list[Hashable]]]:
+    """Indexes' dicts as bytes: ``marshal``'s when it can write them (it is faster than
+    pickle, and writes an object shared among them once, ints included: a document's id
+    in each index), else pickle's (a datetime: CRM.COM orders provisioning requests by
+    one). A run that is a ``SortedList`` is written as its list (the dicts are let go
+    after: changed in place): the keys of those runs come along, per dict."""
+    runs = []
+    for part in parts:
+        keys = [key for key, run in part.items() if type(run) is SortedList]
+        for key in keys:
+            part[key] = list(part[key])
+        runs.append(keys)
+    try:
+        return marshal.dumps(parts), True, runs
+    except ValueError:
+        return pickle.dumps(parts, pickle.HIGHEST_PROTOCOL), False, runs
+
+
+def _read(data: bytes, marshalled: bool, runs: list[list[Hashable]]) -> list[dict[Any, Any]]:
+    """What ``_written`` wrote, its runs ``SortedList``s again."""
+    parts: list[dict[Any, Any]] = marshal.loads(data) if marshalled else pickle.loads(data)
+    for part, keys in zip(parts, runs, strict=True):
+        for key in keys:
+            part[key] = SortedList(part[key])
+    return parts
 
 
 def _dropping(slots: list[int]) -> Callable[[MutableMapping[int, Held]], None]:
@@ -129,8 +162,7 @@ class Table:
         # inserted documents of one bucket, not yet handed to TinyDB
         self._pending: dict[int, Held] = {}
         self._shapes = Shapes()
-        self._copy = Copier()  # the keys and ids of one bulk load (a memo: one per value)
-        self._refill = False  # within a bulk load: refill the indexes read in it (``_defer``)
+        self.compact_due = False  # a large bulk load settled since the last ``compact``
 
     # -- packing -------------------------------------------------------------------------
     def _keep(self, doc: Mapping[str, Any], own: bool) -> Held:
@@ -206,14 +238,7 @@ class Table:
             shard.update(lambda doc: doc.update(slots), doc_ids=[bucket + 1])
 
     # -- indexes -------------------------------------------------------------------------
-    def _index(self, doc_id: int, doc: Mapping[str, Any], copy: Copier | None = None) -> None:
-        if copy is not None:  # within a bulk load: the indexes' own copies of the keys
-            for h in self._hashes:
-                h.add(doc_id, dict.fromkeys(map(copy, h.keys(doc))))
-            for o in self._orders:
-                entries = o.entries_of(doc_id, doc)
-                o.add((copy(group), (copy(order), at)) for group, (order, at) in entries)
-            return
+    def _index(self, doc_id: int, doc: Mapping[str, Any]) -> None:
         for h in self._hashes:
             h.add(doc_id, dict.fromkeys(h.keys(doc)))  # a None key is skipped there
         for o in self._orders:
@@ -225,11 +250,6 @@ class Table:
         self._lazy = (self._hashes, self._orders)
         self._hashes, self._orders = [], []
         self._unindexed = {}
-        self._copy = Copier()
-        # an index read within the block is kept from then on, with the documents' own
-        # keys; when the block began on an empty table it is filled again at its end, with
-        # copies (those keys, made among documents that go, would hold their memory)
-        self._refill = not len(self)
         self._block = settles
         settles.append(self.settle)
 
@@ -246,42 +266,71 @@ class Table:
             self._orders.append(index)
         else:
             return
-        if self._refill:  # filled again at the block's end, with copies
-            index.add_many(self._unindexed.items(), SAME)
-        else:
-            copy = self._copy
-            index.add_many([(copy.number(i), d) for i, d in self._unindexed.items()], copy)
+        index.add_many(self._unindexed.items(), SAME)
 
     def settle(self) -> None:
         """Fill every index that is behind, in bulk (the end of a ``deferring`` block), then
-        pack the block's documents and write them.
-
-        The order keeps a large load's memory: Python's allocator returns a pool of memory
-        only once everything in it is gone, so what outlives the load is made in runs of
-        its own, not among what does not. The ids and the indexes' keys are copies
-        (``Copier``: not the parsed document's ints and strings), made here in one run; the
-        buckets' TinyDB documents are made in one run; then each dict goes as it is packed.
-        Packed at insert, beside the parsed document, 100,000 BOTW contacts left 3.0 KiB
-        of RSS each, 1.3 of them in use (docs/serving.md)."""
+        pack the block's documents and write them (the buckets' TinyDB documents first,
+        then each document, its dict let go as it is packed). A block of ``COMPACT_AT``
+        documents or more marks the table for ``compact``."""
         if self._lazy is None:
             self._block = None
             return
         hashes, orders = self._lazy
-        if self._refill:
-            hashes = hashes + self._hashes
-            orders = orders + self._orders
-            for caught in self._hashes + self._orders:
-                caught.clear()
-        copy = self._copy
-        docs = [(copy.number(doc_id), doc) for doc_id, doc in self._unindexed.items()]
+        docs = list(self._unindexed.items())
         self._unindexed = {}
         for index in hashes:
-            index.add_many(docs, copy)
+            index.add_many(docs, SAME)
         for ordered in orders:
-            ordered.add_many(docs, copy)
-        self._lazy, self._copy = None, Copier()
+            ordered.add_many(docs, SAME)
+        self._lazy = None
         self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
+        if len(docs) >= COMPACT_AT:
+            self.compact_due = True
         self._write_kept(docs)
+
+    def compact(self) -> Callable[[], int] | None:
+        """After a large bulk load, once nothing holds its parsed document any more: move
+        what the table's indexes keep into memory of their own. Two steps: this one
+        writes the indexes' dicts and lets them go, the function it returns reads them
+        back (and answers the number of documents the table holds); None when nothing is
+        due (``compact_due``). A caller with several tables writes them all before it
+        reads any back: what is read back is otherwise made among what the others still
+        hold.
+
+        Python's allocator hands an arena (1 MiB) back to the system only once every
+        object in it is gone. A load's index keys and entries are made among the parsed
+        document's objects (or are its strings), so each of them kept an arena of that
+        document alive after it was dropped: 100,000 AntCRM customers left 1.77 KiB of RSS
+        each, a third of it arenas all but empty (``sys._debugmallocstats``). Written
+        (``_written``) and read back, the keys and entries are made together, in arenas
+        of their own, and the old ones go with the arenas they held: 1.21 KiB per customer,
+        for 0.3 s of a load of 100,000 (docs/serving.md, "Memory per record"). The packed
+        documents are left where they are (bytes that grew past Python's small-object
+        size while they were written, so in C's heap, which ``malloc_trim`` tidies: moved,
+        they saved nothing). Nobody may use the table between the two steps: the caller
+        holds the namespace's lock."""
+        if not self.compact_due:
+            return None
+        self.compact_due = False
+        hashes, orders = list(self._hash.values()), list(self._ordered.values())
+        parts = [h._ids for h in hashes] + [o._groups for o in orders]
+        written = _written(parts)
+        del parts  # the old dicts go now: their objects (and the arenas they hold) with them
+        for h in hashes:
+            h._ids = {}
+        for o in orders:
+            o._groups = {}
+
+        def read_back() -> int:
+            parts = _read(*written)
+            for h in hashes:
+                h._ids = parts.pop(0)
+            for o in orders:
+                o._groups = parts.pop(0)
+            return len(self)
+
+        return read_back
 
     def _write_kept(self, docs: list[tuple[int, dict[str, Any]]]) -> None:
         """Write a bulk load's documents (ascending ids, mostly) into our storage's dict,
@@ -338,10 +387,7 @@ class Table:
         else:  # indexed, packed and written at the block's end (``settle``)
             kept = self._unindexed[doc_id] = self._keep_whole(doc, own)
             if self._hashes or self._orders:  # the indexes read within the block
-                if self._refill:
-                    self._index(doc_id, kept)
-                else:
-                    self._index(self._copy.number(doc_id), kept, self._copy)
+                self._index(doc_id, kept)
         if doc_id > self._max_id:
             self._max_id = doc_id
         self._len += 1
@@ -401,7 +447,7 @@ class Table:
 
     def truncate(self) -> None:
         self._pending = {}
-        self._lazy, self._unindexed, self._copy = None, {}, Copier()
+        self._lazy, self._unindexed = None, {}
         self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
         for shard in self._shards.values():
             self._db.drop_table(shard.name)

@@ -2,12 +2,13 @@
 hold what inserts one by one give them, every read within the block sees them whole, and
 the memory engine's bulk builders agree with its one-at-a-time ``add``."""
 
+import datetime
 import random
 
 import pytest
 from sortedcontainers import SortedList
 
-from simulator.store import Store, tiny
+from simulator.store import Store, memory, tiny
 from simulator.store.interface import DEFERRED, adopting, deferring, made_keys
 from simulator.store.memory import LONG, Copier, HashIndex, OrderedIndex
 
@@ -142,7 +143,10 @@ def test_a_bulk_flush_stores_the_documents_it_was_given_outside_a_block_through_
     assert table._shapes.unpack(held[0]) == {"a": 2}
 
 
-def test_a_bulk_load_packs_its_documents_once_indexed_and_indexes_keep_their_own_keys():
+def test_a_bulk_load_packs_its_documents_once_indexed_and_compact_moves_every_key(
+    monkeypatch,
+):
+    monkeypatch.setattr(tiny, "COMPACT_AT", 3 * tiny.BUCKET)
     store = Store(tiny.Engine())
     table = store.table(
         "named",
@@ -154,7 +158,7 @@ def test_a_bulk_load_packs_its_documents_once_indexed_and_indexes_keep_their_own
     with adopting(), deferring():
         for doc_id, doc in docs.items():
             table.insert(doc, doc_id)
-            if doc_id == 1010:  # read within the block: kept from then on, filled again after
+            if doc_id == 1010:  # read within the block: kept from then on
                 assert table.lookup_ids("name", "n3") == [1003]
         assert table.lookup_ids("name", "n40") == [1040]
         assert table._raw(1000) is docs[1000]  # adopted, held as it is until the block ends
@@ -165,17 +169,63 @@ def test_a_bulk_load_packs_its_documents_once_indexed_and_indexes_keep_their_own
     assert all(type(v) is bytes for s in data.values() for b in s.values() for v in b.values())
     assert {r.doc_id: dict(r) for r in table} == docs
     strings = {id(x) for doc_id, name, kind in given.values() for x in (doc_id, name, kind)}
+    before = (dict(table._hash["name"]._ids), dict(table._ordered["by"]._groups), dict(data))
+    assert table.compact_due
+    [finish] = store.compact()
+    assert table._hash["name"]._ids == {} and table._ordered["by"]._groups == {}  # let go
+    assert finish() == len(docs)
+    assert not table.compact_due and store.compact() == []  # once per load
     index = table._hash["name"]._ids
-    for key, doc_id in index.items():  # every key and id the index's own copy
+    assert (index, table._ordered["by"]._groups, data) == before  # equal, in the same order
+    assert [list(d) for d in (index, table._ordered["by"]._groups)] == [list(d) for d in before[:2]]
+    for key, doc_id in index.items():  # every key and id the index's own now
         parts = key if isinstance(key, tuple) else (key,)
         assert id(doc_id) not in strings and not {id(p) for p in parts} & strings
     groups = table._ordered["by"]._groups
-    kinds = {id(kind) for kind in groups}
-    assert len(kinds) == 3 and not kinds & strings  # one copy of a value all documents share
     names = {id(x) for run in groups.values() for entry in run for x in entry}
-    assert not names & strings
+    assert not names & strings and not {id(kind) for kind in groups} & strings
+    assert {r.doc_id: dict(r) for r in table} == docs
     assert table.lookup_ids("name", "n7") == [1007] and table.lookup_ids("name", ("n7", "k1"))
     assert table.ordered("by", "k1", limit=2) == [("n1", 1001), ("n10", 1010)]
+
+
+START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("at", "marshalled"),
+    [
+        (lambda i: i * 10, True),
+        (lambda i: START + datetime.timedelta(days=i), False),  # marshal writes no datetime
+    ],
+)
+def test_compact_writes_long_runs_and_what_marshal_cannot(monkeypatch, at, marshalled):
+    monkeypatch.setattr(tiny, "COMPACT_AT", 10)
+    monkeypatch.setattr(memory, "LONG", 4)
+    written, read = [], tiny._read
+    monkeypatch.setattr(tiny, "_read", lambda *w: written.append(w[1]) or read(*w))
+    store = Store(tiny.Engine())
+    table = store.table(
+        "dated",
+        indexes={"kind": lambda d: [d["kind"]]},
+        ordered={"at": lambda d: [(d["kind"], d["at"])]},
+    )
+    docs = {i: {"kind": f"k{i % 2}", "at": at(i)} for i in range(1, 30)}
+    with deferring():
+        for doc_id, doc in docs.items():
+            table.insert(doc, doc_id)
+    assert type(table._ordered["at"]._groups["k0"]) is SortedList  # a long run
+    before = (dict(table._hash["kind"]._ids), dict(table._ordered["at"]._groups))
+    [finish] = store.compact()
+    assert finish() == len(docs)
+    assert written == [marshalled]
+    after = (table._hash["kind"]._ids, table._ordered["at"]._groups)
+    assert after == before
+    assert type(after[0]["k0"]) is type(before[0]["k0"])
+    assert type(after[1]["k0"]) is SortedList and type(after[1]["k1"]) is SortedList
+    assert {r.doc_id: dict(r) for r in table} == docs
+    assert table.ordered("at", "k1", limit=1) == [(docs[1]["at"], 1)]
+    assert table.lookup_ids("kind", "k0") == list(range(2, 30, 2))
 
 
 @pytest.mark.parametrize("seed", range(3))
