@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 KeyFunc = Callable[[Mapping[str, Any]], Iterable[Hashable | None]]
 OrderFunc = Callable[[Mapping[str, Any]], Iterable[tuple[Hashable, Any]]]
@@ -31,20 +31,6 @@ Entry = tuple[Any, int]  # (order key, document id), as an ordered index lists t
 # ids ascending; per ordered index, each group with its entries ascending.
 HashContents = Mapping[str, Iterable[tuple[Hashable, Sequence[int]]]]
 OrderedContents = Mapping[str, Iterable[tuple[Hashable, Sequence[Entry]]]]
-
-_Func = TypeVar("_Func", bound=Callable[..., Any])
-
-
-def made_keys(func: _Func) -> _Func:
-    """Mark a key function (or an ordered index's entries function) whose string keys (or
-    groups) are strings it makes itself (an f-string of parts, never a document's own
-    string): a bulk fill keeps them as they are. Other keys are copied there
-    (``memory.Copier``) so that an index holds none of a parsed document's strings; a
-    string made during the fill is no part of that document's memory, and a copy of it
-    cost an AntCRM load of 100,000 customers 0.15 s and no RSS (docs/serving.md,
-    "State loads")."""
-    func.made_keys = True  # type: ignore[attr-defined]
-    return func
 
 
 class Record(dict[str, Any]):

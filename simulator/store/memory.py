@@ -175,7 +175,6 @@ class HashIndex:
         collected first and sorted once (a bulk load: no insort, no call per document). The
         ids are not indexed yet."""
         keys_of, table = self.keys, self._ids
-        made = getattr(keys_of, "made_keys", False)  # its strings are its own (made_keys)
         # key -> an id, or a list of ids (the keys in ``shared``); an empty index is filled
         # in place, most of its keys done when collected
         fresh: dict[Hashable, Any] = {} if table else table
@@ -185,7 +184,7 @@ class HashIndex:
                 if key is not None:
                     got = held(key)
                     if got is None:  # a new key: the index's own copy of it
-                        fresh[key if made and type(key) is str else copy(key)] = doc_id
+                        fresh[copy(key)] = doc_id
                         continue
                     if got is doc_id:
                         continue
@@ -255,7 +254,6 @@ class OrderedIndex:
         order keys), a group's collected first and sorted once (a bulk load: no insort, no
         call per document). The ids are not indexed yet."""
         entries_of, groups = self.entries, self._groups
-        made = getattr(entries_of, "made_keys", False)  # its strings are its own (made_keys)
         # group -> an entry, or a list of entries (the groups in ``shared``); an empty index
         # is filled in place, most of its groups done when collected
         fresh: dict[Hashable, Any] = {} if groups else groups
@@ -269,7 +267,7 @@ class OrderedIndex:
                     entry = (copy(order) if type(order) in _COPIED else order, doc_id)
                 got = held(group)
                 if got is None:  # a new group: the index's own copy of it
-                    fresh[group if made and type(group) is str else copy(group)] = entry
+                    fresh[copy(group)] = entry
                     continue
                 if type(got) is list:
                     got.append(entry)

@@ -9,7 +9,7 @@ import pytest
 from sortedcontainers import SortedList
 
 from simulator.store import Store, memory, tiny
-from simulator.store.interface import DEFERRED, adopting, deferring, made_keys
+from simulator.store.interface import DEFERRED, adopting, deferring
 from simulator.store.memory import LONG, Copier, HashIndex, OrderedIndex
 
 
@@ -308,29 +308,3 @@ def test_a_documents_entries_of_one_order_key_share_one_tuple_and_go_together():
     table.remove([5])
     assert table.ordered("keys", ("a", "a5")) == [] and table.ordered("keys", ("b", "b5")) == []
     assert (1005, 5) not in table.ordered("keys", ("c", "shared"))
-
-
-def test_a_bulk_fill_keeps_made_keys_strings_as_made_and_copies_the_others():
-    made: list[str] = []
-
-    @made_keys
-    def keys(doc):
-        key = f"name:{doc['name']}"
-        made.append(key)
-        return [key, (doc["name"],)]
-
-    @made_keys
-    def entries(doc):
-        group = f"kind:{doc['name']}"
-        made.append(group)
-        return [(group, doc["name"]), ((doc["name"],), 1)]
-
-    doc = {"name": "".join(["n", "1"])}  # a string of its own, as a parser makes each
-    index, ordered = HashIndex(keys), OrderedIndex(entries)
-    index.add_many([(1, doc)], Copier())
-    ordered.add_many([(1, doc)], Copier())
-    string, pair = list(index._ids)
-    assert string is made[0] and pair == ("n1",) and pair[0] is not doc["name"]
-    group, other = list(ordered._groups)
-    assert group is made[1] and other == ("n1",) and other[0] is not doc["name"]
-    assert ordered._groups[group] == ("n1", 1) and ordered._groups[group][0] is not doc["name"]

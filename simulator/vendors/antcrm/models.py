@@ -25,7 +25,6 @@ from simulator.clock import iso
 from simulator.errors import StateInvalid
 from simulator.journal import Outcome
 from simulator.store import Record
-from simulator.store.interface import made_keys
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.antcrm import errors
 from simulator.vendors.antcrm.parsing import (
@@ -143,7 +142,6 @@ def key_group(index: str, org: str, pool: str, key: Hashable) -> Hashable:
     return (index, org, pool, key)
 
 
-@made_keys
 def _customer_entries(c: Mapping[str, Any]) -> list[tuple[Hashable, int]]:
     """The ordered-index entries ``(key_group(index, org, pool, key), n)`` of a customer,
     for each of its keys by which it is looked up (``_entry``'s ``index``: customerId,

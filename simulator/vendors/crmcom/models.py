@@ -25,7 +25,6 @@ from typing import Any
 
 from simulator.clock import iso, parse_iso
 from simulator.errors import StateInvalid
-from simulator.store.interface import made_keys
 from simulator.vendors._base import Context, VendorBackend
 from simulator.vendors.crmcom import errors, parsing
 from simulator.vendors.crmcom.parsing import (
@@ -142,7 +141,6 @@ def value_key(field: str, value: Any) -> Hashable:
     return f"{field}:{value}" if isinstance(value, str) else (field, value)
 
 
-@made_keys
 def _contact_keys(contact: Mapping[str, Any]) -> list[str]:
     """``value_key`` of each identifier field holding a non-empty string (as
     ``contact_value`` reads it), then of ``name``: the list filter (CC-L1)."""
