@@ -188,13 +188,13 @@ def empty_contact() -> dict[str, Any]:
 def _request_order(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
     if r.get("life_cycle_state") != "PENDING":
         return []
-    return [(r["provider_id"], (_instant(r["scheduled_date"]), r["number"]))]
+    return [(r["provider_id"], (_order_instant(r["scheduled_date"]), r["number"]))]
 
 
 def _request_created(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
     if r.get("life_cycle_state") != "PENDING":
         return []
-    return [(r["provider_id"], _instant(r["created_date"]))]
+    return [(r["provider_id"], _order_instant(r["created_date"]))]
 
 
 class CrmcomBackend(VendorBackend):
@@ -211,7 +211,7 @@ class CrmcomBackend(VendorBackend):
         self._counters = self.store.counters  # "number": the highest CI number given
         # provider id -> (version, cutoff, eligible [(order key, doc id)]) for get_pending
         # paging; ``version`` is the requests' (REQUESTS_VERSION) the list was built from
-        self._eligible: dict[str, tuple[Any, datetime, list[tuple[Any, int]]]] = {}
+        self._eligible: dict[str, tuple[Any, int, list[tuple[Any, int]]]] = {}
         self.tokens = self.store.table("tokens", indexes={"token": lambda t: [t["token"]]})
         self.contacts = self.store.table(
             "contacts",
@@ -478,7 +478,7 @@ class CrmcomBackend(VendorBackend):
         provider = self._providers.get((field, value))
         if provider is None:
             raise errors.EntityNotFound("provisioning provider", field, value)
-        eligible = self._eligible_requests(provider["id"], self.ctx.clock.now() - WINDOW)
+        eligible = self._eligible_requests(provider["id"], micros(self.ctx.clock.now() - WINDOW))
         groups: dict[str, dict[str, Any]] = {}
         for r in self.requests.get_many(doc_id for _, doc_id in eligible[skip : skip + size]):
             assert r is not None
@@ -493,9 +493,9 @@ class CrmcomBackend(VendorBackend):
         data = {"subscriptions_set": list(groups.values())}
         return {k: data[k] for k in keys}
 
-    def _eligible_requests(self, provider_id: str, cutoff: datetime) -> list[tuple[Any, int]]:
-        """PENDING requests of the provider created at or after ``cutoff``, oldest scheduled
-        first (ties by number).
+    def _eligible_requests(self, provider_id: str, cutoff: int) -> list[tuple[Any, int]]:
+        """PENDING requests of the provider created at or after ``cutoff`` (``micros``),
+        oldest scheduled first (ties by number).
 
         Cached per provider: when the cutoff moves forward (a running clock), only the
         requests whose created_date fell out of the window are removed (a range of the
@@ -749,6 +749,23 @@ def _instant(text: str) -> datetime:
     """``parse_iso``, remembered: a state load reads each request's dates twice (checked,
     then indexed), most created dates the same (the load's time when none is given)."""
     return parse_iso(text)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """An instant as microseconds since 1970 UTC: what the requests' ordered indexes hold
+    (ordered as the instants are). An int, not a datetime: a store writes it as it is, and
+    a large load's indexes are compacted with ``marshal``, which writes no datetime
+    (``tiny.Table.compact``)."""
+    return (at - EPOCH) // MICROSECOND
+
+
+@functools.lru_cache(maxsize=1024)
+def _order_instant(text: str) -> int:
+    return micros(_instant(text))
 
 
 def _valid_instant(text: str) -> bool:
