@@ -23,67 +23,6 @@ _MISSING = object()
 Run = Any  # a sorted list, or a SortedList once long (sortedcontainers is untyped)
 
 
-class Copier:
-    """Copies of keys made of strings and tuples of them (other values as they are): what a
-    bulk fill puts in an index, so that an index keeps its own keys and not a state
-    document's strings. The parsed document's memory then goes back whole once it is
-    dropped: one string of a record kept by an index kept the allocator's pool around it,
-    and RSS stayed at the parsed document's size (docs/serving.md, "Memory per record").
-    A string is copied once per value (a memo of the copies themselves, which holds
-    nothing of the key functions' passing tuples: one of 100,000 "acme" org ids is kept),
-    a tuple each time asked: the indexes ask only for keys they do not hold yet."""
-
-    __slots__ = ("_memo",)
-
-    def __init__(self) -> None:
-        self._memo: dict[str, str] = {}
-
-    def __call__(self, value: Any) -> Any:
-        kind = type(value)
-        memo = self._memo
-        if kind is str:
-            got = memo.get(value)
-            if got is None:
-                got = value.join(_NOTHING)  # one new str, nothing passing
-                memo[got] = got
-            return got
-        if kind is not tuple:
-            return value
-        parts = []  # a loop here, not a call per part: a bulk fill copies millions
-        for item in value:
-            got = memo.get(item)
-            if got is None:
-                if type(item) is str:
-                    got = item.join(_NOTHING)
-                    memo[got] = got
-                elif type(item) is tuple:
-                    got = self(item)
-                else:
-                    got = item
-            parts.append(got)
-        return tuple(parts)
-
-    @staticmethod
-    def number(value: int) -> int:
-        """A new int (a document id, which the indexes of a bulk load share): CPython
-        shares only -5 to 256."""
-        return value + 0 if type(value) is int else value
-
-
-_NOTHING = ("", "")
-_COPIED = frozenset({str, tuple})  # what ``Copier`` copies (a call saved for the others)
-
-
-class _Same(Copier):
-    """Keys as they are (a fill that is done again, with copies, later)."""
-
-    def __call__(self, value: Any) -> Any:
-        return value
-
-
-SAME = _Same()
-
-
 def _add(run: Run, item: Any) -> Run:
     """``run`` with ``item`` inserted in order (the same object, or its SortedList)."""
     if type(run) is list:
@@ -170,10 +109,9 @@ class HashIndex:
             elif not found:
                 del table[key]
 
-    def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]], copy: Copier) -> None:
-        """``add`` of each ``(id, document)``'s keys (``copy``'s copies), a key's ids
-        collected first and sorted once (a bulk load: no insort, no call per document). The
-        ids are not indexed yet."""
+    def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        """``add`` of each ``(id, document)``'s keys, a key's ids collected first and sorted
+        once (a bulk load: no insort, no call per document). The ids are not indexed yet."""
         keys_of, table = self.keys, self._ids
         # key -> an id, or a list of ids (the keys in ``shared``); an empty index is filled
         # in place, most of its keys done when collected
@@ -183,8 +121,8 @@ class HashIndex:
             for key in keys_of(doc):
                 if key is not None:
                     got = held(key)
-                    if got is None:  # a new key: the index's own copy of it
-                        fresh[copy(key)] = doc_id
+                    if got is None:
+                        fresh[key] = doc_id
                         continue
                     if got is doc_id:
                         continue
@@ -249,10 +187,9 @@ class OrderedIndex:
             else:
                 groups[group] = _add(run, entry)
 
-    def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]], copy: Copier) -> None:
-        """``add`` of each ``(id, document)``'s entries (``copy``'s copies of groups and
-        order keys), a group's collected first and sorted once (a bulk load: no insort, no
-        call per document). The ids are not indexed yet."""
+    def add_many(self, docs: Iterable[tuple[int, Mapping[str, Any]]]) -> None:
+        """``add`` of each ``(id, document)``'s entries, a group's collected first and sorted
+        once (a bulk load: no insort, no call per document). The ids are not indexed yet."""
         entries_of, groups = self.entries, self._groups
         # group -> an entry, or a list of entries (the groups in ``shared``); an empty index
         # is filled in place, most of its groups done when collected
@@ -264,10 +201,10 @@ class OrderedIndex:
                 if order != entry[0] or entry[1] is not doc_id or type(order) is not type(entry[0]):
                     # a document's entries of one order key are one tuple (an AntCRM
                     # customer's five keys: 224 bytes less per customer)
-                    entry = (copy(order) if type(order) in _COPIED else order, doc_id)
+                    entry = (order, doc_id)
                 got = held(group)
-                if got is None:  # a new group: the index's own copy of it
-                    fresh[copy(group)] = entry
+                if got is None:
+                    fresh[group] = entry
                     continue
                 if type(got) is list:
                     got.append(entry)

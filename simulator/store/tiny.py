@@ -57,7 +57,6 @@ from simulator.store.interface import (
     copy_json,
 )
 from simulator.store.memory import (
-    SAME,
     HashIndex,
     MemoryCounters,
     MemoryDocuments,
@@ -266,7 +265,7 @@ class Table:
             self._orders.append(index)
         else:
             return
-        index.add_many(self._unindexed.items(), SAME)
+        index.add_many(self._unindexed.items())
 
     def settle(self) -> None:
         """Fill every index that is behind, in bulk (the end of a ``deferring`` block), then
@@ -280,9 +279,9 @@ class Table:
         docs = list(self._unindexed.items())
         self._unindexed = {}
         for index in hashes:
-            index.add_many(docs, SAME)
+            index.add_many(docs)
         for ordered in orders:
-            ordered.add_many(docs, SAME)
+            ordered.add_many(docs)
         self._lazy = None
         self._hashes, self._orders = list(self._hash.values()), list(self._ordered.values())
         if len(docs) >= COMPACT_AT:

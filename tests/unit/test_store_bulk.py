@@ -10,7 +10,7 @@ from sortedcontainers import SortedList
 
 from simulator.store import Store, memory, tiny
 from simulator.store.interface import DEFERRED, adopting, deferring
-from simulator.store.memory import LONG, Copier, HashIndex, OrderedIndex
+from simulator.store.memory import LONG, HashIndex, OrderedIndex
 
 
 def people(store):
@@ -241,8 +241,8 @@ def test_the_memory_indexes_bulk_builders_agree_with_add(seed):
         one.add(doc_id, dict.fromkeys(keys(doc)))
         sorted_one.add(sorted_one.entries_of(doc_id, doc))
     for part in (early, late):  # the second call merges into what the first built
-        bulk.add_many(part, Copier())
-        sorted_bulk.add_many(part, Copier())
+        bulk.add_many(part)
+        sorted_bulk.add_many(part)
     assert dict(bulk.items()) == dict(one.items())
     assert dict(sorted_bulk.items()) == dict(sorted_one.items())
     for key, _ in one.items():
@@ -264,25 +264,9 @@ def test_a_groups_lone_entry_is_kept_bare_and_reads_as_a_run_of_one():
     assert index._groups == {"g": (2, 5)}
     index.discard(index.entries_of(5, {"o": 2}))
     assert index._groups == {}
-    index.add_many([(9, {"o": 1})], Copier())
-    index.add_many([(8, {"o": 1})], Copier())  # merged with the lone entry
+    index.add_many([(9, {"o": 1})])
+    index.add_many([(8, {"o": 1})])  # merged with the lone entry
     assert index._groups == {"g": [(1, 8), (1, 9)]}
-
-
-def test_the_copier_makes_one_new_string_per_value_and_leaves_other_values():
-    copy = Copier()
-    org = "".join(["ac", "me"])  # a string of its own, as a parser makes each
-    other = "".join(["ac", "me"])
-    one, two = copy(("email", org, "x@y.z")), copy(("email", other, "a@b.c"))
-    assert one == ("email", "acme", "x@y.z") and two == ("email", "acme", "a@b.c")
-    assert one[1] is two[1] and one[1] is not org and two[1] is not other  # one copy
-    assert one[2] is not "x@y.z"  # noqa: F632 (identity is the point)
-    nested = ("k", ("in", org), None, 7, True)
-    got = copy(nested)
-    assert got == nested and got[1][1] is one[1] and got[2:] == (None, 7, True)
-    assert copy(1_000_000) == 1_000_000 and copy(None) is None
-    big = 10**12 + int("1")
-    assert Copier.number(big) == big and Copier.number(big) is not big
 
 
 def test_a_documents_entries_of_one_order_key_share_one_tuple_and_go_together():
