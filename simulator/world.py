@@ -137,7 +137,10 @@ class World:
         """Move what large loads left in this namespace's tables into memory of their own
         (``Table.compact``), once their parsed documents are gone: every table written
         first, then every one read back, the collector off meanwhile and what was read
-        frozen after (``bulk_load``). The number of documents compacted. Hold ``lock``."""
+        frozen after (``bulk_load``). The number of documents compacted. Hold ``lock``. A
+        shared world's tables live in Redis: nothing to compact."""
+        if self.shared:
+            return 0
         steps = [
             step
             for slug in self.backends
