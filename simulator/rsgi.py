@@ -129,6 +129,7 @@ def _split(address: str, default_port: int) -> tuple[str, int]:
 
 
 NAMES = 256  # header names whose environ keys are kept (clients send the same few)
+STREAMED = 1 << 20  # bytes of Content-Length from which a body is read chunk by chunk
 
 
 def _environ_name(header: str) -> str:
@@ -221,6 +222,11 @@ class Bridge:
         body = b""
         if length and length.isdigit() and int(length) > limit:
             pass  # the app answers 413 (or the vendor's own) without reading it
+        elif length and length.isdigit() and int(length) >= STREAMED:
+            # a large body (a state load) taken chunk by chunk: read whole by granian, it
+            # sat in its allocator (jemalloc) for about 10 s after the request, a body's
+            # size of RSS (docs/serving.md, "Memory per record")
+            body = b"".join([chunk async for chunk in proto])
         elif length and length.isdigit():
             body = await proto()  # granian reads Content-Length bytes, no more
         elif "HTTP_TRANSFER_ENCODING" in environ or scope.http_version == "2":

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from simulator import rsgi
 from simulator.app import create_app
 from simulator.rsgi import Bridge, quiet
 
@@ -220,3 +221,42 @@ def test_which_requests_are_quiet(served):
     ] == [True, True, True, False, True, False, False, False]
     served.sim.namespaces.find("calm").shared = True  # its lock a lease in Redis
     assert inline("/__ns/calm/crm/1") is False
+
+
+class ChunkedProto(Proto):
+    """A protocol that hands its body in chunks too, and says which way it was read."""
+
+    def __init__(self, body=b"", size=1000):
+        super().__init__(body)
+        self.size = size
+        self.read = []
+
+    async def __call__(self):
+        self.read.append("whole")
+        return self.body
+
+    def __aiter__(self):
+        self.read.append("chunks")
+        return self.chunks()
+
+    async def chunks(self):
+        for at in range(0, len(self.body), self.size):
+            yield self.body[at : at + self.size]
+
+
+@pytest.mark.parametrize(
+    ("length", "way"), [(rsgi.STREAMED - 1, "whole"), (rsgi.STREAMED, "chunks")]
+)
+def test_a_large_body_is_read_chunk_by_chunk_and_whole(served, length, way):
+    # a state of this many bytes (a JSON string padded out): read in chunks from
+    # STREAMED on, so that granian's allocator holds no whole body after the request
+    state = json.dumps({"api_keys": {"K": ["1"]}, "contacts": []}).encode()
+    body = state[:-1] + b', "x": "' + b"y" * (length - len(state) - 9) + b'"}'
+    assert len(body) == length
+    proto = ChunkedProto(body)
+    headers = {"content-type": "application/json", "content-length": str(length)}
+    asyncio.run(served.bridge.__rsgi__(scope("PUT", "/__sim/state/botw", headers), proto))
+    assert proto.read == [way]
+    status, _, data = proto.answer
+    assert status == 400, data  # the whole body reached the app: "x" is not a BOTW key
+    assert b"x" in data
