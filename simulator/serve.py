@@ -68,6 +68,10 @@ def gunicorn_server(config: Config, options: dict[str, Any] | None = None) -> An
             gc.disable()  # until the app is built: see _build
             from gunicorn.errors import AppImportError
 
+            from simulator.world import one_malloc_arena
+
+            one_malloc_arena()  # before the worker's threads (one_malloc_arena)
+
             from simulator.app import create_app
             from simulator.persist import Persister, SnapshotRefused
 
@@ -208,6 +212,9 @@ def _build(config: Config) -> Any:
 
     from simulator.app import CONTROL_PREFIX, create_app
     from simulator.rsgi import Bridge, quiet
+    from simulator.world import one_malloc_arena
+
+    one_malloc_arena()  # before the bridge's threads (one_malloc_arena)
 
     app = create_app(config)
     persister = None
