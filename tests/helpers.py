@@ -107,3 +107,13 @@ def read_line(stream: IO[Any], timeout: float = 30.0, what: str = "a line") -> A
     ready, _, _ = select.select([stream], [], [], timeout)
     assert ready, f"{what} was not printed within {timeout} s"
     return stream.readline()
+
+
+def vendor_backend(slug: str, seed: int = 1) -> Any:
+    """A vendor's backend on its own (no app, no namespace): a clock, seeded ids, an outbox."""
+    from simulator.clock import Clock, Ids
+    from simulator.journal import Outbox
+    from simulator.vendors import VENDORS, _base
+
+    clock = Clock()
+    return VENDORS[slug].new_backend(_base.Context(clock, Ids(seed), Outbox(100, clock)))

@@ -3,22 +3,15 @@ that held records before (a backend over a store in use), against what is stored
 customers are found by their customerId keys, having no index by code."""
 
 import pytest
+from helpers import vendor_backend
 
-from simulator.clock import Clock, Ids
 from simulator.errors import StateInvalid
 from simulator.fake import fake_state
-from simulator.journal import Outbox
-from simulator.vendors import VENDORS, _base
-
-
-def backend():
-    clock = Clock()
-    return VENDORS["antcrm"].new_backend(_base.Context(clock, Ids(1), Outbox(100, clock)))
 
 
 def test_a_load_over_stored_customers_finds_their_codes_and_references():
     doc = fake_state(3, 60, ["antcrm"])["antcrm"]
-    api = backend()
+    api = vendor_backend("antcrm")
     api.load_state(doc)
     stored = [c["customerId"] for c in doc["customers"]]
     lead = next(c for c in doc["customers"] if c["customerId"].startswith("LID-"))

@@ -5,27 +5,20 @@ the stored ones, the table having no index by number."""
 import datetime
 
 import pytest
+from helpers import vendor_backend
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.clock import Clock, Ids
 from simulator.errors import StateInvalid
 from simulator.fake import fake_state
-from simulator.journal import Outbox
 from simulator.store import tiny
 from simulator.store.interface import deferring
-from simulator.vendors import VENDORS, _base
 from simulator.vendors.crmcom.models import micros
-
-
-def backend():
-    clock = Clock()
-    return VENDORS["crmcom"].new_backend(_base.Context(clock, Ids(1), Outbox(100, clock)))
 
 
 def test_a_load_over_stored_requests_refuses_their_numbers():
     doc = fake_state(3, 20, ["crmcom"])["crmcom"]
-    api = backend()
+    api = vendor_backend("crmcom")
     api.load_state(doc)
     first = doc["provisioning_requests"][0]
     again = {
@@ -56,7 +49,7 @@ def test_the_requests_indexes_hold_no_datetime(monkeypatch):
     monkeypatch.setattr(tiny, "COMPACT_AT", 5)
     read = []
     monkeypatch.setattr(tiny, "_read", lambda *w, _r=tiny._read: read.append(w[1]) or _r(*w))
-    api = backend()
+    api = vendor_backend("crmcom")
     with deferring():
         api.load_state(fake_state(3, 40, ["crmcom"])["crmcom"])
     steps = api.store.compact()
