@@ -10,6 +10,8 @@ from simulator.store import tiny
 from simulator.world import World
 
 SEED = 5
+# a shared world's tables live in Redis: nothing there is compacted (World.compact)
+pytestmark = pytest.mark.one_process_store
 
 
 @pytest.fixture
