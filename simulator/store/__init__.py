@@ -19,6 +19,7 @@ from simulator.store.interface import (
     Documents,
     Engine,
     Entry,
+    Fill,
     KeyFunc,
     OrderFunc,
     Record,
@@ -33,6 +34,7 @@ __all__ = [
     "Documents",
     "Engine",
     "Entry",
+    "Fill",
     "KeyFunc",
     "OrderFunc",
     "Record",
@@ -67,22 +69,25 @@ class Store:
         self.engine = TinyEngine() if engine is None else engine
         self._counters: Counters | None = None
         self._documents: Documents | None = None
-        # name -> (table, its hash and ordered indexes' key functions), as first declared
-        self._tables: dict[str, tuple[Table, Mapping[str, KeyFunc], Mapping[str, OrderFunc]]] = {}
+        # name -> (table, its indexes' key functions, its fill), as first declared
+        self._tables: dict[
+            str, tuple[Table, Mapping[str, KeyFunc], Mapping[str, OrderFunc], Fill | None]
+        ] = {}
 
     def table(
         self,
         name: str,
         indexes: Mapping[str, KeyFunc] | None = None,
         ordered: Mapping[str, OrderFunc] | None = None,
+        fill: Fill | None = None,
     ) -> Table:
-        """The table ``name``, declared with the key functions of its indexes (a second
-        declaration of a name gets the first table)."""
+        """The table ``name``, declared with the key functions of its indexes and its
+        ``fill`` (``Engine.table``; a second declaration of a name gets the first table)."""
         found = self._tables.get(name)
         if found is None:
             indexes, ordered = indexes or {}, ordered or {}
-            table = self.engine.table(name, indexes, ordered)
-            found = self._tables[name] = (table, indexes, ordered)
+            table = self.engine.table(name, indexes, ordered, fill)
+            found = self._tables[name] = (table, indexes, ordered, fill)
         return found[0]
 
     def copy_to(self, target: Store) -> None:
@@ -100,8 +105,8 @@ class Store:
         write to either store meanwhile. ``ValueError`` when a target table holds
         documents (nothing is copied then)."""
         pairs = [
-            (table, target.table(name, indexes, ordered))
-            for name, (table, indexes, ordered) in self._tables.items()
+            (table, target.table(name, indexes, ordered, fill))
+            for name, (table, indexes, ordered, fill) in self._tables.items()
         ]
         taken = [dest.name for _, dest in pairs if len(dest)]
         if taken:
@@ -118,7 +123,7 @@ class Store:
         engine whose tables have none keeps its memory its own way): the functions that
         finish them."""
         steps = []
-        for table, _, _ in self._tables.values():
+        for table, *_ in self._tables.values():
             compact = getattr(table, "compact", None)
             step = compact() if compact is not None else None
             if step is not None:

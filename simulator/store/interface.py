@@ -26,6 +26,9 @@ from typing import Any, Protocol
 
 KeyFunc = Callable[[Mapping[str, Any]], Iterable[Hashable | None]]
 OrderFunc = Callable[[Mapping[str, Any]], Iterable[tuple[Hashable, Any]]]
+# A stored document as readers see it: the fields a backend may leave out of what it
+# stores, filled in (``Engine.table``'s ``fill``)
+Fill = Callable[[dict[str, Any]], dict[str, Any]]
 Entry = tuple[Any, int]  # (order key, document id), as an ordered index lists them
 # What a table's indexes hold (``Table.index_contents``): per hash index, each key with its
 # ids ascending; per ordered index, each group with its entries ascending.
@@ -314,8 +317,19 @@ class Engine(Protocol):
     """Makes the parts of one store (one vendor in one namespace)."""
 
     def table(
-        self, name: str, indexes: Mapping[str, KeyFunc], ordered: Mapping[str, OrderFunc]
-    ) -> Table: ...
+        self,
+        name: str,
+        indexes: Mapping[str, KeyFunc],
+        ordered: Mapping[str, OrderFunc],
+        fill: Fill | None = None,
+    ) -> Table:
+        """The table ``name``. With ``fill``, every document read from it (``get``,
+        ``get_many``, lookups, iteration, and the document ``update`` merges into) is
+        ``fill`` of the stored one: a backend may store documents without the fields
+        ``fill`` restores (a state load's sparse records: fewer bytes, a faster load).
+        Key functions see stored documents as they were inserted, so they must give a
+        document's keys alike with or without those fields."""
+        ...
 
     def counters(self) -> Counters: ...
 

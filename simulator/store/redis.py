@@ -36,6 +36,7 @@ from simulator.store import interface
 from simulator.store.codec import decode_entry, decode_key, dumps, encode_entry, encode_key, loads
 from simulator.store.interface import (
     Entry,
+    Fill,
     HashContents,
     KeyFunc,
     OrderedContents,
@@ -347,8 +348,10 @@ class Table:
         name: str,
         indexes: Mapping[str, KeyFunc],
         ordered: Mapping[str, OrderFunc],
+        fill: Fill | None = None,
     ) -> None:
         self.name = name
+        self._fill = fill
         self._r = engine.client
         self._s = engine.scripts
         base = engine.prefix + b"t:" + _name(name) + b":"
@@ -358,6 +361,11 @@ class Table:
         self._hash = {n: (base + b"h:" + _name(n), f) for n, f in indexes.items()}
         self._ordered = {n: (base + b"o:" + _name(n), f) for n, f in ordered.items()}
         self._hash_funcs, self._ordered_funcs = dict(indexes), dict(ordered)
+
+    def _loads(self, raw: bytes) -> dict[str, Any]:
+        """A stored document as readers see it (``Engine.table``'s ``fill``)."""
+        doc: dict[str, Any] = loads(raw)
+        return doc if self._fill is None else self._fill(doc)
 
     # -- index entries of one document ---------------------------------------------------
     def _hash_fields(self, doc: Mapping[str, Any]) -> dict[tuple[bytes, bytes], None]:
@@ -430,7 +438,7 @@ class Table:
             raw = self._r.hget(self._docs, sid)
             if raw is None:
                 return False
-            old = loads(raw)
+            old = self._loads(raw)
             new = {**old, **fields}
             before, after = self._entries(doc_id, old), self._entries(doc_id, new)
             changes = [(k, f, m, b"-") for k, f, m, _ in sorted(before - after)]
@@ -470,7 +478,7 @@ class Table:
     # -- reads ---------------------------------------------------------------------------
     def get(self, doc_id: int) -> Record | None:
         raw = self._r.hget(self._docs, _sid(doc_id))
-        return None if raw is None else Record(loads(raw), int(doc_id))
+        return None if raw is None else Record(self._loads(raw), int(doc_id))
 
     def get_many(self, doc_ids: Iterable[int]) -> list[Record | None]:
         wanted = [int(d) for d in doc_ids]
@@ -478,7 +486,7 @@ class Table:
             return []
         raws = self._r.hmget(self._docs, [_sid(d) for d in wanted])
         return [
-            None if raw is None else Record(loads(raw), doc_id)
+            None if raw is None else Record(self._loads(raw), doc_id)
             for doc_id, raw in zip(wanted, raws, strict=True)
         ]
 
@@ -495,7 +503,7 @@ class Table:
         if key is None:
             return []
         ids, raws = self._lookup(index, key, True)
-        return [Record(loads(raw), int(i)) for i, raw in zip(ids, raws, strict=True)]
+        return [Record(self._loads(raw), int(i)) for i, raw in zip(ids, raws, strict=True)]
 
     def lookup_ids(self, index: str, key: Hashable) -> list[int]:
         if key is None:
@@ -556,7 +564,7 @@ class Table:
             raws = self._r.hmget(self._docs, [_sid(i) for i in part])
             for doc_id, raw in zip(part, raws, strict=True):
                 if raw is not None:
-                    yield Record(loads(raw), doc_id)
+                    yield Record(self._loads(raw), doc_id)
 
     def __len__(self) -> int:
         return int(self._r.hlen(self._docs))
@@ -875,11 +883,15 @@ class Engine:
         self._tables: dict[str, Table] = {}
 
     def table(
-        self, name: str, indexes: Mapping[str, KeyFunc], ordered: Mapping[str, OrderFunc]
+        self,
+        name: str,
+        indexes: Mapping[str, KeyFunc],
+        ordered: Mapping[str, OrderFunc],
+        fill: Fill | None = None,
     ) -> Table:
         found = self._tables.get(name)
         if found is None:
-            found = self._tables[name] = Table(self, name, indexes, ordered)
+            found = self._tables[name] = Table(self, name, indexes, ordered, fill)
         return found
 
     def counters(self) -> Counters:

@@ -49,6 +49,7 @@ from simulator.store.interface import (
     ADOPTING,
     DEFERRED,
     Entry,
+    Fill,
     HashContents,
     KeyFunc,
     OrderedContents,
@@ -138,8 +139,10 @@ class Table:
         name: str,
         indexes: Mapping[str, KeyFunc],
         ordered: Mapping[str, OrderFunc],
+        fill: Fill | None = None,
     ) -> None:
         self.name = name
+        self._fill = fill
         self._db = db
         storage = db.storage
         assert isinstance(storage, MemoryStorage)
@@ -179,11 +182,10 @@ class Table:
         return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in doc.items()}
 
     def _open(self, held: Held) -> dict[str, Any]:
-        """The document ``held`` is, as new objects (a dict held is copied whole)."""
-        if type(held) is bytes:
-            return self._shapes.unpack(held)
-        copied: dict[str, Any] = copy_json(held)
-        return copied
+        """The document ``held`` is, as new objects (a dict held is copied whole), filled
+        (``Engine.table``)."""
+        doc: dict[str, Any] = self._shapes.unpack(held) if type(held) is bytes else copy_json(held)
+        return doc if self._fill is None else self._fill(doc)
 
     def _doc(self, doc_id: int) -> dict[str, Any] | None:
         held = self._raw(doc_id)
@@ -556,11 +558,15 @@ class Engine:
         self._tables: dict[str, Table] = {}
 
     def table(
-        self, name: str, indexes: Mapping[str, KeyFunc], ordered: Mapping[str, OrderFunc]
+        self,
+        name: str,
+        indexes: Mapping[str, KeyFunc],
+        ordered: Mapping[str, OrderFunc],
+        fill: Fill | None = None,
     ) -> Table:
         found = self._tables.get(name)
         if found is None:
-            found = self._tables[name] = Table(self._db, name, indexes, ordered)
+            found = self._tables[name] = Table(self._db, name, indexes, ordered, fill)
         return found
 
     def counters(self) -> MemoryCounters:

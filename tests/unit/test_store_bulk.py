@@ -6,6 +6,8 @@ import datetime
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sortedcontainers import SortedList
 
 from simulator.store import Store, memory, tiny
@@ -292,3 +294,20 @@ def test_a_documents_entries_of_one_order_key_share_one_tuple_and_go_together():
     table.remove([5])
     assert table.ordered("keys", ("a", "a5")) == [] and table.ordered("keys", ("b", "b5")) == []
     assert (1005, 5) not in table.ordered("keys", ("c", "shared"))
+
+
+_orders = st.one_of(
+    st.tuples(st.integers(0, 5), st.text("ab", max_size=2)),  # CRM.COM's (instant, number)
+    st.tuples(st.integers(0, 5)),
+    st.tuples(),
+)
+
+
+@given(st.lists(st.tuples(_orders, st.integers(1, 50)), min_size=1, max_size=60))
+def test_entries_sorted_by_their_lead_first_end_as_a_plain_sort_leaves_them(entries):
+    """``_sorted_once`` sorts long runs of tuple-ordered entries by their order's lead
+    first: the result is the plain sort's, each entry once, whatever the leads are."""
+    expected = sorted(set(entries))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(memory, "PRESORT", 1)
+        assert memory._sorted_once(list(entries)) == expected

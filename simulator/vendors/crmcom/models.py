@@ -172,6 +172,28 @@ def contact_name(contact: Mapping[str, Any]) -> str | None:
     return joined or None
 
 
+_BLANK_CONTACT: dict[str, Any] = {
+    **dict.fromkeys(CONTACT_KEYS),
+    "life_cycle_state": "MARKETING",
+    "organizational_unit": 0,
+}
+_BLANK_DEMOGRAPHICS = dict.fromkeys(DEMOGRAPHIC_KEYS)
+_BLANK_ROWS = tuple((kind.plural, dict.fromkeys(kind.keys)) for kind in SETS)
+
+
+def full_contact(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored contact with every field, as ``empty_contact`` lays them out (the contacts
+    table's ``fill``): a state load stores its contacts as they were sent
+    (``_load_contacts``), a request's write stores them whole. New objects throughout;
+    a whole contact gives an equal one."""
+    contact = {**_BLANK_CONTACT, **stored}
+    contact["demographics"] = {**_BLANK_DEMOGRAPHICS, **(stored.get("demographics") or {})}
+    for plural, blank in _BLANK_ROWS:
+        rows = stored.get(plural)
+        contact[plural] = [{**blank, **row} for row in rows] if rows else []
+    return contact
+
+
 def empty_contact() -> dict[str, Any]:
     contact: dict[str, Any] = dict.fromkeys(CONTACT_KEYS)
     contact.update(
@@ -217,6 +239,7 @@ class CrmcomBackend(VendorBackend):
             "contacts",
             indexes={"value": _contact_keys},
             ordered={"created": _creation_order},
+            fill=full_contact,
         )
         # no hash index by number: only a state load would read it (to refuse a number
         # used twice), and it checks its numbers against a set (the index cost 0.06 s and
@@ -660,14 +683,17 @@ class CrmcomBackend(VendorBackend):
         if problems:
             raise StateInvalid(problems)
 
-    def _load_contacts(self, contacts: list[Mapping[str, Any]], problem: Any) -> None:
+    def _load_contacts(self, contacts: list[dict[str, Any]], problem: Any) -> None:
+        """Each contact is stored as it was sent, its unknown keys dropped and its missing
+        ids and numbers given, not laid over the template of every field: the contacts
+        table's ``fill`` (``full_contact``) adds the rest when one is read. A state load's
+        contact carries a few of the 44 fields; stored whole it took twice the time to
+        build and pack (docs/serving.md, "State loads"). The sent document is not
+        changed: a contact that needs a change is copied first."""
         numbers = [CONTACT_NUMBER.fullmatch(c.get("number") or "") for c in contacts]
         self._counters.raise_to("number", max((int(m.group(1)) for m in numbers if m), default=0))
-        # A contact (or a set's item) whose keys are all known is laid over a template of
-        # its keys (the same dict, built with fewer steps: a state load makes 100,000)
-        template, known = empty_contact(), frozenset(CONTACT_KEYS)
-        empty_demographics = template["demographics"]
-        items = [(kind, dict.fromkeys(kind.keys), frozenset(kind.keys)) for kind in SETS]
+        known = frozenset(CONTACT_KEYS)
+        items = [(kind.plural, kind.keys, frozenset(kind.keys)) for kind in SETS]
         # The ids and numbers of the contacts loaded here, as the "value" index holds them
         # (non-empty strings): the index is read only for contacts stored before (none on a
         # state load), so that it is filled in bulk after (store.interface.deferring)
@@ -679,28 +705,27 @@ class CrmcomBackend(VendorBackend):
             return bool(self.contacts.lookup_ids("value", value_key(field, value)))
 
         for i, c in enumerate(contacts):
-            if c.keys() <= known:
-                contact = {**template, **c}
-            else:
-                contact = {**template}
-                contact.update({k: c[k] for k in CONTACT_KEYS if k in c})
-            contact["demographics"] = {**empty_demographics, **(c.get("demographics") or {})}
-            for kind, blank, fields in items:
-                kept = contact[kind.plural] = []
-                for item in c.get(kind.plural, []):
-                    if item.keys() <= fields:
-                        row = {**blank, **item}
-                    else:
-                        row = {**blank}
-                        row.update({k: item[k] for k in kind.keys if k in item})
-                    if not row["id"]:
+            contact = c if c.keys() <= known else {k: c[k] for k in CONTACT_KEYS if k in c}
+            for plural, keys, fields in items:
+                rows = c.get(plural)
+                for n, item in enumerate(rows or ()):
+                    if item.keys() <= fields and item.get("id"):
+                        continue
+                    if contact is c:
+                        contact = {**c}
+                    if contact[plural] is rows:
+                        contact[plural] = list(rows)
+                    row = {k: item[k] for k in keys if k in item}
+                    if not row.get("id"):
                         row["id"] = self._new_item_id()
-                    kept.append(row)
-            dob = contact["demographics"].get("date_of_birth")
+                    contact[plural][n] = row
+            dob = (contact.get("demographics") or {}).get("date_of_birth")
             if dob is not None and not valid_date(dob):
                 problem(f"/contacts/{i}/demographics/date_of_birth", "not a valid date")
                 continue
-            cid, number = contact["id"], contact["number"]
+            cid, number = contact.get("id"), contact.get("number")
+            if not cid or not number:
+                contact = {**contact} if contact is c else contact
             if not cid:
                 cid = contact["id"] = self._new_id()
             elif cid in ids or (before and stored("id", cid)):
