@@ -7,7 +7,9 @@ KiB. Packed, a document is the ``marshal`` bytes (CPython's own format: exact fo
 float, bool and None, the latter two kept apart from 0 and 1) of its values: each dict
 down to ``SHAPED`` levels (a list counts as one) becomes a tuple of its shape's number
 (the tuple of its keys, in order, kept once per table in a ``Shapes`` registry) and its
-values; deeper ones stay dicts, keys and all (marshal writes any nesting). The BOTW
+values, the number written as ``-1 - number`` when no value is a dict or a list (then
+unpacking zips keys and values without a look at each); deeper ones stay dicts, keys and
+all (marshal writes any nesting). The BOTW
 contact packs into about 140 bytes, the CRM.COM contact into about 280 (its template's
 null fields are a byte each). Packing and unpacking take 1 to 4 µs per document
 (docs/serving.md, "Memory per record").
@@ -79,33 +81,44 @@ class Shapes:
         if number is None:
             number = self._number(keys)
         # below the shaped levels the values as they are: marshal writes them, or refuses
-        values = doc.values() if depth >= SHAPED else self._items(doc.values(), depth)
+        values: Iterable[Any]
+        if depth >= SHAPED:
+            values, flat = doc.values(), True
+        else:
+            values, flat = self._items(doc.values(), depth)
         if number is None:  # the registry is full: the dict as it is, its values packed
             return dict(zip(keys, values, strict=True))
-        return (number, *values)
+        # a dict with nothing to unpack among its values is marked by its shape's number
+        # below zero: ``_open`` zips it without a look at each value (a flat record, most
+        # of a page that CRM.COM's get_pending reads)
+        return (-1 - number if flat else number, *values)
 
     def _list(self, items: list[Any], depth: int) -> list[Any]:
-        return items if depth >= SHAPED else self._items(items, depth)
+        return items if depth >= SHAPED else self._items(items, depth)[0]
 
     # A plain loop: for a few dozen values, faster than C's map and compress (their
     # iterators cost more than they save), 4.4 µs against 10.5 for an AntCRM customer.
-    def _items(self, values: Iterable[Any], depth: int) -> list[Any]:
-        """``values`` (a dict's at ``depth``, or a list's) with their dicts and lists packed."""
+    def _items(self, values: Iterable[Any], depth: int) -> tuple[list[Any], bool]:
+        """``values`` (a dict's at ``depth``, or a list's) with their dicts and lists
+        packed, and whether there were none (nothing for ``_opened`` to unpack)."""
         out: list[Any] = []
         add, scalars = out.append, _SCALARS
+        flat = True
         for value in values:
             kind = type(value)
             if kind in scalars:
                 add(value)
             elif kind is dict:
                 add(self._dict(value, depth + 1))
+                flat = False
             elif kind is list:
                 add(self._list(value, depth + 1) if value else value)
+                flat = False
             elif kind is tuple:
                 raise Unpackable("a tuple is not packed")
             else:
                 add(value)  # marshal writes it, or refuses
-        return out
+        return out, flat
 
     def unpack(self, data: bytes) -> dict[str, Any]:
         """The document ``pack`` was given (equal, in the same key order; new objects)."""
@@ -113,7 +126,10 @@ class Shapes:
 
     def _open(self, value: Any, depth: int) -> Any:
         if type(value) is tuple:
-            keys, values = self._keys[value[0]], value[1:]
+            number = value[0]
+            if number < 0:  # nothing to unpack among its values (``_dict``)
+                return dict(zip(self._keys[-1 - number], value[1:], strict=True))
+            keys, values = self._keys[number], value[1:]
         else:  # a dict the registry had no number for
             keys, values = tuple(value), tuple(value.values())
         if depth < SHAPED:

@@ -2,6 +2,7 @@
 equal, in the same key order and with its types (True is not 1), as new objects; what
 cannot be packed says so; the shape registry is bounded and safe across threads."""
 
+import marshal
 import math
 import threading
 from datetime import UTC, datetime
@@ -140,3 +141,15 @@ def test_shapes_registered_from_threads_read_back_whole():
     for pairs in results.values():
         for doc, data in pairs:
             assert shapes.unpack(data) == doc
+
+
+def test_a_dict_with_nothing_to_unpack_is_marked_and_read_without_a_walk(monkeypatch):
+    shapes = Shapes()
+    flat = {"number": "PR1", "provider_id": "P", "executed_date": None, "n": 2}
+    nested = {"id": "C1", "demographics": {"gender": "MALE"}, "phones_set": []}
+    flat_data, nested_data = shapes.pack(flat), shapes.pack(nested)
+    assert marshal.loads(flat_data)[0] < 0  # -1 - its shape's number
+    top = marshal.loads(nested_data)
+    assert top[0] >= 0 and top[2][0] < 0  # the demographics inside are flat
+    monkeypatch.setattr(Shapes, "_opened", lambda *_: pytest.fail("walked a flat dict"))
+    assert same(shapes.unpack(flat_data), flat)

@@ -27,7 +27,7 @@ def clean(value: str | None) -> str | None:
 
 
 def digits(phone: str | None) -> str | None:
-    found = "".join(ch for ch in phone or "" if ch.isdigit())
+    found = "".join(filter(str.isdigit, phone or ""))  # C's loop: 4 calls per create
     return found or None
 
 
