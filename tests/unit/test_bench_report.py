@@ -120,3 +120,34 @@ def test_a_wiremock_still_warming_up_is_said_so(run: ModuleType) -> None:
     assert "not steady" not in render(run, doc)
     doc["wiremock"]["warm"] = False
     assert "(**not steady after 90 s**: the machine was busy" in render(run, doc)
+
+
+class _FallingServer:
+    """A worker whose RSS falls for a while after a load, then holds."""
+
+    def __init__(self, readings: list[float]) -> None:
+        self.readings = readings
+        self.reads = 0
+
+    def rss(self) -> float:
+        value = self.readings[min(self.reads, len(self.readings) - 1)]
+        self.reads += 1
+        return value
+
+
+def test_settled_rss_waits_for_the_fall_to_end(run: ModuleType, monkeypatch) -> None:
+    monkeypatch.setattr(run, "SETTLE_POLL_S", 0)
+    falling = _FallingServer([900.0, 850.0, 800.0, 700.0, 650.0, 650.2, 650.0, 649.9, 650.1])
+    assert run.settled_rss(falling) == 650.1
+    assert falling.reads == 9  # stopped once four reads in a row held
+    flat = _FallingServer([500.0])
+    assert run.settled_rss(flat) == 500.0 and flat.reads == 1 + run.SETTLE_QUIET
+
+
+def test_the_loads_table_shows_the_rss_right_after_and_settled(run: ModuleType) -> None:
+    doc = report(run)
+    for load in doc["loads"].values():
+        load["rss_after_mib"] = load["rss_delta_mib"] + 40
+    text = render(run, doc)
+    line = row(text, "| crmcom | 100,000 |")
+    assert "| 235 | 195 | 2.00 (miss) |" in line
