@@ -182,10 +182,10 @@ _BLANK_ROWS = tuple((kind.plural, dict.fromkeys(kind.keys)) for kind in SETS)
 
 
 def full_contact(stored: dict[str, Any]) -> dict[str, Any]:
-    """A stored contact with every field, as ``empty_contact`` lays them out (the contacts
-    table's ``fill``): a state load stores its contacts as they were sent
-    (``_load_contacts``), a request's write stores them whole. New objects throughout;
-    a whole contact gives an equal one."""
+    """A stored contact with every field, in ``CONTACT_KEYS``' order, the empty ones null
+    or blank but for the defaults in ``_BLANK_CONTACT`` (the contacts table's ``fill``): a
+    state load stores its contacts as they were sent (``_load_contacts``), a request's
+    write stores them whole. New objects throughout; a whole contact gives an equal one."""
     contact = {**_BLANK_CONTACT, **stored}
     contact["demographics"] = {**_BLANK_DEMOGRAPHICS, **(stored.get("demographics") or {})}
     for plural, blank in _BLANK_ROWS:
@@ -195,16 +195,8 @@ def full_contact(stored: dict[str, Any]) -> dict[str, Any]:
 
 
 def empty_contact() -> dict[str, Any]:
-    contact: dict[str, Any] = dict.fromkeys(CONTACT_KEYS)
-    contact.update(
-        life_cycle_state="MARKETING",
-        organizational_unit=0,
-        demographics=dict.fromkeys(DEMOGRAPHIC_KEYS),
-        addresses_set=[],
-        phones_set=[],
-        emails_set=[],
-    )
-    return contact
+    """A new contact: every field empty but its defaults (a MARKETING contact of unit 0)."""
+    return full_contact({})
 
 
 def _request_order(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
