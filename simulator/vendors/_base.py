@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from flask import Blueprint, Response, g
 
-from simulator.errors import VendorError
+from simulator.errors import VendorError, encode_json
 from simulator.http import read_form, read_form_and_query, read_json, read_query
 from simulator.store import Store
 
@@ -97,6 +97,22 @@ class VendorBackend:
         """Set what ``dump_config`` gave on a fresh backend whose store holds the data
         already (derived lookups rebuilt from it). Subclasses call the base's first."""
         self.loaded = bool(doc.get("loaded", False))
+
+
+class Kept(dict[str, Any]):
+    """A part of an answer that a backend keeps and returns again, unchanged, while what it
+    shows stays the same (get_pending's page that a client polls). Nobody changes it, so
+    its JSON is encoded once: ``encoded``."""
+
+    __slots__ = ("_encoded",)
+
+    def encoded(self) -> bytes:
+        """``encode_json(self)``, computed on the first call."""
+        try:
+            return self._encoded
+        except AttributeError:
+            self._encoded: bytes = encode_json(self)
+            return self._encoded
 
 
 @dataclass(frozen=True)

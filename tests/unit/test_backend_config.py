@@ -411,3 +411,28 @@ def test_antcrm_codes_duplicates_and_trial_sms_are_shared(worlds):
 
 def code_number(code: str) -> int:
     return int(code.partition("-")[2])
+
+
+def test_crmcom_get_pending_pages_are_kept_per_version_of_the_requests(worlds):
+    """A page is answered again from what b2 kept while the requests stay at one version;
+    the same requests (same rows, same order) loaded again with other content through
+    another backend give b2 the new page, though its rows are the same ones."""
+    b1 = worlds.loaded("crmcom", state_of("crmcom"))
+    b2 = worlds.beside(b1, "crmcom")
+    query = crmcom.get_pending_provisioning_requests(
+        {"provisioning_provider_identifier": "id=PROV1", "number_of_results": "50", "offset": "0"}
+    )
+    first = b2.get_pending_provisioning_requests(query)
+    assert b2.get_pending_provisioning_requests(query) is first  # kept, not read again
+    numbers = pending_numbers(b2)
+    assert numbers
+    doc = state_of("crmcom")
+    for r in doc["provisioning_requests"]:
+        r["number"] = r["number"] + "-NEW"
+    b3 = worlds.backend("crmcom")
+    for table in (b3.tokens, b3.contacts, b3.requests):
+        table.truncate()
+    b3.load_state(doc)
+    assert pending_numbers(b2) == [n + "-NEW" for n in numbers]
+    again = b2.get_pending_provisioning_requests(query)
+    assert again is not first and again != first

@@ -25,7 +25,7 @@ from typing import Any
 
 from simulator.clock import iso, parse_iso
 from simulator.errors import StateInvalid
-from simulator.vendors._base import Context, VendorBackend
+from simulator.vendors._base import Context, Kept, VendorBackend
 from simulator.vendors.crmcom import errors, parsing
 from simulator.vendors.crmcom.parsing import (
     DEMO_IDENTIFIERS,
@@ -43,6 +43,7 @@ WINDOW = timedelta(days=7)
 # store document naming the provisioning requests' current version: every write to that
 # table puts a new one, and get_pending's cache holds lists of one version only
 REQUESTS_VERSION = "provisioning_requests.version"
+PAGES = 64  # get_pending pages kept per backend, while the requests are one version
 DEFAULT_TTL = 7200
 DEFAULT_UNIQUENESS = ("passport_number", "id_number")
 
@@ -226,6 +227,9 @@ class CrmcomBackend(VendorBackend):
         # provider id -> (version, cutoff, eligible [(order key, doc id)]) for get_pending
         # paging; ``version`` is the requests' (REQUESTS_VERSION) the list was built from
         self._eligible: dict[str, tuple[Any, int, list[tuple[Any, int]]]] = {}
+        # get_pending's answers while the requests are at ``version``: (version, {(doc ids
+        # of the page, keys): Page}); a poll of an unchanged page reads no record
+        self._pages: tuple[Any, dict[tuple[tuple[int, ...], tuple[str, ...]], Kept]] = (None, {})
         self.tokens = self.store.table("tokens", indexes={"token": lambda t: [t["token"]]})
         self.contacts = self.store.table(
             "contacts",
@@ -485,17 +489,37 @@ class CrmcomBackend(VendorBackend):
         return self._hex32()
 
     # -- provisioning ---------------------------------------------------------------------
-    def get_pending_provisioning_requests(self, pending: parsing.Pending) -> dict[str, Any]:
-        """GET provisioning/generic_provisioning_requests/get_pending: one page (CC-PEND-2)."""
+    def get_pending_provisioning_requests(self, pending: parsing.Pending) -> Kept:
+        """GET provisioning/generic_provisioning_requests/get_pending: one page (CC-PEND-2).
+
+        The answer is kept while the requests stay at one version (a client polls the same
+        page until something changes): the same page of the same requests is the same
+        answer, returned again without reading a record. Callers must not change it."""
         field, value = pending.provider
         size, skip = pending.page.size, pending.page.skip
-        keys = [k for k in ("subscriptions_set",) if pending.fields is None or k in pending.fields]
+        wanted = pending.fields
+        keys = tuple(k for k in ("subscriptions_set",) if wanted is None or k in wanted)
         provider = self._providers.get((field, value))
         if provider is None:
             raise errors.EntityNotFound("provisioning provider", field, value)
-        eligible = self._eligible_requests(provider["id"], micros(self.ctx.clock.now() - WINDOW))
+        cutoff = micros(self.ctx.clock.now() - WINDOW)
+        eligible = self._eligible_requests(provider["id"], cutoff)
+        version = self._eligible[provider["id"]][0]
+        ids = tuple(doc_id for _, doc_id in eligible[skip : skip + size])
+        kept_version, pages = self._pages
+        if kept_version != version:
+            pages = {}
+            self._pages = (version, pages)
+        found = pages.get((ids, keys))
+        if found is None:
+            if len(pages) >= PAGES:
+                del pages[next(iter(pages))]
+            found = pages[ids, keys] = Kept(self._pending_page(ids, keys))
+        return found
+
+    def _pending_page(self, ids: tuple[int, ...], keys: tuple[str, ...]) -> dict[str, Any]:
         groups: dict[str, dict[str, Any]] = {}
-        for r in self.requests.get_many(doc_id for _, doc_id in eligible[skip : skip + size]):
+        for r in self.requests.get_many(ids):
             assert r is not None
             group = groups.get(r["subscription_number"])
             if group is None:
