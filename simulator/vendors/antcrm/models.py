@@ -220,6 +220,12 @@ class AntcrmBackend(VendorBackend):
         self.tickets = self.store.table(
             "tickets", indexes={"ticketId": lambda t: [(t["org_id"], t["ticketId"])]}
         )
+        # History lines and notes that requests add to a stored record: a row each, under
+        # ``of`` (``<table>:<doc id>:<list>``), instead of a longer list in the record: a
+        # duplicate's or a note's cost does not grow with the lines its record already holds
+        # (a record is stored packed: its update repacks all of it). ``dump_state`` appends
+        # them to the record's own list, in the order they came.
+        self.lines = self.store.table("lines", indexes={"of": lambda r: [r["of"]]})
 
     # == the operation ====================================================================
     def authorize(self, *, listener_id: str, client_ip: str | None) -> dict[str, Any]:
@@ -356,7 +362,7 @@ class AntcrmBackend(VendorBackend):
             if deal is None:
                 how = f"dealId {deal_id!r}" if deal_id is not None else f"name {deal_name!r}"
                 return "ignored", None, f"no deal has {how}"
-            self.deals.update(deal.doc_id, {"notes": [*deal["notes"], note]})
+            self._add_line("deals", deal, "notes", note)
             return "created", deal["dealId"], f"note on deal {deal['dealId']}"
         if customer_id is None:
             customer_id = contact_code  # AC-NOTE-1: contactId is the customer's code
@@ -376,7 +382,7 @@ class AntcrmBackend(VendorBackend):
             raise Invalid("a contact note needs customerId, contactId, passport, email or phone")
         if target is None:
             return "ignored", None, f"no {POOL_WORDS[pool]} has {how}"
-        self.customers.update(target.doc_id, {"notes": [*target["notes"], note]})
+        self._add_line("customers", target, "notes", note)
         return "created", target["customerId"], f"note on {target['customerId']}"
 
     def add_deal(self, call: Call, data: Mapping[str, Any]) -> Result:
@@ -779,8 +785,8 @@ class AntcrmBackend(VendorBackend):
             company_id = self._company_for(call, p.company, by_code=True)
             if company_id is not None:
                 changes["companyId"] = company_id
-        changes["history"] = [*target["history"], self._history_line(call, "updated")]
         self.customers.update(target.doc_id, changes)
+        self._history(target, call, "updated")
         return "updated", target["customerId"], None
 
     def _target(self, org: str, pool: str, p: Profile) -> tuple[Record | None, str, str]:
@@ -812,8 +818,29 @@ class AntcrmBackend(VendorBackend):
         return found, f"passport {p.passport!r}", pool
 
     def _history(self, record: Record, call: Call, kind: str) -> None:
-        line = self._history_line(call, kind)
-        self.customers.update(record.doc_id, {"history": [*record["history"], line]})
+        self._add_line("customers", record, "history", self._history_line(call, kind))
+
+    def _add_line(self, table: str, record: Record, field: str, line: dict[str, Any]) -> None:
+        """Append ``line`` to the ``field`` list of ``record`` of ``table`` (``lines``)."""
+        self.lines.insert({"of": f"{table}:{record.doc_id}:{field}", "line": line})
+
+    def _with_lines(self, table: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The records of ``table`` as a dump shows them: copies, their ``fields`` lists
+        followed by the lines requests added (one pass over ``lines``, not a lookup each)."""
+        added: dict[str, list[dict[str, Any]]] = {}
+        if len(self.lines):
+            for row in self.lines:
+                added.setdefault(row["of"], []).append(row["line"])
+        records = []
+        for r in self.store.table(table):
+            doc = _copy(r)
+            if added:
+                for field in fields:
+                    more = added.get(f"{table}:{r.doc_id}:{field}")
+                    if more:
+                        doc[field].extend(_copy(line) for line in more)
+            records.append(doc)
+        return records
 
     def _history_line(self, call: Call, kind: str) -> dict[str, Any]:
         texts = {
@@ -1106,8 +1133,8 @@ class AntcrmBackend(VendorBackend):
                 {**_copy(o), "trial_sms_remaining": self._trial_left(o)} for o in self.orgs.values()
             ],
             "listeners": [_copy(li) for li in self.listeners.values()],
-            "customers": [_copy(c) for c in self.customers],
-            "deals": [_copy(d) for d in self.deals],
+            "customers": self._with_lines("customers", ("history", "notes")),
+            "deals": self._with_lines("deals", ("notes",)),
             "tickets": [_copy(t) for t in self.tickets],
         }
 
