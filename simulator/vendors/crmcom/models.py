@@ -212,6 +212,12 @@ def _request_created(r: Mapping[str, Any]) -> Iterable[tuple[Any, Any]]:
     return [(r["provider_id"], _order_instant(r["created_date"]))]
 
 
+@functools.lru_cache(maxsize=256)
+def _asked(fields: frozenset[str]) -> tuple[str, ...]:
+    """The representation's keys that ``fields_set`` names, in the representation's order."""
+    return tuple(k for k in REPRESENTATION_KEYS if k in fields)
+
+
 class CrmcomBackend(VendorBackend):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
@@ -366,17 +372,18 @@ class CrmcomBackend(VendorBackend):
         self, contact: Mapping[str, Any], fields: parsing.FieldsSet
     ) -> dict[str, Any]:
         """``data`` of the contact methods (CC-REP-1), only the keys asked for (all: None)."""
-        full: dict[str, Any] = {}
-        for key in REPRESENTATION_KEYS:
+        keys = REPRESENTATION_KEYS if fields is None else _asked(fields)
+        shown: dict[str, Any] = {}
+        for key in keys:  # only the keys asked for are built (the sets are copied)
             if key == "name":
-                full[key] = contact_name(contact)
+                shown[key] = contact_name(contact)
             elif key == "demographics":
-                full[key] = dict(contact.get(key) or {})
+                shown[key] = dict(contact.get(key) or {})
             elif key.endswith("_set"):
-                full[key] = [dict(item) for item in contact.get(key) or []]
+                shown[key] = [dict(item) for item in contact.get(key) or []]
             else:
-                full[key] = contact.get(key)
-        return {k: full[k] for k in REPRESENTATION_KEYS if fields is None or k in fields}
+                shown[key] = contact.get(key)
+        return shown
 
     def show_contact_information(self, show: parsing.Show) -> dict[str, Any]:
         """GET contact_information/show: one contact, by identifier ``field=value``."""
