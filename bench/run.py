@@ -51,6 +51,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -425,26 +426,36 @@ def operations(base: str, size: int) -> list[Op]:
         Op("crmcom show_contact_information", "crmcom", "GET", {}, shows, expect(200, '"OK"'))
     )
     pending = min(size, SAMPLE) * 7 // 10 // 2  # PENDING requests of PROV1 in the sample
-    pages = [
-        (
-            "GET",
-            "/crmapi/rest/v2/provisioning/generic_provisioning_requests/get_pending"
-            "?token={token}&provisioning_provider_identifier=id=PROV1&number_of_results=50"
-            f"&offset={offset}",
-            "",
+
+    def pages(offsets: Iterable[int]) -> list[tuple[str, str, str]]:
+        return [
+            (
+                "GET",
+                "/crmapi/rest/v2/provisioning/generic_provisioning_requests/get_pending"
+                "?token={token}&provisioning_provider_identifier=id=PROV1&number_of_results=50"
+                f"&offset={offset}",
+                "",
+            )
+            for offset in offsets
+        ]
+
+    # A poller reads the same few pages until something changes: the backend keeps them
+    # (CRM.COM's PAGES). Every offset in turn (300 and more, PAGES is 64) reads each
+    # page's records: the first read of a page.
+    for name, offsets in (
+        ("crmcom get_pending (polled page of 50)", range(0, 8 * 7, 7)),
+        ("crmcom get_pending (page of 50, first read)", range(max(1, pending - 50))),
+    ):
+        ops.append(
+            Op(
+                name,
+                "crmcom",
+                "GET",
+                {},
+                pages(offsets),
+                expect(200, "pending_provisioning_requests_set"),
+            )
         )
-        for offset in range(0, max(1, pending - 50), 7)
-    ]
-    ops.append(
-        Op(
-            "crmcom get_pending (page of 50)",
-            "crmcom",
-            "GET",
-            {},
-            pages,
-            expect(200, "pending_provisioning_requests_set"),
-        )
-    )
     return ops
 
 
