@@ -428,7 +428,7 @@ class AntcrmBackend(VendorBackend):
                 {
                     "dealId": str(new_id),
                     "org_id": org,
-                    **_copy(DEAL_DEFAULTS),
+                    **DEAL_DEFAULTS,  # not copied: the store keeps a copy
                     **{k: v for k, v in fields.items() if v is not None},
                     **{k: v for k, v in configured.items() if v is not None},
                     "name": name,
@@ -501,7 +501,7 @@ class AntcrmBackend(VendorBackend):
             {
                 "ticketId": str(ticket_id),
                 "org_id": org,
-                **_copy(TICKET_DEFAULTS),
+                **TICKET_DEFAULTS,  # not copied: the store keeps a copy
                 **record,
                 "customer": linked,
                 "dealId": deal[0]["dealId"] if deal else None,
@@ -717,7 +717,7 @@ class AntcrmBackend(VendorBackend):
             "customerId": code,
             "org_id": call.org_id,
             "kind": kind,
-            **_copy(CUSTOMER_DEFAULTS),
+            **CUSTOMER_DEFAULTS,  # not copied: the store keeps a copy of what it is given
             **{k: v for k, v in p.scalars().items() if v is not None},
             "emails": p.emails,
             "phones": p.phones,
