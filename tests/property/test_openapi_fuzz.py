@@ -12,7 +12,10 @@ say, not leniency:
   with pointers for them (spec: "400 problem with pointers if it is invalid"), so a
   schema-valid state document may be a 400.
 
-The stateful phase has nothing to chain: the document declares no links.
+The stateful phase has nothing to chain: the document declares no links. The journal
+patterns (``POST /__sim/journal/find`` and ``/count``) are fuzzed with valid documents only:
+Schemathesis' negative fuzzing fails to generate from their schema now and then (its own
+UnsupportedSchema or InvalidSchema); their invalid documents come from the coverage phase.
 Bounded for CI: five examples per operation, the coverage phase's negative cases skipped for
 the three largest vendor request schemas (about 35 s of CPU).
 """
@@ -33,6 +36,15 @@ CONFIG = SchemathesisConfig.from_dict(
             {
                 "include-path-regex": LARGEST,
                 "phases": {"coverage": {"generation": {"mode": "positive"}}},
+            },
+            # the journal patterns' schema (request-pattern.json: a `not` below the root,
+            # arrays with `$contains`) is one Schemathesis' negative fuzzing cannot always
+            # mutate: about one draw in ten raises UnsupportedSchema or InvalidSchema while
+            # generating, a failure of the generator, not of crmsim. Their negative cases
+            # come from the coverage phase, which builds them without that mutation.
+            {
+                "include-path-regex": "^/__sim/journal/(find|count)$",
+                "phases": {"fuzzing": {"generation": {"mode": "positive"}}},
             },
             {
                 "include-tag": "CRM.COM Web API v2",
