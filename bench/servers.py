@@ -16,6 +16,18 @@ pool: the bridge before its inline path), `granian+asyncio`, `granian+uvloop`,
 `granian+rloop` (the event loop), `granian+rust`, `granian+aiotasks` (granian's Rust
 task implementation or asyncio's), `granian+rt2` (two runtime threads); options combine:
 `granian+pool+asyncio+aiotasks` is `crmsim serve` as it was before issue 16's changes.
+
+Two floors, served by this file under granian with `crmsim serve`'s options (RSGI, uvloop,
+asyncio's tasks, one worker), for `--ops health,botw create` only (docs/serving.md, "What
+0.6 of the ceiling would take"):
+
+* `floor-bare`: answers a constant to every request (a POST's body is read first): what
+  granian and the load generator cost with no Python work at all;
+* `floor-direct`: BOTW create without Flask: the same key check, form parser, contract
+  check (crmsim's schemas), backend (its store, indexes, ids) and journal entry as
+  crmsim's create, called directly from the RSGI handler; health a constant. What a
+  vendor request costs once Flask's request cycle and the pipeline's generic steps are
+  taken out, and what `floor-direct`'s create reaches against crmsim's own health.
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "wrk" / "requests.lua"
@@ -85,6 +98,119 @@ def serve_variant(name: str, port: int) -> None:
     serve.serve_granian(Config.from_env().merged({"port": port}))
 
 
+HEALTH = b'{"status":"ok"}'
+JSON = [("Content-Type", "application/json")]
+
+
+class Floor:
+    """``floor-bare`` (``direct`` False) or ``floor-direct``: an RSGI app (module docstring)."""
+
+    def __init__(self, direct: bool) -> None:
+        self.direct = direct
+        if direct:
+            from simulator import create_app
+
+            self.app = create_app({"seed": 1})
+            self.sim = self.app.extensions["crmsim"]
+
+    def __rsgi_init__(self, _loop: object) -> None:
+        return None
+
+    def __rsgi_del__(self, _loop: object) -> None:
+        return None
+
+    def answer(self, proto: Any, status: int, body: bytes, headers: list[Any] = JSON) -> None:
+        proto.response_bytes(status, [*headers, ("Content-Length", str(len(body)))], body)
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.method == "GET":
+            return self.answer(proto, 200, HEALTH)
+        body = await proto()
+        if not self.direct:
+            return self.answer(proto, 201, HEALTH)
+        if scope.path.startswith("/__sim/"):  # the state: through crmsim's own control plane
+            client = self.app.test_client()
+            got = client.put(scope.path, data=body, content_type="application/json")
+            return self.answer(proto, got.status_code, got.get_data())
+        status, headers, out = self.create(scope, body)
+        return self.answer(proto, status, out, headers)
+
+    def create(self, scope: Any, body: bytes) -> tuple[int, list[Any], bytes]:
+        """BOTW create_contact, its vendor steps as crmsim takes them, without Flask."""
+        from simulator.errors import VendorError, encode_json
+        from simulator.http import BadBody, parse_urlencoded
+        from simulator.journal import ENTRY_OVERHEAD, Raw
+        from simulator.vendors.botw import parsing
+
+        started = time.perf_counter()
+        world = self.sim.namespaces.find("default")
+        assert not world.faults.rules and not world.settings["latency"]
+        headers = list(scope.headers.items())
+        sent = dict(headers)
+        listing = scope.path.removeprefix("/crm/")
+        with world.lock:
+            try:
+                form = sent.get("content-type") == "application/x-www-form-urlencoded"
+                document = parse_urlencoded(body) if form else {}
+            except BadBody:
+                document = {}
+            violations = self.sim.schemas.validate("botw/create_contact.request.json", document)
+            api = world.backends["botw"]
+            scheme, _, key = sent.get("authorization", "").partition(" ")
+            try:
+                api.authorize(key.strip() or None if scheme.lower() == "bearer" else None, listing)
+                contact = parsing.create_contact(document)
+                api.create_contact(listing, contact, scope.client.rpartition(":")[0])
+                status = 201
+                out = encode_json(
+                    {"status": "success", "message": "New contact successfully updated."}
+                )
+            except VendorError as exc:
+                response = exc.to_response()
+                status, out = response.status_code, response.get_data()
+            answered = [*JSON, ("X-Sim-Violations", str(len(violations)))]
+            keep = world.journal_body_bytes
+            request = Raw(
+                headers, body, "application/x-www-form-urlencoded", scope.query_string, False, keep
+            )
+            response_raw = Raw(answered, out, "application/json", keep=keep)
+            entry = {
+                "at": world.clock.now(),
+                "vendor": "botw",
+                "operation": "botw.create_contact",
+                "request": {"method": scope.method, "path": scope.path, "raw": request},
+                "response": {"status": status, "raw": response_raw},
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "violations": violations,
+                "fault": None,
+                "outcomes": None,
+            }
+            world.journal.append(entry, ENTRY_OVERHEAD + request.size() + response_raw.size())
+            world.changes += 1
+        return status, answered, out
+
+
+def serve_floor(name: str, port: int) -> None:
+    """``floor-bare`` or ``floor-direct`` on ``port`` (module docstring)."""
+    from functools import partial
+
+    from granian.constants import Interfaces, Loops, TaskImpl
+    from granian.log import LogLevels
+    from granian.server.mp import MPServer
+
+    server = MPServer(
+        "floor",
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces.RSGI,
+        workers=1,
+        loop=Loops.uvloop,
+        task_impl=TaskImpl.asyncio,
+        log_level=LogLevels.warning,
+    )
+    server.serve(target_loader=partial(Floor, name == "floor-direct"), wrap_loader=False)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -102,7 +228,7 @@ def call(method: str, url: str, body: bytes | None = None, ctype: str = "") -> i
 def start(name: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     kind, _, threads = name.partition(":")  # "granian:4": granian with --threads 4
-    if kind.startswith("granian+"):
+    if kind.startswith(("granian+", "floor-")):
         args = [str(Path(__file__).resolve()), "--serve", kind, "--port", str(port)]
     elif kind == "granian-wsgi":
         args = SERVERS[kind][:-1] + ["--port", str(port), SERVERS[kind][-1]]
@@ -198,6 +324,8 @@ def main() -> None:
     parser.add_argument("--serve", help="serve this variant (granian+...) on --port")
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
+    if args.serve and args.serve.startswith("floor-"):
+        return serve_floor(args.serve, args.port)
     if args.serve:
         return serve_variant(args.serve, args.port)
     names = args.servers.split(",")
