@@ -79,6 +79,8 @@ def entry_fields(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# floor-direct draws ids as one process does; a shared world draws request n from stream n
+@pytest.mark.one_process_store
 @pytest.mark.parametrize(
     ("key", "body"),
     [
