@@ -33,6 +33,7 @@ asyncio's tasks, one worker), for `--ops health,botw create` only (docs/serving.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -131,6 +132,12 @@ class Floor:
         if scope.path.startswith("/__sim/"):  # the state: through crmsim's own control plane
             client = self.app.test_client()
             got = client.put(scope.path, data=body, content_type="application/json")
+            from simulator.serve import steady_gc
+
+            # the collector as `crmsim serve`'s worker keeps it (simulator/serve.py)
+            gc.collect()
+            gc.freeze()
+            steady_gc()
             return self.answer(proto, got.status_code, got.get_data())
         status, headers, out = self.create(scope, body)
         return self.answer(proto, status, out, headers)
