@@ -20,6 +20,11 @@ uses (docs/serving.md, "Where the time goes").
   app context's signals are sent only when something listens.
 * **Coroutine checks.** Flask asks, for every view and hook, whether it is a coroutine
   (``inspect`` on its code flags); the answer for a function never changes, so it is kept.
+* **Kept routes.** A request whose ``Host`` and route (path, method, scheme) the app has
+  seen before gets a request context with no URL adapter, its route taken as found, its
+  hooks as collected (``KeptRequestContext``); the app context makes no adapter either
+  when there is no ``SERVER_NAME``, and a view's ``Response`` is not looked at again by
+  ``make_response``.
 * **WSGI headers.** Werkzeug copies an answer's headers to fix ``Location`` and
   ``Content-Length``; an answer that needs neither (no ``Location``, a ``Content-Length``
   already set, a status with a body) sends its own.
@@ -48,6 +53,7 @@ from flask.signals import (
 from werkzeug.routing import MapAdapter
 
 HOSTS = 64  # distinct (Host, server name, port, scheme) adapters kept
+Kept = tuple[Any, dict[str, Any], "Hooks"]  # a kept route: its rule, arguments and hooks
 _sentinel: Any = object()
 
 
@@ -57,7 +63,16 @@ def _dance(value: str) -> str:
 
 
 class LeanAppContext(AppContext):
-    """An app context that sends its signals only when something listens."""
+    """An app context that sends its signals only when something listens, and makes no URL
+    adapter when the app has no ``SERVER_NAME`` (Flask's would be ``None`` then)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.url_adapter = (
+            None if app.config["SERVER_NAME"] is None else app.create_url_adapter(None)
+        )
+        self.g = app.app_ctx_globals_class()
+        self._cv_tokens = []
 
     def push(self) -> None:
         self._cv_tokens.append(_cv_app.set(self))
@@ -98,6 +113,38 @@ class Hooks:
             for n in last
             for f in reversed(app.teardown_request_funcs.get(n, ()))
         ]
+
+
+class KeptRequestContext(RequestContext):
+    """Flask's request context for a request whose host and route the app has seen before
+    (``App.kept``): no URL adapter is made and the route is taken as it was found. crmsim
+    builds no URL while it answers (``url_for`` would need the adapter). Pushed and popped
+    as Flask's, in fewer steps: no session to open (crmsim has none), the match known."""
+
+    def __init__(self, app: App, environ: dict[str, Any], kept: Kept) -> None:
+        self.app = app
+        request = app.request_class(environ)
+        request.json_module = app.json
+        self.request = request
+        self.url_adapter = None
+        self.flashes = None
+        self._session = app._null_session
+        self._after_request_functions = []
+        self._cv_tokens = []
+        self.kept = kept
+
+    def push(self) -> None:
+        app_ctx: AppContext | None = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app.app_context()
+            app_ctx.push()
+        else:
+            app_ctx = None
+        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        rule, arguments, hooks = self.kept
+        self.request.url_rule = rule
+        self.request.view_args = dict(arguments)  # each request's own
+        self.crmsim_hooks = hooks
 
 
 MATCHES = 1024  # (path, method, scheme) -> (rule, arguments) kept per app
@@ -196,6 +243,37 @@ class App(Flask):
         adapter.matches = self._matches
         return adapter
 
+    def kept(self, environ: dict[str, Any]) -> Kept | None:
+        """The route found before for this request's path, method and scheme, with its
+        hooks, when its ``Host`` (with the server's name, port and scheme) was seen too: an
+        adapter was made for it, so a ``Host`` Flask refuses is refused every time. ``None``:
+        matched through an adapter, as Flask matches."""
+        if self.config["SERVER_NAME"] is not None or self.config["TRUSTED_HOSTS"] is not None:
+            return None
+        host = (
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+            environ.get("wsgi.url_scheme"),
+        )
+        path = environ.get("PATH_INFO")
+        if host not in self._hosts or path is None or not path.isascii():
+            return None  # a path is kept in its decoded form: ASCII is its own
+        found = self._matches.get((path, environ["REQUEST_METHOD"], environ["wsgi.url_scheme"]))
+        if found is None:
+            return None
+        rule, arguments = found
+        blueprint = rule.endpoint.rpartition(".")[0] or None
+        hooks = self._hooks.get(blueprint)
+        if hooks is None:  # found with the request's first full match (``_current``)
+            return None
+        return rule, arguments, hooks
+
+    def make_response(self, rv: Any) -> Response:
+        if type(rv) is self.response_class:  # what Flask's would return: the same object
+            return rv
+        return super().make_response(rv)
+
     def hooks(self, blueprint: str | None, blueprints: Callable[[], list[str]]) -> Hooks:
         found = self._hooks.get(blueprint)
         if found is None:
@@ -268,7 +346,12 @@ class App(Flask):
     def wsgi_app(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        ctx = RequestContext(self, environ, session=self._null_session)
+        kept = self.kept(environ)
+        ctx = (
+            RequestContext(self, environ, session=self._null_session)
+            if kept is None
+            else KeptRequestContext(self, environ, kept)
+        )
         error: BaseException | None = None
         try:
             try:

@@ -238,3 +238,41 @@ def test_kept_routes_answer_as_found_and_arguments_are_each_requests_own() -> No
     finally:
         ctx.pop()
     assert exchange(lean, EnvironBuilder(path="/bp/item/4").get_environ())[2] == b"8"
+
+
+def test_a_route_and_host_seen_before_take_the_kept_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from simulator import lean as lean_module
+
+    pushed: list[str] = []
+    push = lean_module.KeptRequestContext.push
+
+    def spy(self: Any) -> None:
+        pushed.append(self.request.path)
+        push(self)
+
+    monkeypatch.setattr(lean_module.KeptRequestContext, "push", spy)
+    log: list[str] = []
+    lean = build(App, log)
+    plain = build(Flask, [])
+
+    def both(**spec: Any) -> None:
+        expected = exchange(plain, EnvironBuilder(**spec).get_environ())
+        assert exchange(lean, EnvironBuilder(**spec).get_environ()) == expected
+
+    # the first request keeps its host's adapter, the second the route that adapter found
+    both(path="/bp/item/4")
+    both(path="/bp/item/4")
+    assert pushed == []
+    both(path="/bp/item/4")
+    both(path="/bp/item/4", query_string="stop=1")  # the query is not the route's
+    assert pushed == ["/bp/item/4", "/bp/item/4"]
+    both(path="/bp/item/4", headers={"Host": "other.example"})  # a host not seen yet
+    both(path="/bp/item/4", method="POST")  # a method not seen yet
+    both(path="/bp/item/5")  # a path not seen yet
+    assert len(pushed) == 2
+    both(path="/bp/item/4", headers={"Host": "other.example"})
+    assert len(pushed) == 3
+    # the hooks ran in Flask's order on every request, kept or not
+    assert log.count("before bp") == 8 and log.count("teardown bp") == 8
