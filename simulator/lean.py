@@ -133,6 +133,13 @@ class KeptRequestContext(RequestContext):
         self._cv_tokens = []
         self.kept = kept
 
+    def copy(self) -> RequestContext:
+        """Flask's copy (``copy_current_request_context``, ``stream_with_context``): a
+        plain request context of the same request and session."""
+        return RequestContext(
+            self.app, environ=self.request.environ, request=self.request, session=self.session
+        )
+
     def push(self) -> None:
         app_ctx: AppContext | None = _cv_app.get(None)
         if app_ctx is None or app_ctx.app is not self.app:

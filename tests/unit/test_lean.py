@@ -276,3 +276,17 @@ def test_a_route_and_host_seen_before_take_the_kept_context(
     assert len(pushed) == 3
     # the hooks ran in Flask's order on every request, kept or not
     assert log.count("before bp") == 8 and log.count("teardown bp") == 8
+    # a kept context copies as Flask's does (copy_current_request_context)
+    kept = lean.kept(EnvironBuilder(path="/bp/item/4").get_environ())  # type: ignore[attr-defined]
+    assert kept is not None
+    ctx = lean_module.KeptRequestContext(
+        lean, EnvironBuilder(path="/bp/item/4").get_environ(), kept
+    )
+    ctx.push()
+    try:
+        copy = ctx.copy()
+    finally:
+        ctx.pop()
+    with copy:
+        assert request.view_args == {"n": 4}
+        assert copy.request is ctx.request
