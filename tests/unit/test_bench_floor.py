@@ -101,6 +101,10 @@ def test_floor_direct_create_answers_and_journals_as_crmsim(
         "content-type": "application/x-www-form-urlencoded",
         "content-length": str(len(body)),
     }
+    # one frozen time for both: created_date is the clock's second, and a second may turn
+    frozen = {"now": "2024-06-01T12:00:00Z"}
+    assert floor.app.test_client().put("/__sim/clock", json=frozen).status_code == 200
+    assert crmsim.put("/__sim/clock", json=frozen).status_code == 200
     state = json.dumps(STATE).encode()
     assert serve(floor, "PUT", "/__sim/state/botw", state, {})[0] == 200
     assert crmsim.put("/__sim/state/botw", json=STATE).status_code == 200
