@@ -374,6 +374,25 @@ def record(call: Call, response: Response, shadow: Shadow | None = None) -> dict
     return call.world.journal.append(entry, size)
 
 
+def answer_call(sim: Simulator, call: Call, response: Response) -> dict[str, Any]:
+    """Step 7 up to the journal entry: a fired rule's shape, ``X-Sim-Violations``, the hint
+    of a namespace without state, the entry (returned)."""
+    shape_answer(call, response)
+    if call.checked:
+        response.headers["X-Sim-Violations"] = str(len(call.violations))
+    if call.vendor is not None and call.fault is None:
+        hint_empty_namespace(call, response)
+    return record(call, response, sim.shadow)
+
+
+def after_answer(sim: Simulator, call: Call, response: Response, entry: dict[str, Any]) -> None:
+    """Step 7 past the journal entry: ``--shadow``'s offer, ``validate_responses``' check."""
+    if sim.shadow is not None:
+        sim.shadow.offer(call, entry)
+    if sim.config.validate_responses:
+        check_answer(sim, call, response)
+
+
 # -- the stages in order -------------------------------------------------------------------
 def install(app: Flask, sim: Simulator) -> None:
     @app.before_request
@@ -417,13 +436,8 @@ def install(app: Flask, sim: Simulator) -> None:
             indent_json(response)
         call: Call | None = here.get("call")
         if call is not None:
-            shape_answer(call, response)
-            if call.checked:
-                response.headers["X-Sim-Violations"] = str(len(call.violations))
-            if call.vendor is not None and call.fault is None:
-                hint_empty_namespace(call, response)
             try:
-                entry = record(call, response, sim.shadow)
+                entry = answer_call(sim, call, response)
                 if call.world.shared and call.locked:
                     # the lease's release carries the journal entry and the world's changes:
                     # given back before the answer is final, a release that failed is a 503
@@ -437,10 +451,7 @@ def install(app: Flask, sim: Simulator) -> None:
                 # Redis did not take the journal entry: its handler's 503, not a 500 (Flask
                 # sends an after_request error to the 500 handler, even on a 503 answer)
                 return app.make_response(app.handle_user_exception(exc))
-            if sim.shadow is not None:
-                sim.shadow.offer(call, entry)
-            if sim.config.validate_responses:
-                check_answer(sim, call, response)
+            after_answer(sim, call, response, entry)
         held = here.pop("control_lock", None) if sim.shared is not None else None
         if held is not None:
             # a control request's changes (a state switched in, fault rules, the clock) are
@@ -501,38 +512,48 @@ def install_error_handlers(app: Flask, sim: Simulator) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        vendor = sim.vendor_for(request.path)
-        error: SimulatorError
-        if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
-            error = vendor.http_error(status)
-        elif status == 404:
-            routes = closest_routes(app, request.path)
-            error = Problem(
-                404, "Not Found", f"No route matches {request.path}.", closest_routes=routes
-            )
-        else:
-            error = Problem(status, exc.name, exc.description or "")
-        response = error.to_response()
-        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
-        if status == 404 and vendor is not None:
-            response.headers["X-Sim-Closest-Routes"] = ", ".join(closest_routes(app, request.path))
-        return response
+        return http_error_response(app, sim, request, exc)
 
     if sim.shared is not None:
         install_shared_handlers(app, sim)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:  # a bug: say so in the vendor's own shape
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        vendor = sim.vendor_for(request.path)
-        if vendor is not None and not request.path.startswith(CONTROL_PREFIX):
-            return vendor.http_error(500).to_response()
-        # no internals in any answer: the log has the traceback
-        return Problem(
-            500, "Internal Server Error", "crmsim failed to answer; its log says why."
-        ).to_response()
+        return unexpected_response(sim, request)
+
+
+def http_error_response(app: Flask, sim: Simulator, req: Request, exc: HTTPException) -> Response:
+    """A transport-level error (404, 405, 413 ...): the vendor's own on a vendor path, else a
+    problem document (a 404 names the closest routes)."""
+    status = exc.code or 500
+    vendor = sim.vendor_for(req.path)
+    error: SimulatorError
+    if vendor is not None and not req.path.startswith(CONTROL_PREFIX):
+        error = vendor.http_error(status)
+    elif status == 404:
+        routes = closest_routes(app, req.path)
+        error = Problem(404, "Not Found", f"No route matches {req.path}.", closest_routes=routes)
+    else:
+        error = Problem(status, exc.name, exc.description or "")
+    response = error.to_response()
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    if status == 404 and vendor is not None:
+        response.headers["X-Sim-Closest-Routes"] = ", ".join(closest_routes(app, req.path))
+    return response
+
+
+def unexpected_response(sim: Simulator, req: Request) -> Response:
+    """An error crmsim did not expect (a bug), logged with its traceback: a 500 in the
+    vendor's own shape on a vendor path, a problem document without internals elsewhere."""
+    log.exception("unhandled error on %s %s", req.method, req.path)
+    vendor = sim.vendor_for(req.path)
+    if vendor is not None and not req.path.startswith(CONTROL_PREFIX):
+        return vendor.http_error(500).to_response()
+    # no internals in any answer: the log has the traceback
+    return Problem(
+        500, "Internal Server Error", "crmsim failed to answer; its log says why."
+    ).to_response()
 
 
 def install_shared_handlers(app: Flask, sim: Simulator) -> None:

@@ -183,8 +183,10 @@ class Bridge:
         on_stop: Callable[[], None] | None = None,
         inline: Callable[[str], bool] | None = None,
         on_start: Callable[[asyncio.AbstractEventLoop], None] | None = None,
+        lane: Callable[[dict[str, Any]], Answer | None] | None = None,
     ) -> None:
         self.app = app
+        self.lane = lane  # answers a quiet vendor request past Flask (simulator/lane.py)
         self.inline = inline  # which requests run on the loop's thread (``quiet``)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="crmsim")
         self.max_body = max_body
@@ -257,8 +259,13 @@ class Bridge:
         """The app's answer: on the loop's thread when the request is quiet, else (or when
         the pipeline finds it must wait after all) in the pool."""
         if self.inline is not None and self.inline(environ["PATH_INFO"]):
-            fresh = environ.copy()  # the app rewrites PATH_INFO (namespaces) and reads input
             environ[INLINE] = True
+            if self.lane is not None:
+                answer = self.lane(environ)  # changes nothing when it answers None
+                if answer is not None:
+                    return answer
+            fresh = environ.copy()  # the app rewrites PATH_INFO (namespaces) and reads input
+            del fresh[INLINE]  # run again in the pool, where it may wait
             try:
                 return self.call(environ)
             except Reschedule:  # raised before anything was done

@@ -245,7 +245,12 @@ def _build(config: Config) -> Any:
     sim = app.extensions["crmsim"]
     on_stop = persister.stop if persister else None
     inline = quiet(sim.namespaces)
-    return Bridge(app, config.threads, max_body, on_stop, inline, on_start=leave_sigint_to_main)
+    from simulator.lane import Lane
+
+    lane = Lane(app, sim).serve
+    return Bridge(
+        app, config.threads, max_body, on_stop, inline, on_start=leave_sigint_to_main, lane=lane
+    )
 
 
 def leave_sigint_to_main(_loop: Any) -> None:
