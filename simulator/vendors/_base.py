@@ -106,6 +106,14 @@ class Kept(dict[str, Any]):
 
     __slots__ = ("_encoded",)
 
+    @classmethod
+    def encoded_as(cls, doc: Mapping[str, Any], encoded: bytes) -> Kept:
+        """A part whose bytes are known already: ``encoded`` must be ``encode_json(doc)``
+        (made of parts encoded before, as get_pending's pages are)."""
+        kept = cls(doc)
+        kept._encoded = encoded
+        return kept
+
     def encoded(self) -> bytes:
         """``encode_json(self)``, computed on the first call."""
         try:

@@ -21,7 +21,7 @@ import re
 import secrets
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulator.clock import iso, parse_iso
 from simulator.errors import StateInvalid
@@ -44,6 +44,7 @@ WINDOW = timedelta(days=7)
 # table puts a new one, and get_pending's cache holds lists of one version only
 REQUESTS_VERSION = "provisioning_requests.version"
 PAGES = 64  # get_pending pages kept per backend, while the requests are one version
+ITEMS = 1024  # get_pending items (a request as a page shows it, about 1 KiB) kept likewise
 DEFAULT_TTL = 7200
 DEFAULT_UNIQUENESS = ("passport_number", "id_number")
 
@@ -108,6 +109,71 @@ PENDING_KEYS = (
     "scheduled_date",
     "executed_date",
 )
+
+
+class Item(NamedTuple):
+    """A provisioning request as get_pending's pages show it, with its JSON: ``head`` opens
+    the subscription's group when the request is the group's first, ``encoded`` is the
+    item (None: not UTF-8, a lone surrogate)."""
+
+    subscription: str
+    account: str | None
+    item: dict[str, Any]
+    head: bytes | None
+    encoded: bytes | None
+    alone: bytes | None  # the group when the request is its only one
+
+
+Items = dict[int, Item]
+
+
+def _utf8(value: Any) -> bytes | None:
+    """``value`` as ``encode_json`` writes it when the whole answer is UTF-8; None if not."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def _item(r: Mapping[str, Any]) -> Item:
+    """Request ``r`` as a page shows it."""
+    item = {k: r.get(k) for k in PENDING_KEYS}
+    subscription, account = r["subscription_number"], r.get("account_number")
+    number, account_json = _utf8(subscription), _utf8(account)
+    head = (
+        None
+        if number is None or account_json is None
+        else b'{"subscription_number": '
+        + number
+        + b', "account_number": '
+        + account_json
+        + b', "pending_provisioning_requests_set": ['
+    )
+    encoded = _utf8(item)
+    alone = None if head is None or encoded is None else head + encoded + b"]}"
+    return Item(subscription, account, item, head, encoded, alone)
+
+
+def _page_json(groups: list[list[Item]], wanted: bool) -> bytes | None:
+    """``encode_json`` of the page of these groups of requests (``wanted``: with its
+    ``subscriptions_set``, else ``{}``), joined from the requests' JSON; None when a part
+    is not UTF-8 (then the page is encoded whole, as ASCII)."""
+    if not wanted:
+        return b"{}"
+    out = []
+    for items in groups:
+        first = items[0]
+        if len(items) == 1:  # most groups: one request of the subscription on the page
+            if first.alone is None:
+                return None
+            out.append(first.alone)
+            continue
+        parts = [shown.encoded for shown in items]
+        if first.head is None or None in parts:
+            return None
+        out.append(first.head + b", ".join(part for part in parts if part is not None) + b"]}")
+    return b'{"subscriptions_set": [' + b", ".join(out) + b"]}"
+
 
 TOKEN_KEYS = (
     "token",
@@ -234,8 +300,13 @@ class CrmcomBackend(VendorBackend):
         # paging; ``version`` is the requests' (REQUESTS_VERSION) the list was built from
         self._eligible: dict[str, tuple[Any, int, list[tuple[Any, int]]]] = {}
         # get_pending's answers while the requests are at ``version``: (version, {(doc ids
-        # of the page, keys): Page}); a poll of an unchanged page reads no record
-        self._pages: tuple[Any, dict[tuple[tuple[int, ...], tuple[str, ...]], Kept]] = (None, {})
+        # of the page, keys): Page}, {doc id: Item}); a poll of an unchanged page reads no
+        # record, and a page of requests shown before (another offset) reads none either
+        self._pages: tuple[Any, dict[tuple[tuple[int, ...], tuple[str, ...]], Kept], Items] = (
+            None,
+            {},
+            {},
+        )
         self.tokens = self.store.table("tokens", indexes={"token": lambda t: [t["token"]]})
         self.contacts = self.store.table(
             "contacts",
@@ -513,31 +584,47 @@ class CrmcomBackend(VendorBackend):
         eligible = self._eligible_requests(provider["id"], cutoff)
         version = self._eligible[provider["id"]][0]
         ids = tuple(doc_id for _, doc_id in eligible[skip : skip + size])
-        kept_version, pages = self._pages
+        kept_version, pages, items = self._pages
         if kept_version != version:
-            pages = {}
-            self._pages = (version, pages)
+            pages, items = {}, {}
+            self._pages = (version, pages, items)
         found = pages.get((ids, keys))
         if found is None:
             if len(pages) >= PAGES:
                 del pages[next(iter(pages))]
-            found = pages[ids, keys] = Kept(self._pending_page(ids, keys))
+            found = pages[ids, keys] = self._pending_page(ids, keys, items)
         return found
 
-    def _pending_page(self, ids: tuple[int, ...], keys: tuple[str, ...]) -> dict[str, Any]:
-        groups: dict[str, dict[str, Any]] = {}
-        for r in self.requests.get_many(ids):
+    def _pending_page(self, ids: tuple[int, ...], keys: tuple[str, ...], items: Items) -> Kept:
+        """The page of requests ``ids``, grouped by subscription in order of first appearance,
+        its JSON joined from each request's, encoded once while the requests' version holds
+        (``items``, at most ``ITEMS``)."""
+        missing = [doc_id for doc_id in ids if doc_id not in items]
+        fresh: Items = {}
+        for doc_id, r in zip(missing, self.requests.get_many(missing), strict=True):
             assert r is not None
-            group = groups.get(r["subscription_number"])
+            (items if len(items) < ITEMS else fresh)[doc_id] = _item(r)
+        groups: dict[str, list[Item]] = {}
+        for doc_id in ids:
+            shown = items.get(doc_id) or fresh[doc_id]
+            group = groups.get(shown.subscription)
             if group is None:
-                group = groups[r["subscription_number"]] = {
-                    "subscription_number": r["subscription_number"],
-                    "account_number": r.get("account_number"),
-                    "pending_provisioning_requests_set": [],
+                groups[shown.subscription] = [shown]
+            else:
+                group.append(shown)
+        data = {
+            "subscriptions_set": [
+                {
+                    "subscription_number": group[0].subscription,
+                    "account_number": group[0].account,
+                    "pending_provisioning_requests_set": [shown.item for shown in group],
                 }
-            group["pending_provisioning_requests_set"].append({k: r.get(k) for k in PENDING_KEYS})
-        data = {"subscriptions_set": list(groups.values())}
-        return {k: data[k] for k in keys}
+                for group in groups.values()
+            ]
+        }
+        page = {k: data[k] for k in keys}
+        encoded = _page_json(list(groups.values()), bool(keys))
+        return Kept(page) if encoded is None else Kept.encoded_as(page, encoded)
 
     def _eligible_requests(self, provider_id: str, cutoff: int) -> list[tuple[Any, int]]:
         """PENDING requests of the provider created at or after ``cutoff`` (``micros``),
