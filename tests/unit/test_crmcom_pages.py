@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -96,3 +97,18 @@ def test_a_changed_request_shows_on_the_next_page_read() -> None:
     first = after["subscriptions_set"][0]["pending_provisioning_requests_set"][0]
     assert (first["number"], first["type"]) == (request["number"], "CHANGED")
     assert after.encoded() == encode_json(dict(after)) != before.encoded()
+
+
+def test_the_requests_kept_are_the_last_ones_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models, "ITEMS", 20)
+    api, fresh = backend(), backend()
+    for offset in range(0, 40):  # a reader moving through the offsets, pages of 7
+        assert read(api, offset).encoded() == read(fresh, offset).encoded()
+        _version, _pages, items = api._pages
+        assert len(items) <= 20
+        assert set(items) >= set(page_ids(api, offset))  # the page's own are kept
+
+
+def page_ids(api: Any, offset: int, size: int = 7) -> list[int]:
+    eligible = [doc_id for _, doc_id in api.requests.ordered("pending", "PROV1")]
+    return eligible[offset : offset + size]

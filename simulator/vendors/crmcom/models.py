@@ -598,15 +598,17 @@ class CrmcomBackend(VendorBackend):
     def _pending_page(self, ids: tuple[int, ...], keys: tuple[str, ...], items: Items) -> Kept:
         """The page of requests ``ids``, grouped by subscription in order of first appearance,
         its JSON joined from each request's, encoded once while the requests' version holds
-        (``items``, at most ``ITEMS``)."""
+        (``items``: the last ``ITEMS`` encoded)."""
         missing = [doc_id for doc_id in ids if doc_id not in items]
-        fresh: Items = {}
+        page_items = {doc_id: items[doc_id] for doc_id in ids if doc_id in items}
         for doc_id, r in zip(missing, self.requests.get_many(missing), strict=True):
             assert r is not None
-            (items if len(items) < ITEMS else fresh)[doc_id] = _item(r)
+            if len(items) >= ITEMS:  # the oldest goes: a reader moving through the offsets
+                del items[next(iter(items))]  # reads each request again on the next pages
+            items[doc_id] = page_items[doc_id] = _item(r)
         groups: dict[str, list[Item]] = {}
         for doc_id in ids:
-            shown = items.get(doc_id) or fresh[doc_id]
+            shown = page_items[doc_id]
             group = groups.get(shown.subscription)
             if group is None:
                 groups[shown.subscription] = [shown]
