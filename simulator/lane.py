@@ -94,8 +94,9 @@ class Lane:
         self.expected: tuple[Any, ...] | None = None
 
     def own_hooks(self, hooks: Any) -> bool:
-        """The blueprint's hooks are the ones crmsim installs, and nothing listens to a
-        signal: the lane's fixed steps are then what Flask would run."""
+        """The blueprint's hooks are the ones crmsim installs, no app-context teardown is
+        registered and nothing listens to a signal: the lane's fixed steps are then what
+        Flask would run."""
         found = self._hooks.get(id(hooks))
         if found is None:
             app = self.app
@@ -112,7 +113,11 @@ class Lane:
                 and len(hooks.teardown) == 1
             )
             self._hooks[id(hooks)] = found
-        return found and not any(signal.receivers for signal in SIGNALS)
+        return (
+            found
+            and not self.app.teardown_appcontext_funcs
+            and not any(signal.receivers for signal in SIGNALS)
+        )
 
     def serve(self, environ: dict[str, Any]) -> Answer | None:
         """The answer to a quiet vendor request, or ``None`` (nothing done): Flask's."""

@@ -502,3 +502,32 @@ def test_a_namespace_held_by_another_thread_is_left_to_flask(sides: tuple[Side, 
     sender.join(DEADLINE)
     assert answers[0][0] == 201
     assert lane.taken == []
+
+
+@pytest.mark.parametrize("added", ["before_request", "teardown_appcontext", "signal"])
+def test_hooks_or_signals_crmsim_did_not_install_leave_requests_to_flask(
+    sides: tuple[Side, Side], added: str
+) -> None:
+    from flask import request_started
+
+    lane, _flask = sides
+    app = lane.app
+    seen: list[str] = []
+
+    def started(_sender: Any, **_kw: Any) -> None:
+        seen.append(added)
+
+    # as a plugin would (the hooks before any vendor request: Flask collects them then)
+    if added == "signal":
+        request_started.connect(started, app)
+    elif added == "before_request":
+        app.before_request_funcs.setdefault(None, []).append(lambda: started(app))
+    else:
+        app.teardown_appcontext_funcs.append(lambda _exc: started(app))
+    try:
+        for _ in range(3):
+            assert lane.send(*REQUESTS[1])[0] == 201
+    finally:
+        request_started.disconnect(started, app)
+    assert lane.taken == []
+    assert len(seen) >= 3  # Flask ran it for every request
