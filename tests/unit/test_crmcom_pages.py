@@ -5,6 +5,7 @@ they are now, whichever offsets were read before."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
@@ -59,12 +60,18 @@ def test_a_page_joined_from_its_requests_is_the_page_encoded_whole(
 
 
 def backend() -> Any:
+    """A CRM.COM backend with 200 fake records, in a namespace of its own, read outside any
+    request: the memory store only (a shared world's backend is brought up to date from
+    Redis as a request takes the namespace's lease; get_pending through a shared world is
+    tested over HTTP, tests/contract/crmcom)."""
     app = create_app({"seed": 3})
     client = app.test_client()
-    assert client.put("/__sim/clock", json={"now": "2024-06-01T12:00:00Z"}).status_code == 200
+    name = f"pages-{secrets.token_hex(4)}"
+    clock = client.put(f"/__ns/{name}/__sim/clock", json={"now": "2024-06-01T12:00:00Z"})
+    assert clock.status_code == 200
     state = fake_state(3, 200, vendors=("crmcom",))["crmcom"]
-    assert client.put("/__sim/state/crmcom", json=state).status_code == 200
-    return app.extensions["crmsim"].namespaces.find("default").backends["crmcom"]
+    assert client.put(f"/__ns/{name}/__sim/state/crmcom", json=state).status_code == 200
+    return app.extensions["crmsim"].namespaces.find(name).backends["crmcom"]
 
 
 def read(api: Any, offset: int, size: int = 7, fields: str | None = None) -> Any:
@@ -77,6 +84,7 @@ def read(api: Any, offset: int, size: int = 7, fields: str | None = None) -> Any
     return api.get_pending_provisioning_requests(parsing.get_pending_provisioning_requests(query))
 
 
+@pytest.mark.one_process_store
 def test_pages_read_at_every_offset_are_what_a_fresh_backend_answers() -> None:
     api, fresh = backend(), backend()
     for offset in range(0, 60, 3):  # overlapping pages: most requests read before
@@ -86,6 +94,7 @@ def test_pages_read_at_every_offset_are_what_a_fresh_backend_answers() -> None:
     assert read(api, 0, fields="number").encoded() == b"{}"  # the set not asked for
 
 
+@pytest.mark.one_process_store
 def test_a_changed_request_shows_on_the_next_page_read() -> None:
     api = backend()
     before = read(api, 0)
@@ -99,6 +108,7 @@ def test_a_changed_request_shows_on_the_next_page_read() -> None:
     assert after.encoded() == encode_json(dict(after)) != before.encoded()
 
 
+@pytest.mark.one_process_store
 def test_the_requests_kept_are_the_last_ones_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(models, "ITEMS", 20)
     api, fresh = backend(), backend()
