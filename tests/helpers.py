@@ -21,9 +21,11 @@ returns its JSON body.
 
 from __future__ import annotations
 
+import contextlib
 import select
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
@@ -117,3 +119,43 @@ def vendor_backend(slug: str, seed: int = 1) -> Any:
 
     clock = Clock()
     return VENDORS[slug].new_backend(_base.Context(clock, Ids(seed), Outbox(100, clock)))
+
+
+def rsgi_scope(method: str, path: str, headers: Any = None, query: str = "") -> Any:
+    """What granian hands an RSGI app's ``__rsgi__`` for an HTTP/1.1 request from
+    127.0.0.1:40000 to 127.0.0.1:8080."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        proto="http",
+        method=method,
+        path=path,
+        query_string=query,
+        server="127.0.0.1:8080",
+        client="127.0.0.1:40000",
+        http_version="1.1",
+        scheme="http",
+        headers=dict(headers or {}),
+        authority=None,
+    )
+
+
+@contextlib.contextmanager
+def held_elsewhere(lock: Any, timeout: float = 10.0) -> Iterator[threading.Event]:
+    """``lock`` held by another thread from the start of the block until its end, or until
+    the event it yields is set."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            release.wait(timeout)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout), "the lock was not taken"
+        yield release
+    finally:
+        release.set()
+        holder.join(timeout)

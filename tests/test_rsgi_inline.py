@@ -8,9 +8,9 @@ import asyncio
 import json
 import threading
 import time
-from types import SimpleNamespace
 
 import pytest
+from helpers import held_elsewhere, rsgi_scope
 
 from simulator import rsgi
 from simulator.app import create_app
@@ -41,21 +41,6 @@ class Proto:
         self.answer = (status, dict(headers), b"")
 
 
-def scope(method, path, headers=None, query=""):
-    return SimpleNamespace(
-        proto="http",
-        method=method,
-        path=path,
-        query_string=query,
-        server="127.0.0.1:8080",
-        client="127.0.0.1:40000",
-        http_version="1.1",
-        scheme="http",
-        headers=dict(headers or {}),
-        authority=None,
-    )
-
-
 class Served:
     """The app behind a bridge, and where each request it served ran."""
 
@@ -80,7 +65,7 @@ class Served:
         if body:
             headers["content-length"] = str(len(body))
         proto = Proto(body)
-        await self.bridge.__rsgi__(scope(method, path, headers, query), proto)
+        await self.bridge.__rsgi__(rsgi_scope(method, path, headers, query), proto)
         return proto.answer
 
     def create(self, email):
@@ -167,17 +152,7 @@ def test_a_rule_added_after_the_bridge_looked_fires_once_from_the_pool():
 
 def test_a_held_namespace_lock_sends_the_request_to_the_pool_and_the_loop_goes_on(served):
     world = served.sim.namespaces.find("default")
-    held, release = threading.Event(), threading.Event()
-
-    def holder():
-        with world.lock:
-            held.set()
-            release.wait(DEADLINE)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    try:
-        assert held.wait(DEADLINE)
+    with held_elsewhere(world.lock, DEADLINE) as release:
 
         async def go():
             create = asyncio.ensure_future(served.create("a%40b.co"))
@@ -188,9 +163,6 @@ def test_a_held_namespace_lock_sends_the_request_to_the_pool_and_the_loop_goes_o
             return health, waiting, await asyncio.wait_for(create, DEADLINE)
 
         (health, _, _), waiting, (status, _, _) = asyncio.run(go())
-    finally:
-        release.set()
-        thread.join(DEADLINE)
     assert (health, waiting, status) == (200, True, 201)
     loop_thread = threading.current_thread().name
     # the create tried inline and found the lock held, then ran in the pool; health inline
@@ -255,7 +227,7 @@ def test_a_large_body_is_read_chunk_by_chunk_and_whole(served, length, way):
     assert len(body) == length
     proto = ChunkedProto(body)
     headers = {"content-type": "application/json", "content-length": str(length)}
-    asyncio.run(served.bridge.__rsgi__(scope("PUT", "/__sim/state/botw", headers), proto))
+    asyncio.run(served.bridge.__rsgi__(rsgi_scope("PUT", "/__sim/state/botw", headers), proto))
     assert proto.read == [way]
     status, _, data = proto.answer
     assert status == 400, data  # the whole body reached the app: "x" is not a BOTW key

@@ -13,11 +13,10 @@ import asyncio
 import base64
 import json
 import threading
-import time
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from helpers import held_elsewhere, rsgi_scope, wait_until
 
 from simulator import pipeline
 from simulator.app import create_app
@@ -360,18 +359,7 @@ class Side:
         headers = {"host": "127.0.0.1:8080", **headers}
         if body and "transfer-encoding" not in headers:
             headers["content-length"] = str(len(body))
-        scope = SimpleNamespace(
-            proto="http",
-            method=method,
-            path=path,
-            query_string=query,
-            server="127.0.0.1:8080",
-            client="127.0.0.1:40000",
-            http_version="1.1",
-            scheme="http",
-            headers=headers,
-            authority=None,
-        )
+        scope = rsgi_scope(method, path, headers, query)
         proto = Proto(body)
         self.loop.run_until_complete(self.bridge.__rsgi__(scope, proto))
         assert proto.answer is not None
@@ -473,32 +461,16 @@ def test_a_namespace_held_by_another_thread_is_left_to_flask(sides: tuple[Side, 
     assert lane.taken == [("POST", f"/crm/{LISTING}")]
     lane.taken.clear()
     world = lane.app.extensions["crmsim"].namespaces.find("default")
-    held = threading.Event()
-    done = threading.Event()
-
-    def hold() -> None:
-        with world.lock:
-            held.set()
-            done.wait(DEADLINE)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(DEADLINE)
+    answers: list[Any] = []
+    sender = threading.Thread(target=lambda: answers.append(lane.send(*request)))
+    with held_elsewhere(world.lock, DEADLINE):
         lane.declined.clear()
-        answers: list[Any] = []
-        sender = threading.Thread(target=lambda: answers.append(lane.send(*request)))
         sender.start()
         # the lane does not wait: it leaves the request to Flask's inline path, which
         # sends it to the pool, where it waits for the lock
-        deadline = time.monotonic() + DEADLINE
-        while not lane.declined and time.monotonic() < deadline:
-            done.wait(0.01)  # not set yet: a pause between two looks
+        wait_until(lambda: lane.declined, DEADLINE, "the lane declining the request")
         assert lane.declined == [("POST", f"/crm/{LISTING}")]
         assert not answers
-    finally:
-        done.set()
-        holder.join(DEADLINE)
     sender.join(DEADLINE)
     assert answers[0][0] == 201
     assert lane.taken == []
