@@ -11,7 +11,10 @@ always: the lane sets the two context variables they read to objects of its own.
 Anything else goes to Flask as before (returns ``None`` before anything is done): a
 ``HEAD`` or ``OPTIONS``, a route not kept yet, a body not read whole or over the bound, a
 multipart form, ``strict_contract`` (its 422 is Flask's), ``--shadow``, a shared world,
-hooks or signals that crmsim did not install, a lock another thread holds.
+hooks, app-context teardowns or signal receivers that crmsim did not install, a lock
+another thread holds. What fails is answered as Flask answers it: a view's error by the
+handlers' rendering (``pipeline.http_error_response``, ``unexpected_response``), an error
+after the view by the 500, which goes through the steps after the view again (``finish``).
 ``tests/unit/test_lane.py`` sends the same requests both ways and compares the answers,
 journal entries and states.
 """
@@ -22,7 +25,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request
+from flask import Flask, Request, Response
 from flask.ctx import _AppCtxGlobals
 from flask.globals import _cv_app, _cv_request
 from flask.signals import (
@@ -175,6 +178,14 @@ class Lane:
         finally:
             world.lock.release()
 
+    def finish(self, call: Call, response: Response) -> None:
+        """What the pipeline's ``after_request`` hook does for a vendor request: the
+        namespace's change count, then step 7."""
+        if call.request.method not in READ_ONLY:
+            call.world.changes += 1
+        entry = pipeline.answer_call(self.sim, call, response)
+        pipeline.after_answer(self.sim, call, response, entry)
+
     def answer(
         self,
         req: Request,
@@ -205,14 +216,16 @@ class Lane:
                 response = pipeline.http_error_response(self.app, sim, req, exc)
             except Exception:
                 response = pipeline.unexpected_response(sim, req)
-            if req.method not in READ_ONLY:
-                world.changes += 1
             try:
-                entry = pipeline.answer_call(sim, call, response)
-            except Exception:  # as Flask sends an after_request error: to the 500 handler
+                self.finish(call, response)
+            except Exception:
+                # as Flask does: the 500 handler's answer goes through the steps again, and
+                # what fails then is logged
                 response = pipeline.unexpected_response(sim, req)
-            else:
-                pipeline.after_answer(sim, call, response, entry)
+                try:
+                    self.finish(call, response)
+                except Exception:
+                    log.exception("finishing %s %s failed again", req.method, req.path)
             headers = own_headers(response, req.environ)
             body = response.response
             if headers is not None and type(body) is list and not response._on_close:

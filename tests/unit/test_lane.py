@@ -451,6 +451,8 @@ def test_a_view_that_fails_answers_the_vendors_500_as_flask(
         assert got[0] == 500 and b"a bug" not in got[2]
     assert lane.taken == [("POST", f"/crm/{LISTING}")]
     assert lane.world("") == flask.world("")
+    worlds = [side.app.extensions["crmsim"].namespaces.find("default") for side in sides]
+    assert worlds[0].changes == worlds[1].changes
 
 
 def test_a_namespace_held_by_another_thread_is_left_to_flask(sides: tuple[Side, Side]) -> None:
@@ -503,3 +505,23 @@ def test_hooks_or_signals_crmsim_did_not_install_leave_requests_to_flask(
         request_started.disconnect(started, app)
     assert lane.taken == []
     assert len(seen) >= 3  # Flask ran it for every request
+
+
+@pytest.mark.parametrize("step", ["answer_call", "after_answer"])
+def test_a_step_after_the_view_that_fails_answers_the_vendors_500_as_flask(
+    sides: tuple[Side, Side], monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pipeline, step, broken)
+    lane, flask = sides
+    request = REQUESTS[1]
+    for _ in range(3):
+        got, wanted = lane.send(*request), flask.send(*request)
+        assert got == wanted
+        assert got[0] == 500 and b"a bug" not in got[2]
+    assert lane.taken == [("POST", f"/crm/{LISTING}")]
+    assert lane.world("") == flask.world("")
+    worlds = [side.app.extensions["crmsim"].namespaces.find("default") for side in sides]
+    assert worlds[0].changes == worlds[1].changes
