@@ -240,3 +240,6 @@ class Lane:
         finally:
             _cv_request.reset(request_token)
             _cv_app.reset(app_token)
+            # as Flask's request context does when popped: the request and its environ
+            # hold each other; left so, every request would be cyclic garbage
+            req.environ["werkzeug.request"] = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import threading
 from typing import Any
@@ -511,3 +512,23 @@ def test_hooks_or_signals_crmsim_did_not_install_leave_requests_to_flask(
         request_started.disconnect(started, app)
     assert lane.taken == []
     assert len(seen) >= 3  # Flask ran it for every request
+
+
+def test_a_lane_request_leaves_no_cyclic_garbage(sides: tuple[Side, Side]) -> None:
+    """A request and its environ hold each other until Flask's request context breaks the
+    cycle; the lane breaks it too. Cyclic garbage costs collector passes on the event loop,
+    and a cycle alive at a full pass is frozen for good (simulator/serve.py, steady_gc)."""
+    lane, _flask = sides
+    request = REQUESTS[1]
+    for _ in range(3):
+        assert lane.send(*request)[0] == 201
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            assert lane.send(*request)[0] == 201
+        garbage = gc.collect()
+    finally:
+        gc.enable()
+    assert len(lane.taken) == 21
+    assert garbage == 0
