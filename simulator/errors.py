@@ -14,14 +14,23 @@ from http import HTTPStatus
 from typing import Any, Self, TypeVar
 
 from flask import Response
+from werkzeug.datastructures import Headers
+
+# json.dumps with an argument of its own builds an encoder per call: one, built once
+_UTF8_JSON = json.JSONEncoder(ensure_ascii=False)
+_ASCII_JSON = json.JSONEncoder()
 
 
 def encode_json(body: Any) -> bytes:
-    """``body`` as UTF-8 JSON."""
+    """``body`` as UTF-8 JSON (``json.dumps(body, ensure_ascii=False)``)."""
     try:
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return _UTF8_JSON.encode(body).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (valid JSON escape, not UTF-8): keep it escaped
-        return json.dumps(body).encode("ascii")
+        return _ASCII_JSON.encode(body).encode("ascii")
+
+
+# (status, mimetype) -> (status line, status code, Content-Type) as Werkzeug makes them
+_SHAPES: dict[tuple[int, str], tuple[str, int, str]] = {}
 
 
 def json_response(
@@ -30,8 +39,30 @@ def json_response(
     headers: dict[str, str] | None = None,
     mimetype: str = "application/json",
 ) -> Response:
-    """A JSON response with compact separators, as the vendors send them."""
-    return Response(encode_json(body), status=status, mimetype=mimetype, headers=headers or {})
+    """A JSON response, as ``Response(encode_json(body), status=status, mimetype=mimetype,
+    headers=headers)`` makes it. Every vendor answer is one: without extra headers its
+    fields are set straight, with the status line and ``Content-Type`` Werkzeug made for
+    that status and mimetype the first time (tests/unit/test_errors.py compares the two)."""
+    data = encode_json(body)
+    if headers:
+        return Response(data, status=status, mimetype=mimetype, headers=headers)
+    shape = _SHAPES.get((status, mimetype))
+    if shape is None:
+        made = Response(b"", status=status, mimetype=mimetype)
+        shape = made.status, made.status_code, made.headers["Content-Type"]
+        _SHAPES[(status, mimetype)] = shape
+    answer_headers = Headers()
+    answer_headers._list = [("Content-Type", shape[2]), ("Content-Length", str(len(data)))]
+    response = Response.__new__(Response)
+    response.__dict__.update(
+        headers=answer_headers,
+        _status=shape[0],
+        _status_code=shape[1],
+        direct_passthrough=False,
+        _on_close=[],
+        response=[data],
+    )
+    return response
 
 
 def header_text(text: str, limit: int = 200) -> str:
