@@ -131,6 +131,13 @@ def worker_pid(master: int) -> int:
     raise RuntimeError("crmsim serve started no worker")
 
 
+def cpu_s(pid: int) -> tuple[float, float]:
+    """The user and the system CPU seconds process ``pid`` has used (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def rss_mib(pid: int, field_name: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field_name + ":"):
@@ -174,6 +181,9 @@ class Server:
 
     def rss(self) -> float:
         return rss_mib(self.worker)
+
+    def cpu(self) -> tuple[float, float]:
+        return cpu_s(self.worker)
 
     def peak(self) -> float:
         return rss_mib(self.worker, "VmHWM")
@@ -598,6 +608,51 @@ def settled_rss(server: Server) -> float:
 LOADS = 3
 RELOAD_UP_TO = 100_000
 RELOAD_NAMESPACE = "bench-reload"
+# Before each timed load the machine is let go quiet: a load is one core's work for 1 to 3
+# s, and what else holds the cores then (in a full run, WireMock's JVM after its rounds;
+# seen: the same AntCRM load 2.4 to 2.5 s alone, 2.75 to 3.55 s in a full run) is not
+# crmsim's time. Quiet: at most QUIET_SHARE of the machine's CPU busy over QUIET_WINDOW_S
+# (bench/run.py itself included), waited for at most QUIET_WAIT_S. The worker's own CPU
+# seconds over the load are reported beside its wall time.
+QUIET_SHARE = 0.1
+QUIET_WINDOW_S = 0.25
+QUIET_WAIT_S = 10.0
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the machine so far, all cores, from ``/proc/stat``."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def wait_quiet() -> float:
+    """Wait until the machine is quiet (above); the seconds waited."""
+    started = time.monotonic()
+    busy, total = machine_jiffies()
+    while time.monotonic() - started < QUIET_WAIT_S:
+        time.sleep(QUIET_WINDOW_S)
+        busy_now, total_now = machine_jiffies()
+        share = (busy_now - busy) / max(total_now - total, 1)
+        busy, total = busy_now, total_now
+        if share <= QUIET_SHARE:
+            break
+    return time.monotonic() - started
+
+
+def timed_put(
+    server: Server, base: str, vendor: str, part: bytes, size: int
+) -> tuple[float, float, float]:
+    """``put_state`` on a quiet machine: (wall seconds, the worker's CPU seconds, of them
+    the system's: mostly page faults, which on this virtual machine cost a few µs each
+    and vary with the host's memory, e.g. 1.2 to 3.5 s to touch 2 GiB)."""
+    wait_quiet()
+    user, system = server.cpu()
+    t = time.perf_counter()
+    put_state(base, vendor, part, size)
+    wall = time.perf_counter() - t
+    user_after, system_after = server.cpu()
+    return wall, user_after - user + system_after - system, system_after - system
 
 
 def load_vendor(
@@ -609,13 +664,13 @@ def load_vendor(
     if keep is not None:
         keep[vendor] = part
     before = server.rss()
-    t = time.perf_counter()
-    put_state(server.base, vendor, part, size)
-    load_s = time.perf_counter() - t
+    load_s, cpu, system = timed_put(server, server.base, vendor, part, size)
     after = server.rss()
     return {
         "fake_s": fake_s,
         "load_s": load_s,
+        "load_cpu_s": cpu,
+        "load_sys_s": system,
         "rss_after_mib": after - before,  # right after the answer
         "rss_delta_mib": settled_rss(server) - before,  # once settled: the target's figure
         "bytes": len(part),
@@ -626,18 +681,25 @@ def reload_vendor(
     server: Server, vendor: str, part: bytes, size: int, load: dict[str, Any]
 ) -> None:
     """Time ``LOADS - 1`` more loads of ``part`` (each into a namespace of its own, dropped
-    after it); ``load_s`` becomes the median of all, ``load_runs`` lists them."""
-    runs = [load["load_s"]]
+    after it); ``load_s`` becomes the median of all, ``load_runs`` lists them (and
+    ``load_cpu_s``, ``load_cpu_runs`` the worker's CPU seconds, ``load_sys_s``,
+    ``load_sys_runs`` the system's part of them)."""
+    runs, cpus, systems = [load["load_s"]], [load["load_cpu_s"]], [load["load_sys_s"]]
     base = f"{server.base}/__ns/{RELOAD_NAMESPACE}"
     for _ in range(LOADS - 1):
-        t = time.perf_counter()
-        put_state(base, vendor, part, size)
-        runs.append(time.perf_counter() - t)
+        wall, cpu, system = timed_put(server, base, vendor, part, size)
+        runs.append(wall)
+        cpus.append(cpu)
+        systems.append(system)
         status, body = http("DELETE", base + "/__sim")
         if status != 200:
             raise RuntimeError(f"dropping {RELOAD_NAMESPACE}: {status} {body[:300]!r}")
     load["load_runs"] = runs
     load["load_s"] = statistics.median(runs)
+    load["load_cpu_runs"] = cpus
+    load["load_cpu_s"] = statistics.median(cpus)
+    load["load_sys_runs"] = systems
+    load["load_sys_s"] = statistics.median(systems)
 
 
 def put_state(base: str, vendor: str, part: bytes, size: int) -> None:
@@ -894,7 +956,10 @@ def run_group(
         for vendor, part in (parts or {}).items():  # after every memory figure was read
             load = report["loads"][(vendor, size)]
             reload_vendor(server, vendor, part, size, load)
-            print(f"   {vendor}'s loads: {', '.join(f'{r:.2f}' for r in load['load_runs'])} s")
+            walls = ", ".join(f"{r:.2f}" for r in load["load_runs"])
+            pairs = zip(load["load_cpu_runs"], load["load_sys_runs"], strict=True)
+            cpus = ", ".join(f"{c:.2f} ({s:.2f})" for c, s in pairs)
+            print(f"   {vendor}'s loads: {walls} s (the worker's CPU, system's: {cpus} s)")
     finally:
         server.stop()
     return info
@@ -1155,19 +1220,25 @@ def render(report: dict[str, Any], args: Any, started: datetime.datetime) -> str
         "## Loading, memory, start",
         "",
         "| vendor | records | `crmsim fake` s | `PUT /__sim/state/<vendor>` s (< 3 s at "
-        "100,000) | RSS added MiB, right after | RSS added MiB, settled | KiB per record, "
-        "settled (<= 1.5 from 100,000) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "100,000) | the worker's CPU s | of it system s | RSS added MiB, right after | "
+        "RSS added MiB, settled | KiB per record, settled (<= 1.5 from 100,000) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def spread(runs: list[float] | None) -> str:
+        return f" ({min(runs):.2f}–{max(runs):.2f})" if runs else ""
+
     for (vendor, size), load in report["loads"].items():
         kib = load["rss_delta_mib"] * 1024 / size
         slow = size == 100_000 and load["load_s"] >= 3
         after = load.get("rss_after_mib")
-        runs = load.get("load_runs")
-        spread = f" ({min(runs):.2f}–{max(runs):.2f})" if runs else ""
+        cpu, system = load.get("load_cpu_s"), load.get("load_sys_s")
         lines.append(
-            f"| {vendor} | {size:,} | {load['fake_s']:.1f} | {load['load_s']:.2f}{spread}"
-            f"{' (miss)' if slow else ''} | {'-' if after is None else f'{after:.0f}'} "
+            f"| {vendor} | {size:,} | {load['fake_s']:.1f} | {load['load_s']:.2f}"
+            f"{spread(load.get('load_runs'))}{' (miss)' if slow else ''} | "
+            f"{'-' if cpu is None else f'{cpu:.2f}'}{spread(load.get('load_cpu_runs'))} | "
+            f"{'-' if system is None else f'{system:.2f}'}{spread(load.get('load_sys_runs'))} | "
+            f"{'-' if after is None else f'{after:.0f}'} "
             f"| {load['rss_delta_mib']:.0f} | {kib:.2f}"
             f"{' (miss)' if size >= 100_000 and kib > 1.5 else ''} |"
         )
@@ -1176,7 +1247,11 @@ def render(report: dict[str, Any], args: Any, started: datetime.datetime) -> str
         f"Up to {RELOAD_UP_TO:,} records a load is timed {LOADS} times and the median "
         "shown, its spread in brackets: the first load into the default namespace (its RSS "
         "is the one measured), the others after the server's runs, each into a namespace of "
-        "its own that is dropped after it. "
+        "its own that is dropped after it. Each starts once the machine is quiet (at most "
+        f"{QUIET_SHARE:.0%} of its CPU busy over {QUIET_WINDOW_S} s, waited for at most "
+        f"{QUIET_WAIT_S:.0f} s); *the worker's CPU*: its user and system seconds over the "
+        "load, *of it system*: the kernel's share, mostly page faults (on this virtual "
+        "machine a few µs each, varying with the host's memory). "
         "An AntCRM customer counts as one record with its deals, tickets, history and notes; "
         "at 1,000 records the RSS figures are mostly allocator noise. *Settled*: read again "
         f"every {SETTLE_POLL_S} s after the load until it fell by no more than {SETTLE_MIB} "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -179,11 +180,38 @@ def test_a_reload_goes_to_its_own_namespace_and_drops_it(
         return 200, b"{}"
 
     monkeypatch.setattr(run, "http", http)
-    load: dict[str, Any] = {"load_s": 3.2}
-    run.reload_vendor(argparse.Namespace(base="http://sim"), "antcrm", b"{}", 100_000, load)
+    monkeypatch.setattr(run, "wait_quiet", lambda: calls.append(("quiet",)) or 0.0)
+    # the worker's (user, system) CPU before and after each load
+    worker_cpu = iter([(10.0, 1.0), (11.0, 1.5), (11.0, 1.5), (13.0, 2.0)])
+    server = argparse.Namespace(base="http://sim", cpu=lambda: next(worker_cpu))
+    load: dict[str, Any] = {"load_s": 3.2, "load_cpu_s": 3.1, "load_sys_s": 0.4}
+    run.reload_vendor(server, "antcrm", b"{}", 100_000, load)
     assert calls == [
+        ("quiet",),
         ("PUT", "http://sim/__ns/bench-reload", "antcrm"),
         ("DELETE", "http://sim/__ns/bench-reload/__sim"),
     ] * (run.LOADS - 1)
     assert len(load["load_runs"]) == run.LOADS and load["load_runs"][0] == 3.2
     assert load["load_s"] < 3.2  # the median: the two instant ones
+    assert load["load_cpu_runs"] == [3.1, 1.5, 2.5]
+    assert load["load_cpu_s"] == 2.5
+    assert load["load_sys_runs"] == [0.4, 0.5, 0.5]
+    assert load["load_sys_s"] == 0.5
+
+
+def test_the_machine_is_quiet_when_its_cpu_is_idle(
+    run: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /proc/stat's busy and total jiffies at each read: busy, busy, then idle
+    readings = iter([(0, 100), (90, 200), (180, 300), (185, 400), (500, 500)])
+    monkeypatch.setattr(run, "machine_jiffies", lambda: next(readings))
+    monkeypatch.setattr(run.time, "sleep", lambda _s: None)
+    run.wait_quiet()
+    assert next(readings) == (500, 500)  # stopped at the first quiet window
+
+
+def test_cpu_times_are_read_from_proc(run: ModuleType) -> None:
+    busy, total = run.machine_jiffies()
+    assert 0 < busy < total
+    user, system = run.cpu_s(os.getpid())
+    assert user > 0 and system >= 0
