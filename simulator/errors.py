@@ -21,11 +21,17 @@ _UTF8_JSON = json.JSONEncoder(ensure_ascii=False)
 _ASCII_JSON = json.JSONEncoder()
 
 
+def utf8_json(body: Any) -> bytes:
+    """``json.dumps(body, ensure_ascii=False)`` in UTF-8; ``UnicodeEncodeError`` when a
+    string holds a lone surrogate (valid JSON escape, not UTF-8)."""
+    return _UTF8_JSON.encode(body).encode("utf-8")
+
+
 def encode_json(body: Any) -> bytes:
     """``body`` as UTF-8 JSON (``json.dumps(body, ensure_ascii=False)``)."""
     try:
-        return _UTF8_JSON.encode(body).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (valid JSON escape, not UTF-8): keep it escaped
+        return utf8_json(body)
+    except UnicodeEncodeError:  # a lone surrogate: kept escaped
         return _ASCII_JSON.encode(body).encode("ascii")
 
 

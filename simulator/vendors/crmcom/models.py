@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from simulator.clock import iso, parse_iso
-from simulator.errors import StateInvalid
+from simulator.errors import StateInvalid, utf8_json
 from simulator.vendors._base import Context, Kept, VendorBackend
 from simulator.vendors.crmcom import errors, parsing
 from simulator.vendors.crmcom.parsing import (
@@ -130,7 +130,7 @@ Items = dict[int, Item]
 def _utf8(value: Any) -> bytes | None:
     """``value`` as ``encode_json`` writes it when the whole answer is UTF-8; None if not."""
     try:
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return utf8_json(value)
     except UnicodeEncodeError:
         return None
 
