@@ -35,8 +35,20 @@ def encode_json(body: Any) -> bytes:
         return _ASCII_JSON.encode(body).encode("ascii")
 
 
-# (status, mimetype) -> (status line, status code, Content-Type) as Werkzeug makes them
-_SHAPES: dict[tuple[int, str], tuple[str, int, str]] = {}
+# (status, mimetype) -> (status line, status code, Content-Type) as Werkzeug makes them, or
+# None when its Response is not made of the fields ``json_response`` sets (another version)
+_SHAPES: dict[tuple[int, str], tuple[str, int, str] | None] = {}
+_FIELDS = {"headers", "_status", "_status_code", "direct_passthrough", "_on_close", "response"}
+
+
+def _shape(status: int, mimetype: str) -> tuple[str, int, str] | None:
+    made = Response(b"", status=status, mimetype=mimetype)
+    if vars(made).keys() != _FIELDS or list(made.headers.keys()) != [
+        "Content-Type",
+        "Content-Length",
+    ]:
+        return None  # made otherwise than this module knows: always by its constructor
+    return made.status, made.status_code, made.headers["Content-Type"]
 
 
 def json_response(
@@ -48,15 +60,13 @@ def json_response(
     """A JSON response, as ``Response(encode_json(body), status=status, mimetype=mimetype,
     headers=headers)`` makes it. Every vendor answer is one: without extra headers its
     fields are set straight, with the status line and ``Content-Type`` Werkzeug made for
-    that status and mimetype the first time (tests/unit/test_errors.py compares the two)."""
+    that status and mimetype the first time, if Werkzeug's ``Response`` is made of those
+    fields (tests/unit/test_errors.py compares the two)."""
     data = encode_json(body)
-    if headers:
+    key = (status, mimetype)
+    shape = _SHAPES[key] if key in _SHAPES else _SHAPES.setdefault(key, _shape(*key))
+    if headers or shape is None:
         return Response(data, status=status, mimetype=mimetype, headers=headers)
-    shape = _SHAPES.get((status, mimetype))
-    if shape is None:
-        made = Response(b"", status=status, mimetype=mimetype)
-        shape = made.status, made.status_code, made.headers["Content-Type"]
-        _SHAPES[(status, mimetype)] = shape
     answer_headers = Headers()
     answer_headers._list = [("Content-Type", shape[2]), ("Content-Length", str(len(data)))]
     response = Response.__new__(Response)

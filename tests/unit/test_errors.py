@@ -10,6 +10,7 @@ from flask import Response
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator import errors
 from simulator.errors import encode_json, json_response
 
 TEXT = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(["\ud800", "é", '"', "\\"])))
@@ -63,3 +64,19 @@ def test_encoding_is_json_dumps(body):
         expected = json.dumps(body).encode("ascii")
     assert encode_json(body) == expected
     same(json_response(body, 200), werkzeugs(body, 200, None, "application/json"))
+
+
+def test_a_response_made_of_other_fields_is_made_by_its_constructor(monkeypatch):
+    # another Werkzeug: its Response sets a field json_response does not know
+    monkeypatch.setattr(errors, "_SHAPES", {})
+    made = Response.__init__
+
+    def init(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        self.extra = True
+
+    monkeypatch.setattr(Response, "__init__", init)
+    answer = json_response({"a": 1}, 201)
+    assert answer.extra is True
+    assert answer.get_data() == b'{"a": 1}' and answer.status_code == 201
+    assert errors._SHAPES == {(201, "application/json"): None}
