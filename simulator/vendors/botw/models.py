@@ -73,9 +73,20 @@ class BotwBackend(VendorBackend):
 
     # -- lookups --------------------------------------------------------------------------
     def _by_id(self, listing_id: str, contact_id: str | None) -> list[Record]:
-        if contact_id is None or not contact_id.isdigit():
+        """The contact whose id is exactly ``contact_id`` as BOTW writes ids (BW-GET-2):
+        ASCII digits without a leading zero (ids start at 1). Other text (``01``, ``١``,
+        ``²``, digits past what Python reads as a number) is no contact's id."""
+        if (
+            contact_id is None
+            or not (contact_id.isascii() and contact_id.isdigit())
+            or contact_id[0] == "0"
+        ):
             return []
-        doc = self.contacts.get(int(contact_id))
+        try:
+            number = int(contact_id)
+        except ValueError:  # longer than Python's limit (4,300 digits): no id is that long
+            return []
+        doc = self.contacts.get(number)
         return [doc] if doc is not None and doc["listing_id"] == listing_id else []
 
     def _find(self, listing_id: str, email: str | None, phone: str | None) -> Record | None:

@@ -27,3 +27,9 @@ def create_ok(client, listing="123", **data):
     """POST a contact, asserting BOTW created it (201)."""
     r = client.post(f"/crm/{listing}", data=data, headers=H)
     assert r.status_code == 201, r.get_json()
+
+
+# ids that are no contact's id as BOTW writes ids (BW-GET-2: `id` exactly): a leading zero,
+# digits of other scripts (str.isdigit takes them; int() reads `١`, refuses `²`), a sign,
+# a decimal, and more digits than Python reads as a number
+NOT_AN_ID = ["01", "\u0661", "\u00b2", "+1", "1.0", "9" * 5000]

@@ -1,8 +1,9 @@
 """BOTW DELETE /crm/<listing>: delete contacts."""
 
+import pytest
 from helpers import expect
 
-from ._support import NOT_FOUND, H, contacts, create_ok
+from ._support import NOT_AN_ID, NOT_FOUND, H, contacts, create_ok
 
 DELETED = {"status": "success", "message": "Contact deleted successfully."}
 
@@ -51,6 +52,14 @@ def test_delete_contact_reads_query_and_body_prefers_body(client, botw):
     r = client.delete("/crm/123?email=nobody@b.co", data={"email": "b@b.co"}, headers=H)
     assert r.status_code == 202
     assert contacts(botw) == []
+
+
+@pytest.mark.parametrize("contact_id", NOT_AN_ID, ids=lambda s: ascii(s)[:12])
+def test_delete_contact_id_is_matched_exactly(client, botw, contact_id):
+    create_ok(client, email="a@b.co")
+    r = client.delete("/crm/123", data={"id": contact_id}, headers=H)
+    expect(r, 404, NOT_FOUND)
+    assert len(contacts(botw)) == 1
 
 
 def test_delete_contact_is_scoped_by_listing(client, botw):

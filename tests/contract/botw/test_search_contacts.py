@@ -5,7 +5,7 @@ from helpers import expect
 
 from simulator.schemas import default_schemas_dir, load
 
-from ._support import BAD_EMAIL, contacts, create_ok, search
+from ._support import BAD_EMAIL, NOT_AN_ID, contacts, create_ok, search
 
 NONE_FOUND = {"status": "error", "message": "No contacts found."}
 
@@ -96,6 +96,13 @@ def test_search_contacts_matching(client, botw, params, expected):
         assert body["message"] == f"{len(expected)} record(s) found."
     else:
         expect(r, 404, NONE_FOUND)
+
+
+@pytest.mark.parametrize("contact_id", NOT_AN_ID, ids=lambda s: ascii(s)[:12])
+def test_search_contacts_id_is_matched_exactly(client, botw, contact_id):
+    create_ok(client, email="a@b.co")
+    expect(search(client, id=contact_id), 404, NONE_FOUND)
+    assert search(client, id=" 1 ").status_code == 200  # blanks around it are trimmed
 
 
 def test_search_contacts_is_scoped_by_listing(client, botw):

@@ -1,5 +1,6 @@
 """BOTW PUT /crm/<listing>: update or create a contact."""
 
+import pytest
 from helpers import expect
 
 from ._support import (
@@ -7,6 +8,7 @@ from ._support import (
     BAD_PHONE,
     BLACKLISTED,
     CREATED,
+    NOT_AN_ID,
     NOT_FOUND,
     REQUIRED,
     H,
@@ -47,6 +49,16 @@ def test_update_contact_unknown_id_without_email_or_phone_is_404(client, botw):
     r = client.put("/crm/123", data={"id": "99", "first_name": "x"}, headers=H)
     expect(r, 404, NOT_FOUND)
     assert contacts(botw) == []
+
+
+@pytest.mark.parametrize("contact_id", NOT_AN_ID, ids=lambda s: ascii(s)[:12])
+def test_update_contact_id_is_matched_exactly(client, botw, contact_id):
+    create_ok(client, email="a@b.co")
+    r = client.put("/crm/123", data={"id": contact_id, "first_name": "x"}, headers=H)
+    expect(r, 404, NOT_FOUND)
+    r = client.put("/crm/123", data={"id": contact_id, "email": "new@b.co"}, headers=H)
+    expect(r, 201, CREATED)  # an unknown id with an email: a new contact (BW-PUT-2)
+    assert [(c["contact_id"], c["first_name"]) for c in contacts(botw)] == [(1, None), (2, None)]
 
 
 def test_update_contact_id_of_another_listing_is_not_found(client, botw):
