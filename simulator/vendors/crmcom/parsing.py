@@ -178,7 +178,11 @@ def _float(value: Any, param: str) -> float | int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise errors.InvalidParameterValue(param, "must be a number")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer past a double's range (10**309)
+        finite = False
+    if not finite:
         raise errors.InvalidParameterValue(param, "must be a finite number")
     return value
 
@@ -346,7 +350,7 @@ class ContactRequest:
             dob = demo.get("date_of_birth")
             if isinstance(dob, dict):
                 for part in ("day", "month", "year"):
-                    if dob.get(part) is None:
+                    if missing(dob.get(part)):
                         raise errors.MandatoryParameterMissing(f"demographics.date_of_birth.{part}")
         for kind_ in SETS:
             for param, items in self.set_sources(kind_):

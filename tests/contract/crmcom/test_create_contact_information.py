@@ -216,6 +216,16 @@ def test_create_contact_information_name_rules(client, crm, token):
             "demographics.date_of_birth.day",
         ),
         (
+            {
+                "type": "PERSON",
+                "first_name": "A",
+                "last_name": "B",
+                # blank is missing, and checked before the month's value
+                "demographics": {"date_of_birth": {"day": " ", "month": "x", "year": 1}},
+            },
+            "demographics.date_of_birth.day",
+        ),
+        (
             {"type": "COMPANY", "company_name": "C", "phone_set": [{"type": "MOBILE"}]},
             "phone_set[0].number",
         ),
@@ -379,6 +389,20 @@ def test_create_contact_information_huge_float_is_an_unreadable_body(client, crm
     body = json.dumps({"token": token, **PERSON})[:-1] + ', "udf_float_2": 1e400}'
     r = client.post(BASE + "/contact_information/create", data=body)
     expect(r, 200, bad_body("The body is not valid JSON (RFC 8259)."))
+
+
+@pytest.mark.parametrize("number", [10**309, -(10**309)])
+def test_create_contact_information_integer_past_a_double_is_an_invalid_float(
+    client, crm, token, number, sim
+):
+    # JSON's integers have no bound and Python reads this one exactly; as a float it is not
+    # finite (it was a 500: math.isfinite overflowed)
+    expect(
+        create(client, token, **PERSON, udf_float_2=number),
+        200,
+        invalid("udf_float_2", "must be a finite number"),
+    )
+    assert len(contacts(sim)) == 2
 
 
 def test_create_contact_information_identifier_with_two_fields(client, crm, token):
