@@ -37,6 +37,7 @@ from simulator.vendors.antcrm.parsing import (
     absent,
     clean,
     cus_fields,
+    customer_code,
     digits,
     identifier,
     norm_email,
@@ -340,7 +341,7 @@ class AntcrmBackend(VendorBackend):
         body = text(data, "body")
         on_deal = word(data, "model", NOTE_MODELS) == "deal"  # absent: a contact note
         pool = _pool(word(data, "contactType", CONTACT_TYPES))
-        customer_id, passport = text(data, "customerId"), text(data, "passport")
+        customer_id, passport = customer_code(data), text(data, "passport")
         contact_code = text(data, "contactId")
         emails = single_points(data, "email", "emails")
         phones = single_points(data, "phone", "phones")
@@ -464,7 +465,7 @@ class AntcrmBackend(VendorBackend):
         contact_type = word(data, "contactType", CONTACT_TYPES) or "customer"
         pool = _pool(contact_type)
         body = text(data, "body")
-        customer_id, contact_id = text(data, "customerId"), text(data, "contactId")
+        customer_id, contact_id = customer_code(data), text(data, "contactId")
         passport = text(data, "passport")
         emails = single_points(data, "email", "emails")
         phones = single_points(data, "phone", "phones")
@@ -1186,7 +1187,9 @@ def _ip_in(
         ip = ipaddress.ip_address(client_ip)
     except ValueError:
         return False
-    return any(ip in net for net in networks)
+    # an IPv4 client of a dual-stack socket (``serve --host ::``) arrives as ::ffff:a.b.c.d
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return any(ip in net or (mapped is not None and mapped in net) for net in networks)
 
 
 def _copy(value: Any) -> Any:

@@ -80,6 +80,17 @@ def text(data: Mapping[str, Any], key: str) -> str | None:
     return value.strip()
 
 
+def customer_code(data: Mapping[str, Any]) -> str | None:
+    """A ``customerId``, compared exactly (AC-NORM-1): kept as sent, blanks and all
+    (`` PID-1 `` names no customer); a blank one is not provided."""
+    value = data.get("customerId")
+    if absent(value):
+        return None
+    if not isinstance(value, str):
+        raise Invalid("customerId must be a string")
+    return value
+
+
 def _integral(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -426,7 +437,7 @@ def company(data: Mapping[str, Any], dropped: list[str]) -> Company | None:
     if value is None:
         return None
     return Company(
-        customer_id=text(value, "customerId"),
+        customer_id=customer_code(value),
         name=text(value, "name"),
         emails=email_points(value, "emails", dropped),
         phones=points(value, "phones"),
@@ -459,7 +470,7 @@ def profile(data: Mapping[str, Any], action: str, dropped: list[str]) -> Profile
         date_of_birth=text(data, "dateOfBirth"),
         type=customer_type(data),
         contact_type=contact_type,
-        customer_id=text(data, "customerId") if "customerId" in keys else None,
+        customer_id=customer_code(data) if "customerId" in keys else None,
         contact_id=text(data, "contactId"),
         company_lead=text(data, "companyLead") if "companyLead" in keys else None,
         emails=email_points(data, "emails", dropped),

@@ -98,6 +98,7 @@ def test_add_note_contact_priority_first_key_only(client, sim, payload, target):
         {"customerId": "PID-1", "body": None},
         {"customerId": "PID-1", "body": 5},
         {"customerId": "PID-1", "permit": "all"},
+        {"customerId": "PID-1 "},  # codes compare exactly (AC-NORM-1)
     ],
 )
 def test_add_note_without_a_target_adds_nothing(client, sim, payload):

@@ -60,6 +60,7 @@ TICKET_STATE = [
         ({"email": "A@x.co", "phone": "0905"}, "PID-1"),
         ({"phone": "09-05"}, "PID-2"),
         ({"customerId": "PID-9", "contactId": "C-1"}, None),
+        ({"customerId": " PID-2", "contactId": "C-1"}, None),  # exactly (AC-NORM-1)
         ({"customerId": "LID-1"}, None),
         ({"customerId": "LID-1", "contactType": "lead"}, "LID-1"),
         ({"contactId": "C-1", "contactType": "lead"}, "LID-1"),

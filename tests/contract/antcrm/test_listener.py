@@ -49,7 +49,11 @@ def test_listener_ip_not_allowed_is_403_before_the_body(client, sim):
     assert customers(sim) == []
     send_ok(client, item("add-contact", name="A"), environ_base={"REMOTE_ADDR": "10.1.2.3"})
     send_ok(client, item("add-contact", name="B"), environ_base={"REMOTE_ADDR": "192.168.0.77"})
-    assert codes(sim) == ["PID-1", "PID-2"]
+    # an IPv4 client of a dual-stack server (serve --host ::) is seen as ::ffff:a.b.c.d
+    send_ok(client, item("add-contact", name="C"), environ_base={"REMOTE_ADDR": "::ffff:10.1.2.3"})
+    r = client.post(URL, json=ADD_CONTACT_SAMPLE, environ_base={"REMOTE_ADDR": "::ffff:10.1.2.4"})
+    expect(r, 403, IP_NOT_ALLOWED)
+    assert codes(sim) == ["PID-1", "PID-2", "PID-3"]
 
 
 def test_listener_empty_allowed_ips_lets_any_ip_in(client, ant):

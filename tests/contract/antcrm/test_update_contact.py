@@ -89,6 +89,7 @@ def test_update_contact_target_is_the_first_provided_key_A_A6_A_A7(client, sim, 
         {"name": "Nobody", "emails": ["one@x.co"]},
         {"emails": ["none@x.co"], "phones": ["0905000001"]},
         {"customerId": "LID-1"},
+        {"customerId": " PID-1 ", "emails": ["one@x.co"]},  # codes compare exactly (AC-NORM-1)
     ],
 )
 def test_update_contact_no_fall_through_and_no_create_A_A7_A_A8(client, sim, payload):
