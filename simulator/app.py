@@ -86,6 +86,9 @@ def create_app(test_config: Mapping[str, Any] | Config | None = None) -> Flask:
         config = Config.from_env().merged(test_config)
     app = App("simulator")
     app.url_rule_class = LazyBuildRule
+    # a path with doubled slashes is no route (the vendor's own 404), not Werkzeug's HTML
+    # redirect to the merged path
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     sim = Simulator(config)

@@ -249,8 +249,14 @@ class Vendor:
     def __post_init__(self) -> None:
         blueprint = Blueprint(self.slug, __name__)
         for op in self.operations:
+            # no automatic OPTIONS: it is a method the vendors do not serve, answered with
+            # their 405 like any other (Flask's would journal it as the route's operation)
             blueprint.add_url_rule(
-                op.rule, op.name, _bound(self.slug, op.view), methods=[op.method]
+                op.rule,
+                op.name,
+                _bound(self.slug, op.view),
+                methods=[op.method],
+                provide_automatic_options=False,
             )
         object.__setattr__(self, "blueprint", blueprint)
 

@@ -481,7 +481,7 @@ def test_405_carries_allow_in_the_vendor_shape_and_as_a_problem():
     r = client.patch("/crm/1", headers=H)
     assert r.status_code == 405
     assert r.get_json() == {"status": "error", "message": "Method not allowed."}
-    assert r.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, POST, PUT"
+    assert r.headers["Allow"] == "DELETE, GET, HEAD, POST, PUT"
     assert "X-Sim-Closest-Routes" not in r.headers
     r = client.delete("/__sim/seed")
     assert r.status_code == 405
@@ -489,6 +489,60 @@ def test_405_carries_allow_in_the_vendor_shape_and_as_a_problem():
     assert r.get_json()["title"] == "Method Not Allowed"
     assert r.get_json()["detail"] == "The method is not allowed for the requested URL."
     assert r.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
+
+
+VENDOR_405 = [
+    (
+        "/crm/1",
+        {"status": "error", "message": "Method not allowed."},
+        "DELETE, GET, HEAD, POST, PUT",
+    ),
+    ("/omoto/receivecustomerinfo.htm?key=k", {"response": "methodnotallowed"}, "POST"),
+    ("/antcrm/webhook/listener/l", {"success": False, "message": "Method not allowed"}, "POST"),
+    ("/crmapi/rest/v2/contact_information/show", None, "GET, HEAD"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "allow"), VENDOR_405)
+def test_options_is_the_vendors_405_journaled_as_no_operation(path, body, allow):
+    """No vendor serves OPTIONS: its 405 like any other method's, not Flask's automatic
+    200, which journaled it as the route's operation and checked it against its schema."""
+    app, client = fresh()
+    r = client.options(path, headers=H)
+    assert r.status_code == 405
+    assert r.mimetype == "application/json"
+    if body is not None:
+        assert r.get_json() == body
+    else:
+        assert r.get_json()["status"]["code"].endswith("METHODNOTFOUNDEXCEPTION")
+    assert r.headers["Allow"] == allow
+    assert "X-Sim-Violations" not in r.headers
+    [entry] = journal(client)
+    assert (entry["operation"], entry["request"]["method"], entry["response"]["status"]) == (
+        None,
+        "OPTIONS",
+        405,
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/crm//1",
+        "/omoto//receivecustomerinfo.htm?key=k",
+        "/antcrm/webhook//listener/l",
+        "/crmapi/rest/v2//contact_information/show",
+        "/__sim//journal",
+    ],
+)
+def test_doubled_slashes_are_no_route_not_a_redirect(path):
+    """A path with ``//`` is answered as an unknown path (the vendor's 404, or a problem),
+    not with Werkzeug's HTML 308 to the merged path."""
+    app, client = fresh()
+    r = client.get(path, headers=H)
+    assert r.status_code == 404
+    assert "Location" not in r.headers
+    assert r.mimetype in ("application/json", "application/problem+json")
 
 
 def test_a_bug_answers_500_in_the_vendor_shape_or_a_problem_without_internals(caplog):

@@ -48,11 +48,14 @@ def test_unknown_method_is_404_methodnotfound(client, crm, path, schemas):
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("get", "/authentication/token", "OPTIONS, POST"),
-        ("get", "/contact_information/create", "OPTIONS, POST"),
-        ("put", "/contact_information/update", "OPTIONS, POST"),
-        ("post", "/contact_information/show", "GET, HEAD, OPTIONS"),
-        ("delete", "/provisioning/generic_provisioning_requests/get_pending", "GET, HEAD, OPTIONS"),
+        ("get", "/authentication/token", "POST"),
+        ("get", "/contact_information/create", "POST"),
+        ("put", "/contact_information/update", "POST"),
+        ("post", "/contact_information/show", "GET, HEAD"),
+        ("delete", "/provisioning/generic_provisioning_requests/get_pending", "GET, HEAD"),
+        # OPTIONS too: CRM.COM serves no other method (no automatic answer of Flask's)
+        ("options", "/contact_information/create", "POST"),
+        ("options", "/contact_information/show", "GET, HEAD"),
     ],
 )
 def test_wrong_http_method_is_405_with_the_envelope(client, crm, method, path, allow):
