@@ -7,6 +7,9 @@ import random
 import string
 from datetime import UTC, datetime, timedelta
 
+# where a running clock stops: 9999-12-31T23:59:59.999999Z
+LAST = datetime.max.replace(tzinfo=UTC)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -41,7 +44,10 @@ class Clock:
     def now(self) -> datetime:
         if self._frozen_at is not None:
             return self._frozen_at
-        return utc_now() + self._offset
+        try:
+            return utc_now() + self._offset
+        except OverflowError:  # an offset that real time has since carried past 9999
+            return LAST
 
     def freeze(self, at: datetime | None) -> None:
         """Freeze at ``at``; ``None`` returns to real time (and drops any offset)."""
@@ -49,11 +55,16 @@ class Clock:
         self._offset = timedelta()
 
     def advance(self, seconds: float) -> None:
-        """Move a frozen clock forward; on a running clock, add an offset to real time."""
+        """Move a frozen clock forward; on a running clock, add an offset to real time.
+        Raises OverflowError, the clock unchanged, when it would pass the year 9999 (a
+        running clock that real time carries there later stays at its last instant)."""
+        step = timedelta(seconds=seconds)
         if self._frozen_at is not None:
-            self._frozen_at += timedelta(seconds=seconds)
+            self._frozen_at += step
         else:
-            self._offset += timedelta(seconds=seconds)
+            offset = self._offset + step
+            _ = utc_now() + offset  # raises OverflowError past the year 9999
+            self._offset = offset
 
 
 class Ids:

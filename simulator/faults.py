@@ -13,6 +13,13 @@ from typing import Any
 MAX_DELAY_MS = 60_000  # a drawn delay never exceeds this (the schema's bound on delay_ms)
 # what a rule's templated body may name (docs/control-plane.md, "One-off answers")
 ANSWER_ROOTS = ("request", "now")
+BODY_DEPTH = 100  # levels a rule's body may nest: rendering it, per request, recurses
+# what frames an HTTP answer: crmsim writes these itself, and a rule's would break the
+# answers of every request it fires on (a Content-Length that lies, two framings)
+FRAMING = frozenset(
+    ("content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te")
+    + ("trailer", "proxy-connection")
+)
 
 
 @dataclass
@@ -204,6 +211,36 @@ def render(template: Any, values: Mapping[str, Any]) -> Any:
     string that is one reference takes the value itself, else the value's text (``$${``
     writes ``${``)."""
     return _bindings()(saved=dict(values)).substitute(template)
+
+
+def rule_problems(doc: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What a rule that its schema accepted may still not do, as violations: set a header
+    that frames the answer, nest its body deeper than ``BODY_DEPTH``, or name in it a
+    ``${reference}`` that can never have a value."""
+    from simulator.http import BadBody, check_keepable
+
+    found = [
+        {
+            "pointer": "/headers/" + name.replace("~", "~0").replace("/", "~1"),
+            "message": f"{name} frames the answer, which crmsim does itself: a rule cannot set it",
+            "keyword": "framing",
+        }
+        for name in doc.get("headers") or {}
+        if name.lower() in FRAMING
+    ]
+    try:
+        check_keepable(doc.get("body"), None, BODY_DEPTH)
+    except BadBody:
+        found.append(
+            {
+                "pointer": "/body",
+                "message": f"the body nests deeper than {BODY_DEPTH} levels",
+                "keyword": "depth",
+            }
+        )
+    else:
+        found += bad_references(doc.get("body"), "/body")
+    return found
 
 
 def bad_references(node: Any, pointer: str) -> list[dict[str, str]]:

@@ -113,6 +113,12 @@ def type_name(value: Any) -> str:
     return "object"
 
 
+def _shown(value: Any) -> str:
+    """``value`` as JSON, cut to 80 characters (a 4,000-digit number is not echoed whole)."""
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 def _message(error: ValidationError) -> str:
     kw, val, inst = error.validator, error.validator_value, error.instance
     schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
@@ -130,12 +136,10 @@ def _message(error: ValidationError) -> str:
     if kw == "minLength" and val == 1:
         return "must not be empty"
     described = schema.get("description")
-    if kw in ("pattern", "format", "not", "minLength", "maxLength", "minimum", "maximum") and (
-        described
-    ):
-        return f"expected {described}, got {json.dumps(inst)}"
+    if kw in ("pattern", "format", "not", "minLength", "maxLength") and described:
+        return f"expected {described}, got {_shown(inst)}"
     if kw == "pattern":
-        return f"expected a string matching {val}, got {json.dumps(inst)}"
+        return f"expected a string matching {val}, got {_shown(inst)}"
     if kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {
             "minimum": ">=",
@@ -143,7 +147,10 @@ def _message(error: ValidationError) -> str:
             "exclusiveMinimum": ">",
             "exclusiveMaximum": "<",
         }[str(kw)]
-        return f"expected a number {bound} {val}, got {json.dumps(inst)}"
+        # the bound itself first: a description may speak of the other side (at most 100
+        # years, said of a negative number)
+        also = f" ({described})" if described else ""
+        return f"expected a number {bound} {val}{also}, got {_shown(inst)}"
     if kw in ("anyOf", "oneOf") and schema.get("description"):
         return str(schema["description"])
     if kw in ("anyOf", "oneOf") and isinstance(val, list):
@@ -170,7 +177,18 @@ def violations(validator: Draft7Validator, instance: Any) -> list[dict[str, str]
     # whole ``required`` list: report each missing property once, however many errors name it.
     missing: set[str] = set()
     said: set[tuple[str, str]] = set()
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+    try:
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    except RecursionError:  # python-jsonschema recurses a few frames per level and keyword
+        return [
+            {
+                "pointer": "",
+                "message": "the document nests too deeply for its errors to be told apart; "
+                "nest it less",
+                "keyword": "depth",
+            }
+        ]
+    for error in errors:
         base = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
             for name in error.validator_value:

@@ -15,11 +15,11 @@ differing JSON pointers, the newest of equals) and its differences.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simulator.journal import _query_map, render
+from simulator.patterns import PatternError, compiled
 from simulator.scenarios.checks import matcher_problems
 from simulator.scenarios.matchers import MISSING, Difference, compare
 from simulator.schemas import pointer
@@ -60,8 +60,8 @@ def _literal_problems(node: Any, at: str) -> Iterable[tuple[str, str]]:
     elif isinstance(node, dict):
         if isinstance(node.get("$match"), str):
             try:
-                re.compile(node["$match"])
-            except re.error as exc:
+                compiled(node["$match"])
+            except PatternError as exc:
                 yield at + "/$match", f"not a regular expression: {exc}"
         length = node.get("$len")
         if isinstance(length, str):

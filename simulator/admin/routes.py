@@ -15,7 +15,7 @@ from simulator import CONTROL_API_VERSION
 from simulator.clock import iso, parse_iso
 from simulator.dashboard import ui_asset, ui_page
 from simulator.errors import InvalidDocument, Problem, encode_json, json_response
-from simulator.faults import bad_references
+from simulator.faults import rule_problems
 from simulator.http import CONTROL_MAX_DEPTH, BadBody, parse_json
 from simulator.journal import render
 from simulator.pipeline import BODY
@@ -344,9 +344,9 @@ def get_faults() -> Response:
 def add_fault() -> Response:
     """Add a fault rule; it is consulted after the rules added before it."""
     doc = _body("fault")
-    unknown = bad_references(doc.get("body"), "/body")  # ${...} that can never have a value
-    if unknown:
-        raise InvalidDocument(unknown)
+    problems = rule_problems(doc)  # framing headers, a body too deep, ${...} never set
+    if problems:
+        raise InvalidDocument(problems)
     with _world().lock:
         if len(_world().faults.rules) >= MAX_FAULT_RULES:
             raise Problem(

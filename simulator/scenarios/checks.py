@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.patterns import PatternError, compiled
 from simulator.scenarios.matchers import JSON_TYPES, MATCHER_KEYS
 from simulator.scenarios.refs import REF, REF_PATH
 from simulator.schemas import Schemas, default_schemas_dir, pointer
@@ -220,8 +221,8 @@ def _check_expected(node: Any, at: str, check: Checker) -> None:
             check.add(where, "expected a regular expression")
         elif not REF.search(value):
             try:
-                re.compile(value)
-            except re.error as exc:
+                compiled(value)
+            except PatternError as exc:
                 check.add(where, f"not a regular expression: {exc}")
     elif key == "$type" and value not in JSON_TYPES:
         check.add(where, f"expected one of {', '.join(JSON_TYPES)}")
@@ -269,7 +270,7 @@ def _check_draws(node: Any, at: str, check: Checker, schemas: Schemas) -> None:
         elif kind == "regex":
             try:
                 re.compile(arg)
-            except (re.error, TypeError) as exc:
+            except (re.error, TypeError, OverflowError) as exc:  # a{4294967296}: Overflow
                 check.add(where + "/regex", f"not a regular expression: {exc}")
         elif kind == "integers":
             if not (

@@ -7,10 +7,10 @@ list of ``Difference``s, each naming a JSON pointer, the expected and the actual
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.patterns import PatternError, search
 from simulator.schemas import pointer, type_name
 
 JSON_TYPES = ("string", "integer", "number", "boolean", "null", "object", "array")
@@ -152,8 +152,14 @@ def _matcher(
     elif key == "$match":
         if not isinstance(actual, str):
             out.append(Difference(at, m, actual, f"expected a string, got {type_name(actual)}"))
-        elif not re.search(value, actual):
-            out.append(Difference(at, m, actual, f"does not match /{value}/"))
+        else:
+            try:
+                found = search(value, actual)
+            except PatternError as exc:  # a ${reference} made it one RE2 refuses
+                out.append(Difference(at, m, actual, f"not a regular expression: {exc}"))
+            else:
+                if not found:
+                    out.append(Difference(at, m, actual, f"does not match /{value}/"))
     elif key == "$len":
         if isinstance(value, (str, list, dict)):  # a reference to a list: its length
             value = len(value)

@@ -163,18 +163,20 @@ class OmotoBackend(VendorBackend):
     def _load_responses(
         self, responses: list[Mapping[str, Any]], problems: list[dict[str, Any]]
     ) -> None:
+        # int(): JSON Schema's integers include 3.0, and a float past 2^53 plus one is
+        # itself (two responses given no id would get the same one)
         given: set[int] = set()
         for i, r in enumerate(responses):
             if "response_id" not in r:
                 continue
-            if r["response_id"] in given:
+            if int(r["response_id"]) in given:
                 problems.append(
                     {
                         "pointer": f"/responses/{i}/response_id",
                         "message": f"response_id {r['response_id']} is used twice",
                     }
                 )
-            given.add(r["response_id"])
+            given.add(int(r["response_id"]))
         next_id = max(given, default=0)
         now = iso(self.ctx.clock.now())
         for r in responses:
@@ -182,7 +184,9 @@ class OmotoBackend(VendorBackend):
             if response_id is None:
                 next_id += 1
                 response_id = next_id
-            elif self.responses.contains(response_id):
+            else:
+                response_id = int(response_id)
+            if self.responses.contains(response_id):
                 continue  # reported above
             self.responses.insert(
                 {
