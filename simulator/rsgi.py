@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from granian.rsgi import ProtocolClosed  # type: ignore[attr-defined]
+
 from simulator.pipeline import BODY, CONTROL_PREFIX, INLINE, Reschedule
 from simulator.transport import BRIDGED, ENVIRON_KEY, Transport
 from simulator.world import DEFAULT, NAME, Namespaces
@@ -219,31 +221,12 @@ class Bridge:
         if scope.proto != "http":
             return
         environ = self.environ(scope)
-        length = environ.get("CONTENT_LENGTH")
-        limit = self.max_body(environ["PATH_INFO"])
-        body = b""
-        if length and length.isdigit() and int(length) > limit:
-            pass  # the app answers 413 (or the vendor's own) without reading it
-        elif length and length.isdigit() and int(length) >= STREAMED:
-            # a large body (a state load) taken chunk by chunk: read whole by granian, it
-            # sat in its allocator (jemalloc) for about 10 s after the request, a body's
-            # size of RSS (docs/serving.md, "Memory per record")
-            body = b"".join([chunk async for chunk in proto])
-        elif length and length.isdigit():
-            body = await proto()  # granian reads Content-Length bytes, no more
-        elif "HTTP_TRANSFER_ENCODING" in environ or scope.http_version == "2":
-            chunks: list[bytes] = []  # a body of unknown length: read up to the limit
-            size = 0
-            async for chunk in proto:
-                size += len(chunk)
-                if size > limit:
-                    environ["CONTENT_LENGTH"] = str(size)  # over the limit: the app refuses it
-                    chunks = []
-                    break
-                chunks.append(chunk)
-            else:
-                environ["CONTENT_LENGTH"] = str(size)
-            body = b"".join(chunks)
+        try:
+            body = await self.read_body(environ, scope, proto)
+        except ProtocolClosed:  # the client went away before its body was all there
+            return
+        if body is None:
+            return  # the same, seen by its length: nothing is done for a request cut short
         environ["wsgi.input"] = io.BytesIO(body)
         environ[BODY] = body
         status, headers, data = await self.run(environ, body)
@@ -254,6 +237,42 @@ class Bridge:
             proto.response_bytes(status, headers, data)
         else:  # reset by a fault rule: nothing can be written any more
             proto.response_empty(503, [])
+
+    async def read_body(self, environ: dict[str, Any], scope: Any, proto: Any) -> bytes | None:
+        """The request's body as the app may read it; None when the client closed before
+        sending all that its ``Content-Length`` announced (a server calls no app for a
+        request cut short)."""
+        length = environ.get("CONTENT_LENGTH") or ""
+        announced = int(length) if length.isascii() and length.isdigit() else None
+        limit = self.max_body(environ["PATH_INFO"])
+        if announced is not None and announced > limit:
+            return b""  # the app answers 413 (or the vendor's own) without reading it
+        if announced is not None and announced >= STREAMED:
+            # a large body (a state load) taken chunk by chunk: read whole by granian, it
+            # sat in its allocator (jemalloc) for about 10 s after the request, a body's
+            # size of RSS (docs/serving.md, "Memory per record")
+            body = b"".join([chunk async for chunk in proto])
+            return body if len(body) == announced else None
+        if announced is not None:
+            body = await proto()  # granian reads Content-Length bytes, no more
+            return body if len(body) == announced else None
+        if "HTTP_TRANSFER_ENCODING" not in environ and scope.http_version != "2":
+            return b""
+        chunks: list[bytes] = []  # a body of unknown length: read up to the limit
+        size = 0
+        async for chunk in proto:
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > limit:
+                # over the limit, the rest left unread: answered as a Content-Length over it
+                # is (413, the vendor's own), which Werkzeug would not see beside a chunked
+                # Transfer-Encoding (a request of either framing is journaled with the
+                # length read so far)
+                environ["CONTENT_LENGTH"] = str(size)
+                environ.pop("HTTP_TRANSFER_ENCODING", None)
+                return b""
+        environ["CONTENT_LENGTH"] = str(size)
+        return b"".join(chunks)
 
     async def run(self, environ: dict[str, Any], body: bytes) -> Answer:
         """The app's answer: on the loop's thread when the request is quiet, else (or when

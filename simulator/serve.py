@@ -273,6 +273,29 @@ def leave_sigint_to_main(_loop: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+CONNECTIONS = 16_384  # connections one granian worker serves at once, idle ones too
+
+
+def connection_slots() -> int:
+    """How many connections a worker serves at once, idle and keep-alive ones included:
+    granian's ``backpressure``. Its default, 1,024, let 1,024 connections that sent nothing
+    lock every other client out for as long as they stayed open. The soft limit of open
+    files is raised to the hard one first (up to 65,536), and the slots stay a few hundred
+    below it (log files, the listening socket, Redis) (docs/serving.md, "Slow clients")."""
+    try:
+        import resource
+    except ImportError:  # Windows: no rlimits to raise
+        return CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65_536 if hard == resource.RLIM_INFINITY else min(hard, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        soft = want
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTIONS
+    return max(256, min(CONNECTIONS, soft - 256))
+
+
 def serve_granian(config: Config) -> None:
     """granian (Rust, asynchronous I/O): one worker process, the app in ``config.threads``
     threads; a slow or idle client costs a socket, never a thread."""
@@ -307,6 +330,10 @@ def serve_granian(config: Config) -> None:
         task_impl=TaskImpl.asyncio,
         log_level=LogLevels.warning,
         workers_kill_timeout=60 if config.data is not None else 10,
+        # idle connections hold a slot each: enough that holding them all takes thousands
+        # of sockets (granian's default, 1,024, was filled by 1,024 silent clients)
+        backlog=4096,
+        backpressure=connection_slots(),
         # HTTPS (simulator/tls.py): TLS 1.2 and up, as under gunicorn (Python's ssl default)
         ssl_cert=config.certfile if config.keyfile is not None else None,
         ssl_key=config.keyfile if config.certfile is not None else None,

@@ -108,6 +108,72 @@ def test_slow_and_idle_connections_stall_no_other_client(count):
         assert max(took) < DEADLINE, took
 
 
+def test_more_silent_connections_than_granians_default_slots_lock_nobody_out():
+    """Granian's default ``backpressure`` (1,024 connections a worker serves at once) let
+    1,024 connections that sent nothing lock every other client out; crmsim serve raises it
+    (``serve.connection_slots``) and the limit of open files with it."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = 1_400
+    if hard != resource.RLIM_INFINITY and hard < need:
+        pytest.skip(f"this machine allows {hard} open files, fewer than the test's {need}")
+    if soft != resource.RLIM_INFINITY and soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    try:
+        with serving() as (base, _proc):
+            port = int(base.rsplit(":", 1)[1])
+            socks = []
+            try:
+                for _ in range(1_100):
+                    socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+                for _ in range(3):
+                    r, took = timed("GET", base + "/__sim/health")
+                    assert r.status_code == 200
+                    assert took < DEADLINE, took
+            finally:
+                for sock in socks:
+                    sock.close()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _cut(port, request):
+    """Send ``request`` and close before the body it announces is all there."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+
+
+def test_a_body_cut_short_is_not_processed_and_a_chunked_one_over_the_limit_is_413():
+    with serving() as (base, proc):
+        port = int(base.rsplit(":", 1)[1])
+        requests.put(base + "/__sim/state/botw", json=BOTW, timeout=10)
+        head = (
+            b"POST /crm/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer KEY\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+        )
+        # announced 100 bytes, and 1 MiB (read in chunks by the bridge): both cut short
+        _cut(port, head + b"Content-Length: 100\r\n\r\nemail=small%40example.com")
+        big = b"email=big%40example.com&x=" + b"a" * 300_000
+        _cut(port, head + b"Content-Length: 1048576\r\n\r\n" + big)
+        # a request after them on a new connection is served, and they left nothing behind
+        r = requests.post(base + "/crm/1", data={"email": "after@example.com"}, headers=KEY)
+        assert r.status_code == 201
+        entries = requests.get(base + "/__sim/journal", timeout=10).json()["entries"]
+        assert [e["request"]["body"] for e in entries] == [{"email": "after@example.com"}]
+        emails = [c["email"] for c in requests.get(base + "/__sim/state/botw").json()["contacts"]]
+        assert emails == ["after@example.com"]
+        # chunked, over the 1 MiB limit: the vendor's 413, as with a Content-Length over it
+        over = b"email=x%40example.com&first_name=" + b"a" * (1 << 20)
+        r = requests.post(base + "/crm/1", data=iter([over]), headers=KEY)
+        assert r.request.headers.get("Transfer-Encoding") == "chunked"
+        assert (r.status_code, r.json()) == (
+            413,
+            {"status": "error", "message": "Request body too large."},
+        )
+        # a client that left before its body was all there is no error of the server's
+        assert "Traceback" not in proc.output()
+
+
 @pytest.mark.parametrize("server", ["granian", "gunicorn"])
 def test_a_slow_upload_does_not_hold_its_namespace(server):
     with serving("--server", server) as (base, _proc):
