@@ -216,7 +216,7 @@ def _tagged(world: World, dump: Callable[[], dict[str, Any]], depth: int = 2) ->
     """A state read with its ETag; 304 without a body when ``If-None-Match`` names it."""
     with world.lock:
         tag = _state_tag(world)
-        if request.if_none_match.contains(tag):
+        if request.if_none_match.contains_weak(tag):
             response = Response(status=304)
         else:
             response = _state_answer(dump(), depth)
@@ -386,9 +386,11 @@ def _int_arg(name: str, minimum: int = 0) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
+    text = raw.strip()
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    try:  # ASCII digits only: int() alone also reads 1_0 and ٣
+        value = int(text) if digits.isascii() and digits.isdigit() else minimum - 1
+    except ValueError:  # past Python's 4,300 digits
         value = minimum - 1
     if value < minimum:
         raise InvalidDocument(
@@ -442,7 +444,7 @@ def get_journal() -> Response:
     ids = f"{entries[0]['id']}.{entries[-1]['id']}" if entries else "none"
     query = zlib.crc32(request.query_string)
     tag = f"{world.uid}-{changes}-{ids}-{len(entries)}-{query:x}"
-    if request.if_none_match.contains(tag):
+    if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:
         response = _stream(entries)

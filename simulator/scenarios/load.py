@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from simulator.http import CONTROL_MAX_DEPTH, BadBody, check_keepable
 from simulator.scenarios.checks import (
     REQUEST_KEYS,
     Checker,
@@ -104,6 +105,16 @@ def loads(text: str, file: str = "<scenario>", base_dir: Path | None = None) -> 
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioInvalid([FileProblem(file, line, "", f"not valid YAML: {problem}")]) from exc
+    except RecursionError as exc:  # PyYAML's composer recurses once per level
+        raise ScenarioInvalid(
+            [FileProblem(file, None, "", "not valid YAML: nested too deeply")]
+        ) from exc
+    except ValueError as exc:  # an integer past Python's 4,300 digits
+        raise ScenarioInvalid([FileProblem(file, None, "", f"not valid YAML: {exc}")]) from exc
+    try:  # what the control plane refuses in its documents, said before anything runs
+        check_keepable(doc, None, CONTROL_MAX_DEPTH)
+    except BadBody as exc:
+        raise ScenarioInvalid([FileProblem(file, None, "", exc.detail)]) from exc
     if node is not None:
         _lines(node, "", check.lines)
     if not isinstance(doc, dict):

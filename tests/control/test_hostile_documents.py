@@ -169,3 +169,62 @@ def test_omoto_response_ids_given_as_floats_count_on_as_integers(client):
 def test_a_bound_message_says_the_bound_and_its_description(client):
     [error] = errors(client.post("/__sim/clock/advance", json={"seconds": -1}))
     assert error["message"].startswith("expected a number >= 0")
+
+
+# -- state rules, ETags, query integers ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "date", ["2024-13-45 99:99:99", "2024-02-30 00:00:00", "0000-01-01 00:00:00"]
+)
+def test_a_botw_created_date_the_calendar_lacks_is_refused(client, date):
+    doc = {"contacts": [{"contact_id": 1, "listing_id": "1", "created_date": date}]}
+    [error] = errors(client.put("/__sim/state/botw", json=doc))
+    assert error["pointer"] == "/contacts/0/created_date"
+    doc["contacts"][0]["created_date"] = "2024-02-29 23:59:59"
+    assert client.put("/__sim/state/botw", json=doc).status_code == 200
+
+
+def test_if_none_match_compares_weakly(client, sim):
+    sim.put_state({"api_keys": {"K": ["1"]}}, "botw")
+    tag = client.get("/__sim/state").headers["ETag"]
+    assert client.get("/__sim/state", headers={"If-None-Match": "W/" + tag}).status_code == 304
+
+
+@pytest.mark.parametrize("value", ["1_0", "\u0663", "9" * 5000, "-1", "1.5"])
+def test_a_query_integer_is_ascii_digits(client, value):
+    [error] = errors(client.get("/__sim/journal", query_string={"limit": value}))
+    assert error["pointer"] == "/limit"
+
+
+# -- scenario files ---------------------------------------------------------------------------
+SCENARIO = """name: one step
+given:
+  botw:
+    api_keys: {KEY: ["123"]}
+steps:
+  - operation: botw.search_contacts
+    method: GET
+    path: /crm/123
+    headers: {Authorization: %s}
+    query: {email: %s}
+    expect: {status: %s}
+"""
+
+
+@pytest.mark.parametrize(
+    ("authorization", "email", "status", "says"),
+    [
+        ("Bearer KEY", "a@b.co", "404\nseed: " + "9" * 5000, "not valid YAML"),
+        ('"Bearer KEY\\r\\nX: y"', "a@b.co", "404", "no CR, LF"),
+        ("Bearer KEY", '"\\ud800"', "404", "surrogate"),
+        ("Bearer KEY", "a@b.co", "[" * 2000 + "404" + "]" * 2000, "nested"),
+    ],
+)
+def test_a_scenario_file_the_runner_cannot_send_is_a_listed_problem(
+    authorization, email, status, says
+):
+    from simulator.scenarios import ScenarioInvalid, loads
+
+    loads(SCENARIO % ("Bearer KEY", "a@b.co", "404"))  # the file as it should be
+    with pytest.raises(ScenarioInvalid) as caught:
+        loads(SCENARIO % (authorization, email, status))
+    assert says in str(caught.value)

@@ -7,6 +7,7 @@ each scoped by listing); the contact id is the document id of the contacts table
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from simulator.errors import StateInvalid
@@ -40,6 +41,16 @@ def _full_name(c: Mapping[str, Any]) -> Iterable[Any]:
     first, last = _lower(c.get("first_name")), _lower(c.get("last_name"))
     names = [first, last, f"{first} {last}" if first and last else None]
     return [(c["listing_id"], n) for n in names if n]
+
+
+def _calendar_date(text: str) -> bool:
+    """Whether ``text`` (the schema's ``YYYY-MM-DD HH:MM:SS``) is a real instant: no
+    2024-13-45 99:99:99, 2024-02-30 or year 0000 (BW-STATE-1)."""
+    try:  # the schema fixed the shape: fromisoformat checks the calendar, in 0.07 µs
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class BotwBackend(VendorBackend):
@@ -282,6 +293,16 @@ class BotwBackend(VendorBackend):
                     {
                         "pointer": f"/contacts/{i}/unique_id",
                         "message": f"unique_id {unique_id} is used twice",
+                    }
+                )
+                continue
+            created = c.get("created_date")
+            if created is not None and not _calendar_date(created):
+                problems.append(
+                    {
+                        "pointer": f"/contacts/{i}/created_date",
+                        "message": f"{created!r} is not a date and time of the calendar "
+                        "(YYYY-MM-DD HH:MM:SS, years 0001 to 9999)",
                     }
                 )
                 continue
