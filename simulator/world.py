@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import hashlib
 import re
 import secrets
 import threading
@@ -24,6 +25,8 @@ from simulator.vendors._base import Context, Vendor, VendorBackend
 # 1-64 of [A-Za-z0-9_.-] with at least one letter or digit: never ".", ".." or "..."
 NAME = re.compile(r"^(?=[_.-]*[A-Za-z0-9])[A-Za-z0-9_.-]{1,64}$")
 DEFAULT = "default"
+BLANK_UID = "blank"  # the ETags' prefix of a namespace that does not exist: its state is empty
+DROPS_KEPT = 10_000  # names whose drops are counted (beyond: counted afresh, seeds may repeat)
 
 
 class Backends(MutableMapping[str, VendorBackend]):
@@ -110,8 +113,16 @@ class World:
     shared = False
 
     def __init__(
-        self, name: str, config: Config, vendors: Sequence[Vendor] | Mapping[str, Vendor]
+        self,
+        name: str,
+        config: Config,
+        vendors: Sequence[Vendor] | Mapping[str, Vendor],
+        seed: int | None = None,
+        uid: str | None = None,
     ) -> None:
+        """``seed``: the id source's when ``CRMSIM_SEED`` sets none (random when None too);
+        ``uid``: the ETags' prefix (random when None: ``Namespaces`` gives a blank one a
+        fixed one)."""
         self.name = name
         self.lock: NamespaceLock = threading.RLock()
         # Bumped by every request that may change the namespace (vendor writes, control
@@ -119,12 +130,12 @@ class World:
         self.changes = 0
         # with ``changes``, the ETag of the state (admin/routes.py): a namespace dropped and
         # made again, or a restarted crmsim, never repeats an old tag
-        self.uid = secrets.token_hex(6)
+        self.uid = uid or secrets.token_hex(6)
         # shared by every namespace of an app when given as a mapping (it never changes)
         self.vendors = vendors if isinstance(vendors, Mapping) else {v.slug: v for v in vendors}
         self.settings = default_settings(config)
         self.clock = Clock()
-        self.ids = Ids(config.seed)
+        self.ids = Ids(config.seed if config.seed is not None else seed)
         self.journal = Log(config.journal_limit, config.journal_max_bytes)
         # request and response bodies longer than this are journaled truncated
         self.journal_body_bytes = config.journal_body_bytes
@@ -383,6 +394,12 @@ class Namespaces:
         self._worlds: dict[str, World] = {}
         self._lock = threading.Lock()
         self.version = 0  # bumped when a namespace is created or dropped
+        # Without CRMSIM_SEED a namespace's seed is drawn from this process's salt, its name
+        # and how many times it was dropped: a read of a namespace that does not exist yet
+        # (GET /__sim/seed) tells the seed it will be created with, and one made again
+        # after a drop gets a new one
+        self._salt = secrets.token_bytes(16)
+        self._drops: dict[str, int] = {}
 
     def get(self, name: str) -> World:
         """The namespace, created if need be whatever the cap (restoring a snapshot)."""
@@ -400,14 +417,21 @@ class Namespaces:
                 if world is None:
                     if cap is not None and len(self._worlds) >= cap:
                         raise TooManyNamespaces(name, cap)
-                    world = World(name, self._config, self._vendors)
+                    world = World(name, self._config, self._vendors, self._seed(name))
                     self._worlds[name] = world
                     self.version += 1
         return world
 
     def blank(self, name: str) -> World:
-        """A new empty namespace that is not stored: what a read of a missing one sees."""
-        return World(name, self._config, self._vendors)
+        """A new empty namespace that is not stored: what a read of a missing one sees,
+        with the seed it will be created with and an ETag that stays put (an empty state
+        is always the same one)."""
+        return World(name, self._config, self._vendors, self._seed(name), BLANK_UID)
+
+    def _seed(self, name: str) -> int:
+        made = f"{name}:{self._drops.get(name, 0)}".encode()
+        digest = hashlib.blake2b(made, digest_size=4, key=self._salt).digest()
+        return int.from_bytes(digest, "big")
 
     def find(self, name: str) -> World | None:
         """The namespace if it exists (never creates one)."""
@@ -419,4 +443,9 @@ class Namespaces:
     def drop(self, name: str) -> bool:
         with self._lock:
             self.version += 1
-            return self._worlds.pop(name, None) is not None
+            dropped = self._worlds.pop(name, None) is not None
+            if dropped:
+                if len(self._drops) >= DROPS_KEPT and name not in self._drops:
+                    self._drops.clear()  # a client making and dropping names without end
+                self._drops[name] = self._drops.get(name, 0) + 1
+            return dropped

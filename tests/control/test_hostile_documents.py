@@ -228,3 +228,26 @@ def test_a_scenario_file_the_runner_cannot_send_is_a_listed_problem(
     with pytest.raises(ScenarioInvalid) as caught:
         loads(SCENARIO % (authorization, email, status))
     assert says in str(caught.value)
+
+
+# -- a namespace that does not exist yet --------------------------------------------------------
+@pytest.mark.one_process_store  # a shared world's seed is drawn by whichever process makes it
+def test_a_missing_namespace_tells_the_seed_it_will_get_and_a_steady_etag():
+    from simulator import create_app
+
+    client = create_app({}).test_client()  # no CRMSIM_SEED: seeds are drawn
+    told = {client.get("/__ns/n1/__sim/seed").get_json()["seed"] for _ in range(3)}
+    assert len(told) == 1
+    tags = {client.get("/__ns/n1/__sim/state").headers["ETag"] for _ in range(2)}
+    assert len(tags) == 1
+    r = client.get("/__ns/n1/__sim/state", headers={"If-None-Match": tags.pop()})
+    assert r.status_code == 304
+    assert client.post("/__ns/n1/__sim/reset").status_code == 200  # a write creates it
+    assert client.get("/__ns/n1/__sim/seed").get_json()["seed"] in told
+    other = client.get("/__ns/n2/__sim/seed").get_json()["seed"]
+    assert other not in told  # (one chance in 2^32 of a false failure)
+    client.delete("/__ns/n1/__sim")
+    again = client.get("/__ns/n1/__sim/seed").get_json()["seed"]
+    assert again not in told  # made again after a drop: a new seed
+    client.post("/__ns/n1/__sim/reset")
+    assert client.get("/__ns/n1/__sim/seed").get_json()["seed"] == again
